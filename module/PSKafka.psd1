@@ -1,0 +1,47 @@
+@{
+    # ModuleVersion is stamped from Directory.Build.props by build.ps1: the one version source.
+    RootModule           = 'PSKafka.dll'
+    ModuleVersion        = '0.0.0'
+    GUID                 = '6f1d8d0e-3a52-4a53-9c47-5b6c4f3c2a91'
+    Author               = 'PSKafka contributors'
+    CompanyName          = 'PSKafka'
+    Copyright            = '(c) PSKafka contributors. MIT License.'
+    Description          = 'A real Kafka cluster inside your shell: brokers, topics, producers and consumers as PowerShell cmdlets, speaking the Kafka wire protocol.'
+    PowerShellVersion    = '7.4'
+    CompatiblePSEditions = @('Core')
+
+    # One format file per command family.
+    FormatsToProcess     = @(
+        'formats/Cluster.Format.ps1xml'
+        'formats/Topic.Format.ps1xml'
+        'formats/Message.Format.ps1xml'
+        'formats/Traffic.Format.ps1xml'
+    )
+
+    # Explicit export lists: nothing is exported by wildcard.
+    CmdletsToExport      = @(
+        'Start-Broker'
+        'Stop-Broker'
+        'Get-Broker'
+        'New-Topic'
+        'Get-Topic'
+        'Remove-Topic'
+        'Send-Message'
+        'Receive-Message'
+        'Start-LogGenerator'
+        'Stop-LogGenerator'
+        'Get-LogGenerator'
+        'Get-AccessLog'
+    )
+    FunctionsToExport    = @()
+    VariablesToExport    = @()
+    AliasesToExport      = @()
+
+    PrivateData          = @{
+        PSData = @{
+            Tags         = @('Kafka', 'Streaming', 'Messaging', 'Broker', 'Learning')
+            ProjectUri   = 'https://github.com/pskafka/pskafka'
+            LicenseUri   = 'https://github.com/pskafka/pskafka/blob/main/LICENSE'
+        }
+    }
+}

@@ -1,0 +1,57 @@
+<#
+.SYNOPSIS
+    Session start-up behind ./pskafka: imports the built module, starts the local broker on the
+    default data dir, then runs the given script or leaves an interactive prompt.
+#>
+[CmdletBinding()]
+param(
+    [Alias('c')][string] $Command,
+    [Alias('f')][string] $File,
+    [switch] $NoBroker,
+    [switch] $Interactive,
+    [Parameter(ValueFromRemainingArguments)] [object[]] $ScriptArgs
+)
+
+Import-Module (Join-Path $PSScriptRoot '../out/PSKafka/PSKafka.psd1') -ErrorAction Stop
+
+if (-not $NoBroker) {
+    try {
+        $null = Start-Broker -ErrorAction Stop
+    } catch {
+        Write-Error -ErrorRecord $_ -ErrorAction Continue
+        if (-not $Interactive) { exit 1 }
+    }
+}
+
+if ($Interactive) {
+    $brokers = @(Get-Broker -ErrorAction SilentlyContinue)
+    Write-Host "PSKafka $((Get-Module PSKafka).Version) — a Kafka cluster in your shell." -ForegroundColor Cyan
+    if ($brokers) {
+        Write-Host "Broker(s) running: $(($brokers | ForEach-Object { "$($_.Id)@$($_.Address)" }) -join ', ')   data: $($brokers[0].DataDirectory)"
+    }
+    Write-Host @'
+Try:
+  New-Topic -Name test -Partitions 1            # kafka-topics.sh --create
+  Get-Topic -Name test                          # kafka-topics.sh --describe
+  1..10 | Send-Message -Topic test              # kafka-console-producer.sh
+  Receive-Message -Topic test -FromBeginning    # kafka-console-consumer.sh --from-beginning
+  Get-Help about_PSKafka                        # everything else
+'@
+    return
+}
+
+$errorsBefore = $global:Error.Count
+$exitCode = 0
+try {
+    if ($Command) {
+        . ([scriptblock]::Create($Command)) | Out-Default
+    } elseif ($File) {
+        . (Resolve-Path -LiteralPath $File).ProviderPath @ScriptArgs | Out-Default
+    }
+    # A script that wrote errors failed, even if none of them was terminating.
+    if ($global:Error.Count -gt $errorsBefore) { $exitCode = 1 }
+} catch {
+    Write-Error -ErrorRecord $_ -ErrorAction Continue
+    $exitCode = 1
+}
+exit $exitCode
