@@ -109,17 +109,25 @@ public readonly struct RecordBatch
     /// count matching the header and lastOffsetDelta. Also yields the largest record timestamp.
     /// Call after <see cref="ValidateHeader"/>.
     /// </summary>
-    public static ErrorCode ValidateRecords(RecordBatch batch, out long maxTimestamp)
+    public static ErrorCode ValidateRecords(RecordBatch batch, out long maxTimestamp) => ValidateRecords(batch.Memory.Span, out maxTimestamp);
+
+    /// <inheritdoc cref="ValidateRecords(RecordBatch, out long)"/>
+    public static ErrorCode ValidateRecords(ReadOnlySpan<byte> batch, out long maxTimestamp)
     {
         maxTimestamp = NoTimestamp;
-        ReadOnlyMemory<byte> section;
-        try { section = batch.RecordsSection(); }
-        catch (KafkaException e) { return e.Code; }
-        var s = section.Span;
-        int count = batch.RecordCount;
-        if (count == 0) return batch.LastOffsetDelta == 0 || batch.LastOffsetDelta == -1 ? ErrorCode.None : ErrorCode.CorruptMessage;
-        if (batch.LastOffsetDelta != count - 1) return ErrorCode.InvalidRecord;
-        long baseTs = batch.BaseTimestamp;
+        int size = BinaryPrimitives.ReadInt32BigEndian(batch.Slice(BatchLengthOffset)) + LogOverhead;
+        var compression = (CompressionType)(BinaryPrimitives.ReadInt16BigEndian(batch.Slice(AttributesOffset)) & CompressionMask);
+        ReadOnlySpan<byte> s = batch.Slice(RecordsOffset, size - RecordsOffset);
+        if (compression != CompressionType.None)
+        {
+            try { s = CompressionCodec.Decompress(compression, s); }
+            catch (KafkaException e) { return e.Code; }
+        }
+        int count = BinaryPrimitives.ReadInt32BigEndian(batch.Slice(RecordsCountOffset));
+        int lastOffsetDelta = BinaryPrimitives.ReadInt32BigEndian(batch.Slice(LastOffsetDeltaOffset));
+        long baseTs = BinaryPrimitives.ReadInt64BigEndian(batch.Slice(BaseTimestampOffset));
+        if (count == 0) return lastOffsetDelta is 0 or -1 ? ErrorCode.None : ErrorCode.CorruptMessage;
+        if (lastOffsetDelta != count - 1) return ErrorCode.InvalidRecord;
         int pos = 0;
         for (int i = 0; i < count; i++)
         {
