@@ -497,7 +497,7 @@ public sealed class PartitionLog : IDisposable
             _closed = true;
             foreach (var s in _segments)
             {
-                s.Flush();
+                if (s.NextOffset > _recoveryPoint || s == ActiveSegment) s.Flush();
                 s.Close();
             }
             _recoveryPoint = _logEndOffset;

@@ -1,0 +1,19 @@
+using PSKafka.Bench;
+
+// Suites by name; add new ones here.
+IBenchSuite[] suites = [new EngineSuite()];
+
+var wanted = args.Length == 0 ? suites.Select(s => s.Name).ToArray() : args;
+foreach (var name in wanted)
+{
+    var suite = suites.FirstOrDefault(s => string.Equals(s.Name, name, StringComparison.OrdinalIgnoreCase));
+    if (suite is null)
+    {
+        Console.Error.WriteLine($"Unknown suite '{name}'. Known: {string.Join(", ", suites.Select(s => s.Name))}");
+        return 2;
+    }
+    Console.WriteLine("| benchmark | records | bytes |");
+    Console.WriteLine("| --- | --- | --- |");
+    suite.Run(Console.Out);
+}
+return 0;
