@@ -35,6 +35,7 @@ public static class CodeGen
         sb.Append($"public sealed partial class {spec.Name} : {iface}\n{{\n");
         sb.Append($"    public const short LowestSupportedVersion = {spec.ValidVersions.Min};\n");
         sb.Append($"    public const short HighestSupportedVersion = {spec.ValidVersions.Max};\n");
+        sb.Append($"    public const short FirstFlexibleVersion = {(spec.FlexibleVersions.IsEmpty ? "short.MaxValue" : spec.FlexibleVersions.Min)};\n");
         if (spec.ApiKey is { } key)
         {
             sb.Append($"    public const short ApiKeyValue = {key};\n");
@@ -164,6 +165,15 @@ public static class CodeGen
         }
         sb.Append($"{ind}/// <summary>Tagged fields this version does not know, kept so they survive a read/write round trip.</summary>\n");
         sb.Append($"{ind}public List<RawTaggedField>? UnknownTaggedFields {{ get; set; }}\n\n");
+        sb.Append($"{ind}/// <summary>Per-field wire facts (versions, nullable versions, tag), for tooling and tests.</summary>\n");
+        sb.Append($"{ind}public static readonly ProtocolFieldInfo[] FieldInfos =\n{ind}[\n");
+        foreach (var f in fields)
+        {
+            var v = f.Versions.Intersect(ctx.Valid);
+            var n = f.NullableVersions;
+            sb.Append($"{ind}    new(\"{f.Name}\", {v.Min}, {v.Max}, {n.Min}, {n.Max}, {f.Tag ?? -1}),\n");
+        }
+        sb.Append($"{ind}];\n\n");
         EmitWrite(sb, ctx, fields, ind);
         EmitRead(sb, ctx, className, fields, ind);
     }

@@ -22,6 +22,7 @@ public sealed class KafkaServer : IAsyncDisposable
     readonly CancellationTokenSource _stop = new();
     readonly ConcurrentDictionary<long, Socket> _connections = new();
     Socket? _listener;
+    IPEndPoint? _boundEndPoint;
     Task? _acceptLoop;
     long _nextConnectionId;
     long _framesReceived;
@@ -32,7 +33,7 @@ public sealed class KafkaServer : IAsyncDisposable
         _options = options ?? new KafkaServerOptions();
     }
 
-    public IPEndPoint LocalEndPoint => (IPEndPoint?)_listener?.LocalEndPoint ?? throw new InvalidOperationException("not started");
+    public IPEndPoint LocalEndPoint => _boundEndPoint ?? throw new InvalidOperationException("not started");
 
     /// <summary>The bound port (the real one when the options asked for port 0).</summary>
     public int Port => LocalEndPoint.Port;
@@ -58,6 +59,7 @@ public sealed class KafkaServer : IAsyncDisposable
             throw;
         }
         _listener = listener;
+        _boundEndPoint = (IPEndPoint)listener.LocalEndPoint!;
         _acceptLoop = Task.Run(AcceptLoopAsync);
     }
 

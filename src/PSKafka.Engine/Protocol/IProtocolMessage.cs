@@ -49,3 +49,11 @@ public static partial class ApiVersionTable
     public static short ResponseHeaderVersion(ApiVersionRange api, short version) =>
         api.ApiKey != ApiKey.ApiVersions && api.IsFlexible(version) ? (short)1 : (short)0;
 }
+
+/// <summary>Where a generated property exists on the wire: versions, nullable versions (empty when Min &gt; Max) and tag (-1 = not tagged).</summary>
+public sealed record ProtocolFieldInfo(string Name, short MinVersion, short MaxVersion, short NullableMinVersion, short NullableMaxVersion, int Tag)
+{
+    public bool IsPresent(short version) => version >= MinVersion && version <= MaxVersion;
+
+    public bool IsNullable(short version) => version >= NullableMinVersion && version <= NullableMaxVersion;
+}

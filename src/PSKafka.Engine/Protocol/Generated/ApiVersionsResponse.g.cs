@@ -10,6 +10,7 @@ public sealed partial class ApiVersionsResponse : IApiMessage<ApiVersionsRespons
 {
     public const short LowestSupportedVersion = 0;
     public const short HighestSupportedVersion = 3;
+    public const short FirstFlexibleVersion = 3;
     public const short ApiKeyValue = 18;
     public global::PSKafka.Engine.Protocol.ApiKey ApiKey => (global::PSKafka.Engine.Protocol.ApiKey)18;
     public bool IsRequest => false;
@@ -30,6 +31,18 @@ public sealed partial class ApiVersionsResponse : IApiMessage<ApiVersionsRespons
     public bool ZkMigrationReady { get; set; } = false;
     /// <summary>Tagged fields this version does not know, kept so they survive a read/write round trip.</summary>
     public List<RawTaggedField>? UnknownTaggedFields { get; set; }
+
+    /// <summary>Per-field wire facts (versions, nullable versions, tag), for tooling and tests.</summary>
+    public static readonly ProtocolFieldInfo[] FieldInfos =
+    [
+        new("ErrorCode", 0, 3, 1, 0, -1),
+        new("ApiKeys", 0, 3, 1, 0, -1),
+        new("ThrottleTimeMs", 1, 3, 1, 0, -1),
+        new("SupportedFeatures", 3, 3, 1, 0, 0),
+        new("FinalizedFeaturesEpoch", 3, 3, 1, 0, 1),
+        new("FinalizedFeatures", 3, 3, 1, 0, 2),
+        new("ZkMigrationReady", 3, 3, 1, 0, 3),
+    ];
 
     public void Write(ProtocolWriter w, short version)
     {
@@ -173,6 +186,14 @@ public sealed partial class ApiVersionsResponse : IApiMessage<ApiVersionsRespons
         /// <summary>Tagged fields this version does not know, kept so they survive a read/write round trip.</summary>
         public List<RawTaggedField>? UnknownTaggedFields { get; set; }
 
+        /// <summary>Per-field wire facts (versions, nullable versions, tag), for tooling and tests.</summary>
+        public static readonly ProtocolFieldInfo[] FieldInfos =
+        [
+            new("ApiKey", 0, 3, 1, 0, -1),
+            new("MinVersion", 0, 3, 1, 0, -1),
+            new("MaxVersion", 0, 3, 1, 0, -1),
+        ];
+
         public void Write(ProtocolWriter w, short version)
         {
             bool flexible = version >= 3;
@@ -224,6 +245,14 @@ public sealed partial class ApiVersionsResponse : IApiMessage<ApiVersionsRespons
         public short MaxVersion { get; set; } = (short)0;
         /// <summary>Tagged fields this version does not know, kept so they survive a read/write round trip.</summary>
         public List<RawTaggedField>? UnknownTaggedFields { get; set; }
+
+        /// <summary>Per-field wire facts (versions, nullable versions, tag), for tooling and tests.</summary>
+        public static readonly ProtocolFieldInfo[] FieldInfos =
+        [
+            new("Name", 3, 3, 1, 0, -1),
+            new("MinVersion", 3, 3, 1, 0, -1),
+            new("MaxVersion", 3, 3, 1, 0, -1),
+        ];
 
         public void Write(ProtocolWriter w, short version)
         {
@@ -297,6 +326,14 @@ public sealed partial class ApiVersionsResponse : IApiMessage<ApiVersionsRespons
         public short MinVersionLevel { get; set; } = (short)0;
         /// <summary>Tagged fields this version does not know, kept so they survive a read/write round trip.</summary>
         public List<RawTaggedField>? UnknownTaggedFields { get; set; }
+
+        /// <summary>Per-field wire facts (versions, nullable versions, tag), for tooling and tests.</summary>
+        public static readonly ProtocolFieldInfo[] FieldInfos =
+        [
+            new("Name", 3, 3, 1, 0, -1),
+            new("MaxVersionLevel", 3, 3, 1, 0, -1),
+            new("MinVersionLevel", 3, 3, 1, 0, -1),
+        ];
 
         public void Write(ProtocolWriter w, short version)
         {

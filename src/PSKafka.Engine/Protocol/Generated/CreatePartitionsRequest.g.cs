@@ -10,6 +10,7 @@ public sealed partial class CreatePartitionsRequest : IApiMessage<CreatePartitio
 {
     public const short LowestSupportedVersion = 0;
     public const short HighestSupportedVersion = 3;
+    public const short FirstFlexibleVersion = 2;
     public const short ApiKeyValue = 37;
     public global::PSKafka.Engine.Protocol.ApiKey ApiKey => (global::PSKafka.Engine.Protocol.ApiKey)37;
     public bool IsRequest => true;
@@ -22,6 +23,14 @@ public sealed partial class CreatePartitionsRequest : IApiMessage<CreatePartitio
     public bool ValidateOnly { get; set; } = false;
     /// <summary>Tagged fields this version does not know, kept so they survive a read/write round trip.</summary>
     public List<RawTaggedField>? UnknownTaggedFields { get; set; }
+
+    /// <summary>Per-field wire facts (versions, nullable versions, tag), for tooling and tests.</summary>
+    public static readonly ProtocolFieldInfo[] FieldInfos =
+    [
+        new("Topics", 0, 3, 1, 0, -1),
+        new("TimeoutMs", 0, 3, 1, 0, -1),
+        new("ValidateOnly", 0, 3, 1, 0, -1),
+    ];
 
     public void Write(ProtocolWriter w, short version)
     {
@@ -80,6 +89,14 @@ public sealed partial class CreatePartitionsRequest : IApiMessage<CreatePartitio
         public List<global::PSKafka.Engine.Protocol.Messages.CreatePartitionsRequest.CreatePartitionsAssignment>? Assignments { get; set; } = new();
         /// <summary>Tagged fields this version does not know, kept so they survive a read/write round trip.</summary>
         public List<RawTaggedField>? UnknownTaggedFields { get; set; }
+
+        /// <summary>Per-field wire facts (versions, nullable versions, tag), for tooling and tests.</summary>
+        public static readonly ProtocolFieldInfo[] FieldInfos =
+        [
+            new("Name", 0, 3, 1, 0, -1),
+            new("Count", 0, 3, 1, 0, -1),
+            new("Assignments", 0, 3, 0, 3, -1),
+        ];
 
         public void Write(ProtocolWriter w, short version)
         {
@@ -146,6 +163,12 @@ public sealed partial class CreatePartitionsRequest : IApiMessage<CreatePartitio
         public List<int> BrokerIds { get; set; } = new();
         /// <summary>Tagged fields this version does not know, kept so they survive a read/write round trip.</summary>
         public List<RawTaggedField>? UnknownTaggedFields { get; set; }
+
+        /// <summary>Per-field wire facts (versions, nullable versions, tag), for tooling and tests.</summary>
+        public static readonly ProtocolFieldInfo[] FieldInfos =
+        [
+            new("BrokerIds", 0, 3, 1, 0, -1),
+        ];
 
         public void Write(ProtocolWriter w, short version)
         {

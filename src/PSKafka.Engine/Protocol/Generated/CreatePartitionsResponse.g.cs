@@ -10,6 +10,7 @@ public sealed partial class CreatePartitionsResponse : IApiMessage<CreatePartiti
 {
     public const short LowestSupportedVersion = 0;
     public const short HighestSupportedVersion = 3;
+    public const short FirstFlexibleVersion = 2;
     public const short ApiKeyValue = 37;
     public global::PSKafka.Engine.Protocol.ApiKey ApiKey => (global::PSKafka.Engine.Protocol.ApiKey)37;
     public bool IsRequest => false;
@@ -20,6 +21,13 @@ public sealed partial class CreatePartitionsResponse : IApiMessage<CreatePartiti
     public List<global::PSKafka.Engine.Protocol.Messages.CreatePartitionsResponse.CreatePartitionsTopicResult> Results { get; set; } = new();
     /// <summary>Tagged fields this version does not know, kept so they survive a read/write round trip.</summary>
     public List<RawTaggedField>? UnknownTaggedFields { get; set; }
+
+    /// <summary>Per-field wire facts (versions, nullable versions, tag), for tooling and tests.</summary>
+    public static readonly ProtocolFieldInfo[] FieldInfos =
+    [
+        new("ThrottleTimeMs", 0, 3, 1, 0, -1),
+        new("Results", 0, 3, 1, 0, -1),
+    ];
 
     public void Write(ProtocolWriter w, short version)
     {
@@ -76,6 +84,14 @@ public sealed partial class CreatePartitionsResponse : IApiMessage<CreatePartiti
         public string? ErrorMessage { get; set; } = null;
         /// <summary>Tagged fields this version does not know, kept so they survive a read/write round trip.</summary>
         public List<RawTaggedField>? UnknownTaggedFields { get; set; }
+
+        /// <summary>Per-field wire facts (versions, nullable versions, tag), for tooling and tests.</summary>
+        public static readonly ProtocolFieldInfo[] FieldInfos =
+        [
+            new("Name", 0, 3, 1, 0, -1),
+            new("ErrorCode", 0, 3, 1, 0, -1),
+            new("ErrorMessage", 0, 3, 0, 3, -1),
+        ];
 
         public void Write(ProtocolWriter w, short version)
         {

@@ -10,6 +10,7 @@ public sealed partial class CreateTopicsRequest : IApiMessage<CreateTopicsReques
 {
     public const short LowestSupportedVersion = 0;
     public const short HighestSupportedVersion = 7;
+    public const short FirstFlexibleVersion = 5;
     public const short ApiKeyValue = 19;
     public global::PSKafka.Engine.Protocol.ApiKey ApiKey => (global::PSKafka.Engine.Protocol.ApiKey)19;
     public bool IsRequest => true;
@@ -22,6 +23,14 @@ public sealed partial class CreateTopicsRequest : IApiMessage<CreateTopicsReques
     public bool validateOnly { get; set; } = false;
     /// <summary>Tagged fields this version does not know, kept so they survive a read/write round trip.</summary>
     public List<RawTaggedField>? UnknownTaggedFields { get; set; }
+
+    /// <summary>Per-field wire facts (versions, nullable versions, tag), for tooling and tests.</summary>
+    public static readonly ProtocolFieldInfo[] FieldInfos =
+    [
+        new("Topics", 0, 7, 1, 0, -1),
+        new("timeoutMs", 0, 7, 1, 0, -1),
+        new("validateOnly", 1, 7, 1, 0, -1),
+    ];
 
     public void Write(ProtocolWriter w, short version)
     {
@@ -92,6 +101,16 @@ public sealed partial class CreateTopicsRequest : IApiMessage<CreateTopicsReques
         /// <summary>Tagged fields this version does not know, kept so they survive a read/write round trip.</summary>
         public List<RawTaggedField>? UnknownTaggedFields { get; set; }
 
+        /// <summary>Per-field wire facts (versions, nullable versions, tag), for tooling and tests.</summary>
+        public static readonly ProtocolFieldInfo[] FieldInfos =
+        [
+            new("Name", 0, 7, 1, 0, -1),
+            new("NumPartitions", 0, 7, 1, 0, -1),
+            new("ReplicationFactor", 0, 7, 1, 0, -1),
+            new("Assignments", 0, 7, 1, 0, -1),
+            new("Configs", 0, 7, 1, 0, -1),
+        ];
+
         public void Write(ProtocolWriter w, short version)
         {
             bool flexible = version >= 5;
@@ -160,6 +179,13 @@ public sealed partial class CreateTopicsRequest : IApiMessage<CreateTopicsReques
         /// <summary>Tagged fields this version does not know, kept so they survive a read/write round trip.</summary>
         public List<RawTaggedField>? UnknownTaggedFields { get; set; }
 
+        /// <summary>Per-field wire facts (versions, nullable versions, tag), for tooling and tests.</summary>
+        public static readonly ProtocolFieldInfo[] FieldInfos =
+        [
+            new("PartitionIndex", 0, 7, 1, 0, -1),
+            new("BrokerIds", 0, 7, 1, 0, -1),
+        ];
+
         public void Write(ProtocolWriter w, short version)
         {
             bool flexible = version >= 5;
@@ -214,6 +240,13 @@ public sealed partial class CreateTopicsRequest : IApiMessage<CreateTopicsReques
         public string? Value { get; set; } = "";
         /// <summary>Tagged fields this version does not know, kept so they survive a read/write round trip.</summary>
         public List<RawTaggedField>? UnknownTaggedFields { get; set; }
+
+        /// <summary>Per-field wire facts (versions, nullable versions, tag), for tooling and tests.</summary>
+        public static readonly ProtocolFieldInfo[] FieldInfos =
+        [
+            new("Name", 0, 7, 1, 0, -1),
+            new("Value", 0, 7, 0, 7, -1),
+        ];
 
         public void Write(ProtocolWriter w, short version)
         {

@@ -10,6 +10,7 @@ public sealed partial class CreateTopicsResponse : IApiMessage<CreateTopicsRespo
 {
     public const short LowestSupportedVersion = 0;
     public const short HighestSupportedVersion = 7;
+    public const short FirstFlexibleVersion = 5;
     public const short ApiKeyValue = 19;
     public global::PSKafka.Engine.Protocol.ApiKey ApiKey => (global::PSKafka.Engine.Protocol.ApiKey)19;
     public bool IsRequest => false;
@@ -20,6 +21,13 @@ public sealed partial class CreateTopicsResponse : IApiMessage<CreateTopicsRespo
     public List<global::PSKafka.Engine.Protocol.Messages.CreateTopicsResponse.CreatableTopicResult> Topics { get; set; } = new();
     /// <summary>Tagged fields this version does not know, kept so they survive a read/write round trip.</summary>
     public List<RawTaggedField>? UnknownTaggedFields { get; set; }
+
+    /// <summary>Per-field wire facts (versions, nullable versions, tag), for tooling and tests.</summary>
+    public static readonly ProtocolFieldInfo[] FieldInfos =
+    [
+        new("ThrottleTimeMs", 2, 7, 1, 0, -1),
+        new("Topics", 0, 7, 1, 0, -1),
+    ];
 
     public void Write(ProtocolWriter w, short version)
     {
@@ -92,6 +100,19 @@ public sealed partial class CreateTopicsResponse : IApiMessage<CreateTopicsRespo
         public List<global::PSKafka.Engine.Protocol.Messages.CreateTopicsResponse.CreatableTopicConfigs>? Configs { get; set; } = new();
         /// <summary>Tagged fields this version does not know, kept so they survive a read/write round trip.</summary>
         public List<RawTaggedField>? UnknownTaggedFields { get; set; }
+
+        /// <summary>Per-field wire facts (versions, nullable versions, tag), for tooling and tests.</summary>
+        public static readonly ProtocolFieldInfo[] FieldInfos =
+        [
+            new("Name", 0, 7, 1, 0, -1),
+            new("TopicId", 7, 7, 1, 0, -1),
+            new("ErrorCode", 0, 7, 1, 0, -1),
+            new("ErrorMessage", 1, 7, 1, 7, -1),
+            new("TopicConfigErrorCode", 5, 7, 1, 0, 0),
+            new("NumPartitions", 5, 7, 1, 0, -1),
+            new("ReplicationFactor", 5, 7, 1, 0, -1),
+            new("Configs", 5, 7, 5, 7, -1),
+        ];
 
         public void Write(ProtocolWriter w, short version)
         {
@@ -225,6 +246,16 @@ public sealed partial class CreateTopicsResponse : IApiMessage<CreateTopicsRespo
         public bool IsSensitive { get; set; } = false;
         /// <summary>Tagged fields this version does not know, kept so they survive a read/write round trip.</summary>
         public List<RawTaggedField>? UnknownTaggedFields { get; set; }
+
+        /// <summary>Per-field wire facts (versions, nullable versions, tag), for tooling and tests.</summary>
+        public static readonly ProtocolFieldInfo[] FieldInfos =
+        [
+            new("Name", 5, 7, 1, 0, -1),
+            new("Value", 5, 7, 5, 7, -1),
+            new("ReadOnly", 5, 7, 1, 0, -1),
+            new("ConfigSource", 5, 7, 1, 0, -1),
+            new("IsSensitive", 5, 7, 1, 0, -1),
+        ];
 
         public void Write(ProtocolWriter w, short version)
         {

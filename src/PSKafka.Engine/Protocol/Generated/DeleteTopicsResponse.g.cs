@@ -10,6 +10,7 @@ public sealed partial class DeleteTopicsResponse : IApiMessage<DeleteTopicsRespo
 {
     public const short LowestSupportedVersion = 0;
     public const short HighestSupportedVersion = 5;
+    public const short FirstFlexibleVersion = 4;
     public const short ApiKeyValue = 20;
     public global::PSKafka.Engine.Protocol.ApiKey ApiKey => (global::PSKafka.Engine.Protocol.ApiKey)20;
     public bool IsRequest => false;
@@ -20,6 +21,13 @@ public sealed partial class DeleteTopicsResponse : IApiMessage<DeleteTopicsRespo
     public List<global::PSKafka.Engine.Protocol.Messages.DeleteTopicsResponse.DeletableTopicResult> Responses { get; set; } = new();
     /// <summary>Tagged fields this version does not know, kept so they survive a read/write round trip.</summary>
     public List<RawTaggedField>? UnknownTaggedFields { get; set; }
+
+    /// <summary>Per-field wire facts (versions, nullable versions, tag), for tooling and tests.</summary>
+    public static readonly ProtocolFieldInfo[] FieldInfos =
+    [
+        new("ThrottleTimeMs", 1, 5, 1, 0, -1),
+        new("Responses", 0, 5, 1, 0, -1),
+    ];
 
     public void Write(ProtocolWriter w, short version)
     {
@@ -82,6 +90,14 @@ public sealed partial class DeleteTopicsResponse : IApiMessage<DeleteTopicsRespo
         public string? ErrorMessage { get; set; } = null;
         /// <summary>Tagged fields this version does not know, kept so they survive a read/write round trip.</summary>
         public List<RawTaggedField>? UnknownTaggedFields { get; set; }
+
+        /// <summary>Per-field wire facts (versions, nullable versions, tag), for tooling and tests.</summary>
+        public static readonly ProtocolFieldInfo[] FieldInfos =
+        [
+            new("Name", 0, 5, 1, 0, -1),
+            new("ErrorCode", 0, 5, 1, 0, -1),
+            new("ErrorMessage", 5, 5, 5, 5, -1),
+        ];
 
         public void Write(ProtocolWriter w, short version)
         {

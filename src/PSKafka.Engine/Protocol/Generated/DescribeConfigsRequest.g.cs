@@ -10,6 +10,7 @@ public sealed partial class DescribeConfigsRequest : IApiMessage<DescribeConfigs
 {
     public const short LowestSupportedVersion = 0;
     public const short HighestSupportedVersion = 4;
+    public const short FirstFlexibleVersion = 4;
     public const short ApiKeyValue = 32;
     public global::PSKafka.Engine.Protocol.ApiKey ApiKey => (global::PSKafka.Engine.Protocol.ApiKey)32;
     public bool IsRequest => true;
@@ -22,6 +23,14 @@ public sealed partial class DescribeConfigsRequest : IApiMessage<DescribeConfigs
     public bool IncludeDocumentation { get; set; } = false;
     /// <summary>Tagged fields this version does not know, kept so they survive a read/write round trip.</summary>
     public List<RawTaggedField>? UnknownTaggedFields { get; set; }
+
+    /// <summary>Per-field wire facts (versions, nullable versions, tag), for tooling and tests.</summary>
+    public static readonly ProtocolFieldInfo[] FieldInfos =
+    [
+        new("Resources", 0, 4, 1, 0, -1),
+        new("IncludeSynonyms", 1, 4, 1, 0, -1),
+        new("IncludeDocumentation", 3, 4, 1, 0, -1),
+    ];
 
     public void Write(ProtocolWriter w, short version)
     {
@@ -94,6 +103,14 @@ public sealed partial class DescribeConfigsRequest : IApiMessage<DescribeConfigs
         public List<string>? ConfigurationKeys { get; set; } = new();
         /// <summary>Tagged fields this version does not know, kept so they survive a read/write round trip.</summary>
         public List<RawTaggedField>? UnknownTaggedFields { get; set; }
+
+        /// <summary>Per-field wire facts (versions, nullable versions, tag), for tooling and tests.</summary>
+        public static readonly ProtocolFieldInfo[] FieldInfos =
+        [
+            new("ResourceType", 0, 4, 1, 0, -1),
+            new("ResourceName", 0, 4, 1, 0, -1),
+            new("ConfigurationKeys", 0, 4, 0, 4, -1),
+        ];
 
         public void Write(ProtocolWriter w, short version)
         {

@@ -10,6 +10,7 @@ public sealed partial class DescribeConfigsResponse : IApiMessage<DescribeConfig
 {
     public const short LowestSupportedVersion = 0;
     public const short HighestSupportedVersion = 4;
+    public const short FirstFlexibleVersion = 4;
     public const short ApiKeyValue = 32;
     public global::PSKafka.Engine.Protocol.ApiKey ApiKey => (global::PSKafka.Engine.Protocol.ApiKey)32;
     public bool IsRequest => false;
@@ -20,6 +21,13 @@ public sealed partial class DescribeConfigsResponse : IApiMessage<DescribeConfig
     public List<global::PSKafka.Engine.Protocol.Messages.DescribeConfigsResponse.DescribeConfigsResult> Results { get; set; } = new();
     /// <summary>Tagged fields this version does not know, kept so they survive a read/write round trip.</summary>
     public List<RawTaggedField>? UnknownTaggedFields { get; set; }
+
+    /// <summary>Per-field wire facts (versions, nullable versions, tag), for tooling and tests.</summary>
+    public static readonly ProtocolFieldInfo[] FieldInfos =
+    [
+        new("ThrottleTimeMs", 0, 4, 1, 0, -1),
+        new("Results", 0, 4, 1, 0, -1),
+    ];
 
     public void Write(ProtocolWriter w, short version)
     {
@@ -80,6 +88,16 @@ public sealed partial class DescribeConfigsResponse : IApiMessage<DescribeConfig
         public List<global::PSKafka.Engine.Protocol.Messages.DescribeConfigsResponse.DescribeConfigsResourceResult> Configs { get; set; } = new();
         /// <summary>Tagged fields this version does not know, kept so they survive a read/write round trip.</summary>
         public List<RawTaggedField>? UnknownTaggedFields { get; set; }
+
+        /// <summary>Per-field wire facts (versions, nullable versions, tag), for tooling and tests.</summary>
+        public static readonly ProtocolFieldInfo[] FieldInfos =
+        [
+            new("ErrorCode", 0, 4, 1, 0, -1),
+            new("ErrorMessage", 0, 4, 0, 4, -1),
+            new("ResourceType", 0, 4, 1, 0, -1),
+            new("ResourceName", 0, 4, 1, 0, -1),
+            new("Configs", 0, 4, 1, 0, -1),
+        ];
 
         public void Write(ProtocolWriter w, short version)
         {
@@ -155,6 +173,20 @@ public sealed partial class DescribeConfigsResponse : IApiMessage<DescribeConfig
         public string? Documentation { get; set; } = "";
         /// <summary>Tagged fields this version does not know, kept so they survive a read/write round trip.</summary>
         public List<RawTaggedField>? UnknownTaggedFields { get; set; }
+
+        /// <summary>Per-field wire facts (versions, nullable versions, tag), for tooling and tests.</summary>
+        public static readonly ProtocolFieldInfo[] FieldInfos =
+        [
+            new("Name", 0, 4, 1, 0, -1),
+            new("Value", 0, 4, 0, 4, -1),
+            new("ReadOnly", 0, 4, 1, 0, -1),
+            new("IsDefault", 0, 0, 1, 0, -1),
+            new("ConfigSource", 1, 4, 1, 0, -1),
+            new("IsSensitive", 0, 4, 1, 0, -1),
+            new("Synonyms", 1, 4, 1, 0, -1),
+            new("ConfigType", 3, 4, 1, 0, -1),
+            new("Documentation", 3, 4, 3, 4, -1),
+        ];
 
         public void Write(ProtocolWriter w, short version)
         {
@@ -261,6 +293,14 @@ public sealed partial class DescribeConfigsResponse : IApiMessage<DescribeConfig
         public sbyte Source { get; set; } = (sbyte)0;
         /// <summary>Tagged fields this version does not know, kept so they survive a read/write round trip.</summary>
         public List<RawTaggedField>? UnknownTaggedFields { get; set; }
+
+        /// <summary>Per-field wire facts (versions, nullable versions, tag), for tooling and tests.</summary>
+        public static readonly ProtocolFieldInfo[] FieldInfos =
+        [
+            new("Name", 1, 4, 1, 0, -1),
+            new("Value", 1, 4, 1, 4, -1),
+            new("Source", 1, 4, 1, 0, -1),
+        ];
 
         public void Write(ProtocolWriter w, short version)
         {

@@ -10,6 +10,7 @@ public sealed partial class DescribeGroupsRequest : IApiMessage<DescribeGroupsRe
 {
     public const short LowestSupportedVersion = 0;
     public const short HighestSupportedVersion = 5;
+    public const short FirstFlexibleVersion = 5;
     public const short ApiKeyValue = 15;
     public global::PSKafka.Engine.Protocol.ApiKey ApiKey => (global::PSKafka.Engine.Protocol.ApiKey)15;
     public bool IsRequest => true;
@@ -20,6 +21,13 @@ public sealed partial class DescribeGroupsRequest : IApiMessage<DescribeGroupsRe
     public bool IncludeAuthorizedOperations { get; set; } = false;
     /// <summary>Tagged fields this version does not know, kept so they survive a read/write round trip.</summary>
     public List<RawTaggedField>? UnknownTaggedFields { get; set; }
+
+    /// <summary>Per-field wire facts (versions, nullable versions, tag), for tooling and tests.</summary>
+    public static readonly ProtocolFieldInfo[] FieldInfos =
+    [
+        new("Groups", 0, 5, 1, 0, -1),
+        new("IncludeAuthorizedOperations", 3, 5, 1, 0, -1),
+    ];
 
     public void Write(ProtocolWriter w, short version)
     {

@@ -10,6 +10,7 @@ public sealed partial class DescribeGroupsResponse : IApiMessage<DescribeGroupsR
 {
     public const short LowestSupportedVersion = 0;
     public const short HighestSupportedVersion = 5;
+    public const short FirstFlexibleVersion = 5;
     public const short ApiKeyValue = 15;
     public global::PSKafka.Engine.Protocol.ApiKey ApiKey => (global::PSKafka.Engine.Protocol.ApiKey)15;
     public bool IsRequest => false;
@@ -20,6 +21,13 @@ public sealed partial class DescribeGroupsResponse : IApiMessage<DescribeGroupsR
     public List<global::PSKafka.Engine.Protocol.Messages.DescribeGroupsResponse.DescribedGroup> Groups { get; set; } = new();
     /// <summary>Tagged fields this version does not know, kept so they survive a read/write round trip.</summary>
     public List<RawTaggedField>? UnknownTaggedFields { get; set; }
+
+    /// <summary>Per-field wire facts (versions, nullable versions, tag), for tooling and tests.</summary>
+    public static readonly ProtocolFieldInfo[] FieldInfos =
+    [
+        new("ThrottleTimeMs", 1, 5, 1, 0, -1),
+        new("Groups", 0, 5, 1, 0, -1),
+    ];
 
     public void Write(ProtocolWriter w, short version)
     {
@@ -90,6 +98,18 @@ public sealed partial class DescribeGroupsResponse : IApiMessage<DescribeGroupsR
         public int AuthorizedOperations { get; set; } = -2147483648;
         /// <summary>Tagged fields this version does not know, kept so they survive a read/write round trip.</summary>
         public List<RawTaggedField>? UnknownTaggedFields { get; set; }
+
+        /// <summary>Per-field wire facts (versions, nullable versions, tag), for tooling and tests.</summary>
+        public static readonly ProtocolFieldInfo[] FieldInfos =
+        [
+            new("ErrorCode", 0, 5, 1, 0, -1),
+            new("GroupId", 0, 5, 1, 0, -1),
+            new("GroupState", 0, 5, 1, 0, -1),
+            new("ProtocolType", 0, 5, 1, 0, -1),
+            new("ProtocolData", 0, 5, 1, 0, -1),
+            new("Members", 0, 5, 1, 0, -1),
+            new("AuthorizedOperations", 3, 5, 1, 0, -1),
+        ];
 
         public void Write(ProtocolWriter w, short version)
         {
@@ -170,6 +190,17 @@ public sealed partial class DescribeGroupsResponse : IApiMessage<DescribeGroupsR
         public byte[] MemberAssignment { get; set; } = global::System.Array.Empty<byte>();
         /// <summary>Tagged fields this version does not know, kept so they survive a read/write round trip.</summary>
         public List<RawTaggedField>? UnknownTaggedFields { get; set; }
+
+        /// <summary>Per-field wire facts (versions, nullable versions, tag), for tooling and tests.</summary>
+        public static readonly ProtocolFieldInfo[] FieldInfos =
+        [
+            new("MemberId", 0, 5, 1, 0, -1),
+            new("GroupInstanceId", 4, 5, 4, 5, -1),
+            new("ClientId", 0, 5, 1, 0, -1),
+            new("ClientHost", 0, 5, 1, 0, -1),
+            new("MemberMetadata", 0, 5, 1, 0, -1),
+            new("MemberAssignment", 0, 5, 1, 0, -1),
+        ];
 
         public void Write(ProtocolWriter w, short version)
         {

@@ -10,6 +10,7 @@ public sealed partial class FetchRequest : IApiMessage<FetchRequest>
 {
     public const short LowestSupportedVersion = 0;
     public const short HighestSupportedVersion = 12;
+    public const short FirstFlexibleVersion = 12;
     public const short ApiKeyValue = 1;
     public global::PSKafka.Engine.Protocol.ApiKey ApiKey => (global::PSKafka.Engine.Protocol.ApiKey)1;
     public bool IsRequest => true;
@@ -38,6 +39,22 @@ public sealed partial class FetchRequest : IApiMessage<FetchRequest>
     public string RackId { get; set; } = "";
     /// <summary>Tagged fields this version does not know, kept so they survive a read/write round trip.</summary>
     public List<RawTaggedField>? UnknownTaggedFields { get; set; }
+
+    /// <summary>Per-field wire facts (versions, nullable versions, tag), for tooling and tests.</summary>
+    public static readonly ProtocolFieldInfo[] FieldInfos =
+    [
+        new("ClusterId", 12, 12, 12, 12, 0),
+        new("ReplicaId", 0, 12, 1, 0, -1),
+        new("MaxWaitMs", 0, 12, 1, 0, -1),
+        new("MinBytes", 0, 12, 1, 0, -1),
+        new("MaxBytes", 3, 12, 1, 0, -1),
+        new("IsolationLevel", 4, 12, 1, 0, -1),
+        new("SessionId", 7, 12, 1, 0, -1),
+        new("SessionEpoch", 7, 12, 1, 0, -1),
+        new("Topics", 0, 12, 1, 0, -1),
+        new("ForgottenTopicsData", 7, 12, 1, 0, -1),
+        new("RackId", 11, 12, 1, 0, -1),
+    ];
 
     public void Write(ProtocolWriter w, short version)
     {
@@ -173,6 +190,13 @@ public sealed partial class FetchRequest : IApiMessage<FetchRequest>
         /// <summary>Tagged fields this version does not know, kept so they survive a read/write round trip.</summary>
         public List<RawTaggedField>? UnknownTaggedFields { get; set; }
 
+        /// <summary>Per-field wire facts (versions, nullable versions, tag), for tooling and tests.</summary>
+        public static readonly ProtocolFieldInfo[] FieldInfos =
+        [
+            new("Topic", 0, 12, 1, 0, -1),
+            new("Partitions", 0, 12, 1, 0, -1),
+        ];
+
         public void Write(ProtocolWriter w, short version)
         {
             bool flexible = version >= 12;
@@ -235,6 +259,17 @@ public sealed partial class FetchRequest : IApiMessage<FetchRequest>
         public int PartitionMaxBytes { get; set; } = 0;
         /// <summary>Tagged fields this version does not know, kept so they survive a read/write round trip.</summary>
         public List<RawTaggedField>? UnknownTaggedFields { get; set; }
+
+        /// <summary>Per-field wire facts (versions, nullable versions, tag), for tooling and tests.</summary>
+        public static readonly ProtocolFieldInfo[] FieldInfos =
+        [
+            new("Partition", 0, 12, 1, 0, -1),
+            new("CurrentLeaderEpoch", 9, 12, 1, 0, -1),
+            new("FetchOffset", 0, 12, 1, 0, -1),
+            new("LastFetchedEpoch", 12, 12, 1, 0, -1),
+            new("LogStartOffset", 5, 12, 1, 0, -1),
+            new("PartitionMaxBytes", 0, 12, 1, 0, -1),
+        ];
 
         public void Write(ProtocolWriter w, short version)
         {
@@ -310,6 +345,13 @@ public sealed partial class FetchRequest : IApiMessage<FetchRequest>
         public List<int> Partitions { get; set; } = new();
         /// <summary>Tagged fields this version does not know, kept so they survive a read/write round trip.</summary>
         public List<RawTaggedField>? UnknownTaggedFields { get; set; }
+
+        /// <summary>Per-field wire facts (versions, nullable versions, tag), for tooling and tests.</summary>
+        public static readonly ProtocolFieldInfo[] FieldInfos =
+        [
+            new("Topic", 7, 12, 1, 0, -1),
+            new("Partitions", 7, 12, 1, 0, -1),
+        ];
 
         public void Write(ProtocolWriter w, short version)
         {

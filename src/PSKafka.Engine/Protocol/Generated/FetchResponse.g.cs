@@ -10,6 +10,7 @@ public sealed partial class FetchResponse : IApiMessage<FetchResponse>
 {
     public const short LowestSupportedVersion = 0;
     public const short HighestSupportedVersion = 12;
+    public const short FirstFlexibleVersion = 12;
     public const short ApiKeyValue = 1;
     public global::PSKafka.Engine.Protocol.ApiKey ApiKey => (global::PSKafka.Engine.Protocol.ApiKey)1;
     public bool IsRequest => false;
@@ -24,6 +25,15 @@ public sealed partial class FetchResponse : IApiMessage<FetchResponse>
     public List<global::PSKafka.Engine.Protocol.Messages.FetchResponse.FetchableTopicResponse> Responses { get; set; } = new();
     /// <summary>Tagged fields this version does not know, kept so they survive a read/write round trip.</summary>
     public List<RawTaggedField>? UnknownTaggedFields { get; set; }
+
+    /// <summary>Per-field wire facts (versions, nullable versions, tag), for tooling and tests.</summary>
+    public static readonly ProtocolFieldInfo[] FieldInfos =
+    [
+        new("ThrottleTimeMs", 1, 12, 1, 0, -1),
+        new("ErrorCode", 7, 12, 1, 0, -1),
+        new("SessionId", 7, 12, 1, 0, -1),
+        new("Responses", 0, 12, 1, 0, -1),
+    ];
 
     public void Write(ProtocolWriter w, short version)
     {
@@ -102,6 +112,13 @@ public sealed partial class FetchResponse : IApiMessage<FetchResponse>
         /// <summary>Tagged fields this version does not know, kept so they survive a read/write round trip.</summary>
         public List<RawTaggedField>? UnknownTaggedFields { get; set; }
 
+        /// <summary>Per-field wire facts (versions, nullable versions, tag), for tooling and tests.</summary>
+        public static readonly ProtocolFieldInfo[] FieldInfos =
+        [
+            new("Topic", 0, 12, 1, 0, -1),
+            new("Partitions", 0, 12, 1, 0, -1),
+        ];
+
         public void Write(ProtocolWriter w, short version)
         {
             bool flexible = version >= 12;
@@ -174,6 +191,22 @@ public sealed partial class FetchResponse : IApiMessage<FetchResponse>
         public ReadOnlyMemory<byte>? Records { get; set; } = null;
         /// <summary>Tagged fields this version does not know, kept so they survive a read/write round trip.</summary>
         public List<RawTaggedField>? UnknownTaggedFields { get; set; }
+
+        /// <summary>Per-field wire facts (versions, nullable versions, tag), for tooling and tests.</summary>
+        public static readonly ProtocolFieldInfo[] FieldInfos =
+        [
+            new("PartitionIndex", 0, 12, 1, 0, -1),
+            new("ErrorCode", 0, 12, 1, 0, -1),
+            new("HighWatermark", 0, 12, 1, 0, -1),
+            new("LastStableOffset", 4, 12, 1, 0, -1),
+            new("LogStartOffset", 5, 12, 1, 0, -1),
+            new("DivergingEpoch", 12, 12, 1, 0, 0),
+            new("CurrentLeader", 12, 12, 1, 0, 1),
+            new("SnapshotId", 12, 12, 1, 0, 2),
+            new("AbortedTransactions", 4, 12, 4, 12, -1),
+            new("PreferredReadReplica", 11, 12, 1, 0, -1),
+            new("Records", 0, 12, 0, 12, -1),
+        ];
 
         public void Write(ProtocolWriter w, short version)
         {
@@ -330,6 +363,13 @@ public sealed partial class FetchResponse : IApiMessage<FetchResponse>
         /// <summary>Tagged fields this version does not know, kept so they survive a read/write round trip.</summary>
         public List<RawTaggedField>? UnknownTaggedFields { get; set; }
 
+        /// <summary>Per-field wire facts (versions, nullable versions, tag), for tooling and tests.</summary>
+        public static readonly ProtocolFieldInfo[] FieldInfos =
+        [
+            new("Epoch", 12, 12, 1, 0, -1),
+            new("EndOffset", 12, 12, 1, 0, -1),
+        ];
+
         public void Write(ProtocolWriter w, short version)
         {
             bool flexible = version >= 12;
@@ -391,6 +431,13 @@ public sealed partial class FetchResponse : IApiMessage<FetchResponse>
         public int LeaderEpoch { get; set; } = -1;
         /// <summary>Tagged fields this version does not know, kept so they survive a read/write round trip.</summary>
         public List<RawTaggedField>? UnknownTaggedFields { get; set; }
+
+        /// <summary>Per-field wire facts (versions, nullable versions, tag), for tooling and tests.</summary>
+        public static readonly ProtocolFieldInfo[] FieldInfos =
+        [
+            new("LeaderId", 12, 12, 1, 0, -1),
+            new("LeaderEpoch", 12, 12, 1, 0, -1),
+        ];
 
         public void Write(ProtocolWriter w, short version)
         {
@@ -454,6 +501,13 @@ public sealed partial class FetchResponse : IApiMessage<FetchResponse>
         /// <summary>Tagged fields this version does not know, kept so they survive a read/write round trip.</summary>
         public List<RawTaggedField>? UnknownTaggedFields { get; set; }
 
+        /// <summary>Per-field wire facts (versions, nullable versions, tag), for tooling and tests.</summary>
+        public static readonly ProtocolFieldInfo[] FieldInfos =
+        [
+            new("EndOffset", 0, 12, 1, 0, -1),
+            new("Epoch", 0, 12, 1, 0, -1),
+        ];
+
         public void Write(ProtocolWriter w, short version)
         {
             bool flexible = version >= 12;
@@ -501,6 +555,13 @@ public sealed partial class FetchResponse : IApiMessage<FetchResponse>
         public long FirstOffset { get; set; } = 0L;
         /// <summary>Tagged fields this version does not know, kept so they survive a read/write round trip.</summary>
         public List<RawTaggedField>? UnknownTaggedFields { get; set; }
+
+        /// <summary>Per-field wire facts (versions, nullable versions, tag), for tooling and tests.</summary>
+        public static readonly ProtocolFieldInfo[] FieldInfos =
+        [
+            new("ProducerId", 4, 12, 1, 0, -1),
+            new("FirstOffset", 4, 12, 1, 0, -1),
+        ];
 
         public void Write(ProtocolWriter w, short version)
         {

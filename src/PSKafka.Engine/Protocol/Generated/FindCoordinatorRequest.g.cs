@@ -10,6 +10,7 @@ public sealed partial class FindCoordinatorRequest : IApiMessage<FindCoordinator
 {
     public const short LowestSupportedVersion = 0;
     public const short HighestSupportedVersion = 3;
+    public const short FirstFlexibleVersion = 3;
     public const short ApiKeyValue = 10;
     public global::PSKafka.Engine.Protocol.ApiKey ApiKey => (global::PSKafka.Engine.Protocol.ApiKey)10;
     public bool IsRequest => true;
@@ -20,6 +21,13 @@ public sealed partial class FindCoordinatorRequest : IApiMessage<FindCoordinator
     public sbyte KeyType { get; set; } = (sbyte)0;
     /// <summary>Tagged fields this version does not know, kept so they survive a read/write round trip.</summary>
     public List<RawTaggedField>? UnknownTaggedFields { get; set; }
+
+    /// <summary>Per-field wire facts (versions, nullable versions, tag), for tooling and tests.</summary>
+    public static readonly ProtocolFieldInfo[] FieldInfos =
+    [
+        new("Key", 0, 3, 1, 0, -1),
+        new("KeyType", 1, 3, 1, 0, -1),
+    ];
 
     public void Write(ProtocolWriter w, short version)
     {

@@ -10,6 +10,7 @@ public sealed partial class FindCoordinatorResponse : IApiMessage<FindCoordinato
 {
     public const short LowestSupportedVersion = 0;
     public const short HighestSupportedVersion = 3;
+    public const short FirstFlexibleVersion = 3;
     public const short ApiKeyValue = 10;
     public global::PSKafka.Engine.Protocol.ApiKey ApiKey => (global::PSKafka.Engine.Protocol.ApiKey)10;
     public bool IsRequest => false;
@@ -28,6 +29,17 @@ public sealed partial class FindCoordinatorResponse : IApiMessage<FindCoordinato
     public int Port { get; set; } = 0;
     /// <summary>Tagged fields this version does not know, kept so they survive a read/write round trip.</summary>
     public List<RawTaggedField>? UnknownTaggedFields { get; set; }
+
+    /// <summary>Per-field wire facts (versions, nullable versions, tag), for tooling and tests.</summary>
+    public static readonly ProtocolFieldInfo[] FieldInfos =
+    [
+        new("ThrottleTimeMs", 1, 3, 1, 0, -1),
+        new("ErrorCode", 0, 3, 1, 0, -1),
+        new("ErrorMessage", 1, 3, 1, 3, -1),
+        new("NodeId", 0, 3, 1, 0, -1),
+        new("Host", 0, 3, 1, 0, -1),
+        new("Port", 0, 3, 1, 0, -1),
+    ];
 
     public void Write(ProtocolWriter w, short version)
     {

@@ -10,6 +10,7 @@ public sealed partial class HeartbeatRequest : IApiMessage<HeartbeatRequest>
 {
     public const short LowestSupportedVersion = 0;
     public const short HighestSupportedVersion = 4;
+    public const short FirstFlexibleVersion = 4;
     public const short ApiKeyValue = 12;
     public global::PSKafka.Engine.Protocol.ApiKey ApiKey => (global::PSKafka.Engine.Protocol.ApiKey)12;
     public bool IsRequest => true;
@@ -24,6 +25,15 @@ public sealed partial class HeartbeatRequest : IApiMessage<HeartbeatRequest>
     public string? GroupInstanceId { get; set; } = null;
     /// <summary>Tagged fields this version does not know, kept so they survive a read/write round trip.</summary>
     public List<RawTaggedField>? UnknownTaggedFields { get; set; }
+
+    /// <summary>Per-field wire facts (versions, nullable versions, tag), for tooling and tests.</summary>
+    public static readonly ProtocolFieldInfo[] FieldInfos =
+    [
+        new("GroupId", 0, 4, 1, 0, -1),
+        new("GenerationId", 0, 4, 1, 0, -1),
+        new("MemberId", 0, 4, 1, 0, -1),
+        new("GroupInstanceId", 3, 4, 3, 4, -1),
+    ];
 
     public void Write(ProtocolWriter w, short version)
     {

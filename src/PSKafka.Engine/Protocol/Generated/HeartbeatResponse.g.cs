@@ -10,6 +10,7 @@ public sealed partial class HeartbeatResponse : IApiMessage<HeartbeatResponse>
 {
     public const short LowestSupportedVersion = 0;
     public const short HighestSupportedVersion = 4;
+    public const short FirstFlexibleVersion = 4;
     public const short ApiKeyValue = 12;
     public global::PSKafka.Engine.Protocol.ApiKey ApiKey => (global::PSKafka.Engine.Protocol.ApiKey)12;
     public bool IsRequest => false;
@@ -20,6 +21,13 @@ public sealed partial class HeartbeatResponse : IApiMessage<HeartbeatResponse>
     public short ErrorCode { get; set; } = (short)0;
     /// <summary>Tagged fields this version does not know, kept so they survive a read/write round trip.</summary>
     public List<RawTaggedField>? UnknownTaggedFields { get; set; }
+
+    /// <summary>Per-field wire facts (versions, nullable versions, tag), for tooling and tests.</summary>
+    public static readonly ProtocolFieldInfo[] FieldInfos =
+    [
+        new("ThrottleTimeMs", 1, 4, 1, 0, -1),
+        new("ErrorCode", 0, 4, 1, 0, -1),
+    ];
 
     public void Write(ProtocolWriter w, short version)
     {

@@ -10,6 +10,7 @@ public sealed partial class InitProducerIdRequest : IApiMessage<InitProducerIdRe
 {
     public const short LowestSupportedVersion = 0;
     public const short HighestSupportedVersion = 4;
+    public const short FirstFlexibleVersion = 2;
     public const short ApiKeyValue = 22;
     public global::PSKafka.Engine.Protocol.ApiKey ApiKey => (global::PSKafka.Engine.Protocol.ApiKey)22;
     public bool IsRequest => true;
@@ -24,6 +25,15 @@ public sealed partial class InitProducerIdRequest : IApiMessage<InitProducerIdRe
     public short ProducerEpoch { get; set; } = (short)-1;
     /// <summary>Tagged fields this version does not know, kept so they survive a read/write round trip.</summary>
     public List<RawTaggedField>? UnknownTaggedFields { get; set; }
+
+    /// <summary>Per-field wire facts (versions, nullable versions, tag), for tooling and tests.</summary>
+    public static readonly ProtocolFieldInfo[] FieldInfos =
+    [
+        new("TransactionalId", 0, 4, 0, 4, -1),
+        new("TransactionTimeoutMs", 0, 4, 1, 0, -1),
+        new("ProducerId", 3, 4, 1, 0, -1),
+        new("ProducerEpoch", 3, 4, 1, 0, -1),
+    ];
 
     public void Write(ProtocolWriter w, short version)
     {

@@ -10,6 +10,7 @@ public sealed partial class InitProducerIdResponse : IApiMessage<InitProducerIdR
 {
     public const short LowestSupportedVersion = 0;
     public const short HighestSupportedVersion = 4;
+    public const short FirstFlexibleVersion = 2;
     public const short ApiKeyValue = 22;
     public global::PSKafka.Engine.Protocol.ApiKey ApiKey => (global::PSKafka.Engine.Protocol.ApiKey)22;
     public bool IsRequest => false;
@@ -24,6 +25,15 @@ public sealed partial class InitProducerIdResponse : IApiMessage<InitProducerIdR
     public short ProducerEpoch { get; set; } = (short)0;
     /// <summary>Tagged fields this version does not know, kept so they survive a read/write round trip.</summary>
     public List<RawTaggedField>? UnknownTaggedFields { get; set; }
+
+    /// <summary>Per-field wire facts (versions, nullable versions, tag), for tooling and tests.</summary>
+    public static readonly ProtocolFieldInfo[] FieldInfos =
+    [
+        new("ThrottleTimeMs", 0, 4, 1, 0, -1),
+        new("ErrorCode", 0, 4, 1, 0, -1),
+        new("ProducerId", 0, 4, 1, 0, -1),
+        new("ProducerEpoch", 0, 4, 1, 0, -1),
+    ];
 
     public void Write(ProtocolWriter w, short version)
     {

@@ -10,6 +10,7 @@ public sealed partial class JoinGroupRequest : IApiMessage<JoinGroupRequest>
 {
     public const short LowestSupportedVersion = 0;
     public const short HighestSupportedVersion = 7;
+    public const short FirstFlexibleVersion = 6;
     public const short ApiKeyValue = 11;
     public global::PSKafka.Engine.Protocol.ApiKey ApiKey => (global::PSKafka.Engine.Protocol.ApiKey)11;
     public bool IsRequest => true;
@@ -30,6 +31,18 @@ public sealed partial class JoinGroupRequest : IApiMessage<JoinGroupRequest>
     public List<global::PSKafka.Engine.Protocol.Messages.JoinGroupRequest.JoinGroupRequestProtocol> Protocols { get; set; } = new();
     /// <summary>Tagged fields this version does not know, kept so they survive a read/write round trip.</summary>
     public List<RawTaggedField>? UnknownTaggedFields { get; set; }
+
+    /// <summary>Per-field wire facts (versions, nullable versions, tag), for tooling and tests.</summary>
+    public static readonly ProtocolFieldInfo[] FieldInfos =
+    [
+        new("GroupId", 0, 7, 1, 0, -1),
+        new("SessionTimeoutMs", 0, 7, 1, 0, -1),
+        new("RebalanceTimeoutMs", 1, 7, 1, 0, -1),
+        new("MemberId", 0, 7, 1, 0, -1),
+        new("GroupInstanceId", 5, 7, 5, 7, -1),
+        new("ProtocolType", 0, 7, 1, 0, -1),
+        new("Protocols", 0, 7, 1, 0, -1),
+    ];
 
     public void Write(ProtocolWriter w, short version)
     {
@@ -111,6 +124,13 @@ public sealed partial class JoinGroupRequest : IApiMessage<JoinGroupRequest>
         public byte[] Metadata { get; set; } = global::System.Array.Empty<byte>();
         /// <summary>Tagged fields this version does not know, kept so they survive a read/write round trip.</summary>
         public List<RawTaggedField>? UnknownTaggedFields { get; set; }
+
+        /// <summary>Per-field wire facts (versions, nullable versions, tag), for tooling and tests.</summary>
+        public static readonly ProtocolFieldInfo[] FieldInfos =
+        [
+            new("Name", 0, 7, 1, 0, -1),
+            new("Metadata", 0, 7, 1, 0, -1),
+        ];
 
         public void Write(ProtocolWriter w, short version)
         {

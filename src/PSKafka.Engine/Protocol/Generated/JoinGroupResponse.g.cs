@@ -10,6 +10,7 @@ public sealed partial class JoinGroupResponse : IApiMessage<JoinGroupResponse>
 {
     public const short LowestSupportedVersion = 0;
     public const short HighestSupportedVersion = 7;
+    public const short FirstFlexibleVersion = 6;
     public const short ApiKeyValue = 11;
     public global::PSKafka.Engine.Protocol.ApiKey ApiKey => (global::PSKafka.Engine.Protocol.ApiKey)11;
     public bool IsRequest => false;
@@ -32,6 +33,19 @@ public sealed partial class JoinGroupResponse : IApiMessage<JoinGroupResponse>
     public List<global::PSKafka.Engine.Protocol.Messages.JoinGroupResponse.JoinGroupResponseMember> Members { get; set; } = new();
     /// <summary>Tagged fields this version does not know, kept so they survive a read/write round trip.</summary>
     public List<RawTaggedField>? UnknownTaggedFields { get; set; }
+
+    /// <summary>Per-field wire facts (versions, nullable versions, tag), for tooling and tests.</summary>
+    public static readonly ProtocolFieldInfo[] FieldInfos =
+    [
+        new("ThrottleTimeMs", 2, 7, 1, 0, -1),
+        new("ErrorCode", 0, 7, 1, 0, -1),
+        new("GenerationId", 0, 7, 1, 0, -1),
+        new("ProtocolType", 7, 7, 7, 7, -1),
+        new("ProtocolName", 0, 7, 7, 7, -1),
+        new("Leader", 0, 7, 1, 0, -1),
+        new("MemberId", 0, 7, 1, 0, -1),
+        new("Members", 0, 7, 1, 0, -1),
+    ];
 
     public void Write(ProtocolWriter w, short version)
     {
@@ -120,6 +134,14 @@ public sealed partial class JoinGroupResponse : IApiMessage<JoinGroupResponse>
         public byte[] Metadata { get; set; } = global::System.Array.Empty<byte>();
         /// <summary>Tagged fields this version does not know, kept so they survive a read/write round trip.</summary>
         public List<RawTaggedField>? UnknownTaggedFields { get; set; }
+
+        /// <summary>Per-field wire facts (versions, nullable versions, tag), for tooling and tests.</summary>
+        public static readonly ProtocolFieldInfo[] FieldInfos =
+        [
+            new("MemberId", 0, 7, 1, 0, -1),
+            new("GroupInstanceId", 5, 7, 5, 7, -1),
+            new("Metadata", 0, 7, 1, 0, -1),
+        ];
 
         public void Write(ProtocolWriter w, short version)
         {

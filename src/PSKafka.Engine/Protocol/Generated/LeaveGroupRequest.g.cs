@@ -10,6 +10,7 @@ public sealed partial class LeaveGroupRequest : IApiMessage<LeaveGroupRequest>
 {
     public const short LowestSupportedVersion = 0;
     public const short HighestSupportedVersion = 5;
+    public const short FirstFlexibleVersion = 4;
     public const short ApiKeyValue = 13;
     public global::PSKafka.Engine.Protocol.ApiKey ApiKey => (global::PSKafka.Engine.Protocol.ApiKey)13;
     public bool IsRequest => true;
@@ -22,6 +23,14 @@ public sealed partial class LeaveGroupRequest : IApiMessage<LeaveGroupRequest>
     public List<global::PSKafka.Engine.Protocol.Messages.LeaveGroupRequest.MemberIdentity> Members { get; set; } = new();
     /// <summary>Tagged fields this version does not know, kept so they survive a read/write round trip.</summary>
     public List<RawTaggedField>? UnknownTaggedFields { get; set; }
+
+    /// <summary>Per-field wire facts (versions, nullable versions, tag), for tooling and tests.</summary>
+    public static readonly ProtocolFieldInfo[] FieldInfos =
+    [
+        new("GroupId", 0, 5, 1, 0, -1),
+        new("MemberId", 0, 2, 1, 0, -1),
+        new("Members", 3, 5, 1, 0, -1),
+    ];
 
     public void Write(ProtocolWriter w, short version)
     {
@@ -94,6 +103,14 @@ public sealed partial class LeaveGroupRequest : IApiMessage<LeaveGroupRequest>
         public string? Reason { get; set; } = null;
         /// <summary>Tagged fields this version does not know, kept so they survive a read/write round trip.</summary>
         public List<RawTaggedField>? UnknownTaggedFields { get; set; }
+
+        /// <summary>Per-field wire facts (versions, nullable versions, tag), for tooling and tests.</summary>
+        public static readonly ProtocolFieldInfo[] FieldInfos =
+        [
+            new("MemberId", 3, 5, 1, 0, -1),
+            new("GroupInstanceId", 3, 5, 3, 5, -1),
+            new("Reason", 5, 5, 5, 5, -1),
+        ];
 
         public void Write(ProtocolWriter w, short version)
         {

@@ -10,6 +10,7 @@ public sealed partial class LeaveGroupResponse : IApiMessage<LeaveGroupResponse>
 {
     public const short LowestSupportedVersion = 0;
     public const short HighestSupportedVersion = 5;
+    public const short FirstFlexibleVersion = 4;
     public const short ApiKeyValue = 13;
     public global::PSKafka.Engine.Protocol.ApiKey ApiKey => (global::PSKafka.Engine.Protocol.ApiKey)13;
     public bool IsRequest => false;
@@ -22,6 +23,14 @@ public sealed partial class LeaveGroupResponse : IApiMessage<LeaveGroupResponse>
     public List<global::PSKafka.Engine.Protocol.Messages.LeaveGroupResponse.MemberResponse> Members { get; set; } = new();
     /// <summary>Tagged fields this version does not know, kept so they survive a read/write round trip.</summary>
     public List<RawTaggedField>? UnknownTaggedFields { get; set; }
+
+    /// <summary>Per-field wire facts (versions, nullable versions, tag), for tooling and tests.</summary>
+    public static readonly ProtocolFieldInfo[] FieldInfos =
+    [
+        new("ThrottleTimeMs", 1, 5, 1, 0, -1),
+        new("ErrorCode", 0, 5, 1, 0, -1),
+        new("Members", 3, 5, 1, 0, -1),
+    ];
 
     public void Write(ProtocolWriter w, short version)
     {
@@ -93,6 +102,14 @@ public sealed partial class LeaveGroupResponse : IApiMessage<LeaveGroupResponse>
         public short ErrorCode { get; set; } = (short)0;
         /// <summary>Tagged fields this version does not know, kept so they survive a read/write round trip.</summary>
         public List<RawTaggedField>? UnknownTaggedFields { get; set; }
+
+        /// <summary>Per-field wire facts (versions, nullable versions, tag), for tooling and tests.</summary>
+        public static readonly ProtocolFieldInfo[] FieldInfos =
+        [
+            new("MemberId", 3, 5, 1, 0, -1),
+            new("GroupInstanceId", 3, 5, 3, 5, -1),
+            new("ErrorCode", 3, 5, 1, 0, -1),
+        ];
 
         public void Write(ProtocolWriter w, short version)
         {

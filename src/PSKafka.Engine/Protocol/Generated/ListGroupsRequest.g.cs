@@ -10,6 +10,7 @@ public sealed partial class ListGroupsRequest : IApiMessage<ListGroupsRequest>
 {
     public const short LowestSupportedVersion = 0;
     public const short HighestSupportedVersion = 4;
+    public const short FirstFlexibleVersion = 3;
     public const short ApiKeyValue = 16;
     public global::PSKafka.Engine.Protocol.ApiKey ApiKey => (global::PSKafka.Engine.Protocol.ApiKey)16;
     public bool IsRequest => true;
@@ -18,6 +19,12 @@ public sealed partial class ListGroupsRequest : IApiMessage<ListGroupsRequest>
     public List<string> StatesFilter { get; set; } = new();
     /// <summary>Tagged fields this version does not know, kept so they survive a read/write round trip.</summary>
     public List<RawTaggedField>? UnknownTaggedFields { get; set; }
+
+    /// <summary>Per-field wire facts (versions, nullable versions, tag), for tooling and tests.</summary>
+    public static readonly ProtocolFieldInfo[] FieldInfos =
+    [
+        new("StatesFilter", 4, 4, 1, 0, -1),
+    ];
 
     public void Write(ProtocolWriter w, short version)
     {

@@ -10,6 +10,7 @@ public sealed partial class ListGroupsResponse : IApiMessage<ListGroupsResponse>
 {
     public const short LowestSupportedVersion = 0;
     public const short HighestSupportedVersion = 4;
+    public const short FirstFlexibleVersion = 3;
     public const short ApiKeyValue = 16;
     public global::PSKafka.Engine.Protocol.ApiKey ApiKey => (global::PSKafka.Engine.Protocol.ApiKey)16;
     public bool IsRequest => false;
@@ -22,6 +23,14 @@ public sealed partial class ListGroupsResponse : IApiMessage<ListGroupsResponse>
     public List<global::PSKafka.Engine.Protocol.Messages.ListGroupsResponse.ListedGroup> Groups { get; set; } = new();
     /// <summary>Tagged fields this version does not know, kept so they survive a read/write round trip.</summary>
     public List<RawTaggedField>? UnknownTaggedFields { get; set; }
+
+    /// <summary>Per-field wire facts (versions, nullable versions, tag), for tooling and tests.</summary>
+    public static readonly ProtocolFieldInfo[] FieldInfos =
+    [
+        new("ThrottleTimeMs", 1, 4, 1, 0, -1),
+        new("ErrorCode", 0, 4, 1, 0, -1),
+        new("Groups", 0, 4, 1, 0, -1),
+    ];
 
     public void Write(ProtocolWriter w, short version)
     {
@@ -86,6 +95,14 @@ public sealed partial class ListGroupsResponse : IApiMessage<ListGroupsResponse>
         public string GroupState { get; set; } = "";
         /// <summary>Tagged fields this version does not know, kept so they survive a read/write round trip.</summary>
         public List<RawTaggedField>? UnknownTaggedFields { get; set; }
+
+        /// <summary>Per-field wire facts (versions, nullable versions, tag), for tooling and tests.</summary>
+        public static readonly ProtocolFieldInfo[] FieldInfos =
+        [
+            new("GroupId", 0, 4, 1, 0, -1),
+            new("ProtocolType", 0, 4, 1, 0, -1),
+            new("GroupState", 4, 4, 1, 0, -1),
+        ];
 
         public void Write(ProtocolWriter w, short version)
         {

@@ -10,6 +10,7 @@ public sealed partial class ListOffsetsRequest : IApiMessage<ListOffsetsRequest>
 {
     public const short LowestSupportedVersion = 0;
     public const short HighestSupportedVersion = 7;
+    public const short FirstFlexibleVersion = 6;
     public const short ApiKeyValue = 2;
     public global::PSKafka.Engine.Protocol.ApiKey ApiKey => (global::PSKafka.Engine.Protocol.ApiKey)2;
     public bool IsRequest => true;
@@ -22,6 +23,14 @@ public sealed partial class ListOffsetsRequest : IApiMessage<ListOffsetsRequest>
     public List<global::PSKafka.Engine.Protocol.Messages.ListOffsetsRequest.ListOffsetsTopic> Topics { get; set; } = new();
     /// <summary>Tagged fields this version does not know, kept so they survive a read/write round trip.</summary>
     public List<RawTaggedField>? UnknownTaggedFields { get; set; }
+
+    /// <summary>Per-field wire facts (versions, nullable versions, tag), for tooling and tests.</summary>
+    public static readonly ProtocolFieldInfo[] FieldInfos =
+    [
+        new("ReplicaId", 0, 7, 1, 0, -1),
+        new("IsolationLevel", 2, 7, 1, 0, -1),
+        new("Topics", 0, 7, 1, 0, -1),
+    ];
 
     public void Write(ProtocolWriter w, short version)
     {
@@ -86,6 +95,13 @@ public sealed partial class ListOffsetsRequest : IApiMessage<ListOffsetsRequest>
         /// <summary>Tagged fields this version does not know, kept so they survive a read/write round trip.</summary>
         public List<RawTaggedField>? UnknownTaggedFields { get; set; }
 
+        /// <summary>Per-field wire facts (versions, nullable versions, tag), for tooling and tests.</summary>
+        public static readonly ProtocolFieldInfo[] FieldInfos =
+        [
+            new("Name", 0, 7, 1, 0, -1),
+            new("Partitions", 0, 7, 1, 0, -1),
+        ];
+
         public void Write(ProtocolWriter w, short version)
         {
             bool flexible = version >= 6;
@@ -144,6 +160,15 @@ public sealed partial class ListOffsetsRequest : IApiMessage<ListOffsetsRequest>
         public int MaxNumOffsets { get; set; } = 1;
         /// <summary>Tagged fields this version does not know, kept so they survive a read/write round trip.</summary>
         public List<RawTaggedField>? UnknownTaggedFields { get; set; }
+
+        /// <summary>Per-field wire facts (versions, nullable versions, tag), for tooling and tests.</summary>
+        public static readonly ProtocolFieldInfo[] FieldInfos =
+        [
+            new("PartitionIndex", 0, 7, 1, 0, -1),
+            new("CurrentLeaderEpoch", 4, 7, 1, 0, -1),
+            new("Timestamp", 0, 7, 1, 0, -1),
+            new("MaxNumOffsets", 0, 0, 1, 0, -1),
+        ];
 
         public void Write(ProtocolWriter w, short version)
         {

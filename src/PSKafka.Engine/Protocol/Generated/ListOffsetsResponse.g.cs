@@ -10,6 +10,7 @@ public sealed partial class ListOffsetsResponse : IApiMessage<ListOffsetsRespons
 {
     public const short LowestSupportedVersion = 0;
     public const short HighestSupportedVersion = 7;
+    public const short FirstFlexibleVersion = 6;
     public const short ApiKeyValue = 2;
     public global::PSKafka.Engine.Protocol.ApiKey ApiKey => (global::PSKafka.Engine.Protocol.ApiKey)2;
     public bool IsRequest => false;
@@ -20,6 +21,13 @@ public sealed partial class ListOffsetsResponse : IApiMessage<ListOffsetsRespons
     public List<global::PSKafka.Engine.Protocol.Messages.ListOffsetsResponse.ListOffsetsTopicResponse> Topics { get; set; } = new();
     /// <summary>Tagged fields this version does not know, kept so they survive a read/write round trip.</summary>
     public List<RawTaggedField>? UnknownTaggedFields { get; set; }
+
+    /// <summary>Per-field wire facts (versions, nullable versions, tag), for tooling and tests.</summary>
+    public static readonly ProtocolFieldInfo[] FieldInfos =
+    [
+        new("ThrottleTimeMs", 2, 7, 1, 0, -1),
+        new("Topics", 0, 7, 1, 0, -1),
+    ];
 
     public void Write(ProtocolWriter w, short version)
     {
@@ -80,6 +88,13 @@ public sealed partial class ListOffsetsResponse : IApiMessage<ListOffsetsRespons
         public List<global::PSKafka.Engine.Protocol.Messages.ListOffsetsResponse.ListOffsetsPartitionResponse> Partitions { get; set; } = new();
         /// <summary>Tagged fields this version does not know, kept so they survive a read/write round trip.</summary>
         public List<RawTaggedField>? UnknownTaggedFields { get; set; }
+
+        /// <summary>Per-field wire facts (versions, nullable versions, tag), for tooling and tests.</summary>
+        public static readonly ProtocolFieldInfo[] FieldInfos =
+        [
+            new("Name", 0, 7, 1, 0, -1),
+            new("Partitions", 0, 7, 1, 0, -1),
+        ];
 
         public void Write(ProtocolWriter w, short version)
         {
@@ -143,6 +158,17 @@ public sealed partial class ListOffsetsResponse : IApiMessage<ListOffsetsRespons
         public int LeaderEpoch { get; set; } = -1;
         /// <summary>Tagged fields this version does not know, kept so they survive a read/write round trip.</summary>
         public List<RawTaggedField>? UnknownTaggedFields { get; set; }
+
+        /// <summary>Per-field wire facts (versions, nullable versions, tag), for tooling and tests.</summary>
+        public static readonly ProtocolFieldInfo[] FieldInfos =
+        [
+            new("PartitionIndex", 0, 7, 1, 0, -1),
+            new("ErrorCode", 0, 7, 1, 0, -1),
+            new("OldStyleOffsets", 0, 0, 1, 0, -1),
+            new("Timestamp", 1, 7, 1, 0, -1),
+            new("Offset", 1, 7, 1, 0, -1),
+            new("LeaderEpoch", 4, 7, 1, 0, -1),
+        ];
 
         public void Write(ProtocolWriter w, short version)
         {

@@ -10,6 +10,7 @@ public sealed partial class MetadataRequest : IApiMessage<MetadataRequest>
 {
     public const short LowestSupportedVersion = 0;
     public const short HighestSupportedVersion = 12;
+    public const short FirstFlexibleVersion = 9;
     public const short ApiKeyValue = 3;
     public global::PSKafka.Engine.Protocol.ApiKey ApiKey => (global::PSKafka.Engine.Protocol.ApiKey)3;
     public bool IsRequest => true;
@@ -24,6 +25,15 @@ public sealed partial class MetadataRequest : IApiMessage<MetadataRequest>
     public bool IncludeTopicAuthorizedOperations { get; set; } = false;
     /// <summary>Tagged fields this version does not know, kept so they survive a read/write round trip.</summary>
     public List<RawTaggedField>? UnknownTaggedFields { get; set; }
+
+    /// <summary>Per-field wire facts (versions, nullable versions, tag), for tooling and tests.</summary>
+    public static readonly ProtocolFieldInfo[] FieldInfos =
+    [
+        new("Topics", 0, 12, 1, 12, -1),
+        new("AllowAutoTopicCreation", 4, 12, 1, 0, -1),
+        new("IncludeClusterAuthorizedOperations", 8, 10, 1, 0, -1),
+        new("IncludeTopicAuthorizedOperations", 8, 12, 1, 0, -1),
+    ];
 
     public void Write(ProtocolWriter w, short version)
     {
@@ -115,6 +125,13 @@ public sealed partial class MetadataRequest : IApiMessage<MetadataRequest>
         public string? Name { get; set; } = "";
         /// <summary>Tagged fields this version does not know, kept so they survive a read/write round trip.</summary>
         public List<RawTaggedField>? UnknownTaggedFields { get; set; }
+
+        /// <summary>Per-field wire facts (versions, nullable versions, tag), for tooling and tests.</summary>
+        public static readonly ProtocolFieldInfo[] FieldInfos =
+        [
+            new("TopicId", 10, 12, 1, 0, -1),
+            new("Name", 0, 12, 10, 12, -1),
+        ];
 
         public void Write(ProtocolWriter w, short version)
         {

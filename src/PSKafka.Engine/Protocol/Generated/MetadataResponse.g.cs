@@ -10,6 +10,7 @@ public sealed partial class MetadataResponse : IApiMessage<MetadataResponse>
 {
     public const short LowestSupportedVersion = 0;
     public const short HighestSupportedVersion = 12;
+    public const short FirstFlexibleVersion = 9;
     public const short ApiKeyValue = 3;
     public global::PSKafka.Engine.Protocol.ApiKey ApiKey => (global::PSKafka.Engine.Protocol.ApiKey)3;
     public bool IsRequest => false;
@@ -28,6 +29,17 @@ public sealed partial class MetadataResponse : IApiMessage<MetadataResponse>
     public int ClusterAuthorizedOperations { get; set; } = -2147483648;
     /// <summary>Tagged fields this version does not know, kept so they survive a read/write round trip.</summary>
     public List<RawTaggedField>? UnknownTaggedFields { get; set; }
+
+    /// <summary>Per-field wire facts (versions, nullable versions, tag), for tooling and tests.</summary>
+    public static readonly ProtocolFieldInfo[] FieldInfos =
+    [
+        new("ThrottleTimeMs", 3, 12, 1, 0, -1),
+        new("Brokers", 0, 12, 1, 0, -1),
+        new("ClusterId", 2, 12, 2, 12, -1),
+        new("ControllerId", 1, 12, 1, 0, -1),
+        new("Topics", 0, 12, 1, 0, -1),
+        new("ClusterAuthorizedOperations", 8, 10, 1, 0, -1),
+    ];
 
     public void Write(ProtocolWriter w, short version)
     {
@@ -131,6 +143,15 @@ public sealed partial class MetadataResponse : IApiMessage<MetadataResponse>
         /// <summary>Tagged fields this version does not know, kept so they survive a read/write round trip.</summary>
         public List<RawTaggedField>? UnknownTaggedFields { get; set; }
 
+        /// <summary>Per-field wire facts (versions, nullable versions, tag), for tooling and tests.</summary>
+        public static readonly ProtocolFieldInfo[] FieldInfos =
+        [
+            new("NodeId", 0, 12, 1, 0, -1),
+            new("Host", 0, 12, 1, 0, -1),
+            new("Port", 0, 12, 1, 0, -1),
+            new("Rack", 1, 12, 1, 12, -1),
+        ];
+
         public void Write(ProtocolWriter w, short version)
         {
             bool flexible = version >= 9;
@@ -200,6 +221,17 @@ public sealed partial class MetadataResponse : IApiMessage<MetadataResponse>
         public int TopicAuthorizedOperations { get; set; } = -2147483648;
         /// <summary>Tagged fields this version does not know, kept so they survive a read/write round trip.</summary>
         public List<RawTaggedField>? UnknownTaggedFields { get; set; }
+
+        /// <summary>Per-field wire facts (versions, nullable versions, tag), for tooling and tests.</summary>
+        public static readonly ProtocolFieldInfo[] FieldInfos =
+        [
+            new("ErrorCode", 0, 12, 1, 0, -1),
+            new("Name", 0, 12, 12, 12, -1),
+            new("TopicId", 10, 12, 1, 0, -1),
+            new("IsInternal", 1, 12, 1, 0, -1),
+            new("Partitions", 0, 12, 1, 0, -1),
+            new("TopicAuthorizedOperations", 8, 12, 1, 0, -1),
+        ];
 
         public void Write(ProtocolWriter w, short version)
         {
@@ -296,6 +328,18 @@ public sealed partial class MetadataResponse : IApiMessage<MetadataResponse>
         public List<int> OfflineReplicas { get; set; } = new();
         /// <summary>Tagged fields this version does not know, kept so they survive a read/write round trip.</summary>
         public List<RawTaggedField>? UnknownTaggedFields { get; set; }
+
+        /// <summary>Per-field wire facts (versions, nullable versions, tag), for tooling and tests.</summary>
+        public static readonly ProtocolFieldInfo[] FieldInfos =
+        [
+            new("ErrorCode", 0, 12, 1, 0, -1),
+            new("PartitionIndex", 0, 12, 1, 0, -1),
+            new("LeaderId", 0, 12, 1, 0, -1),
+            new("LeaderEpoch", 7, 12, 1, 0, -1),
+            new("ReplicaNodes", 0, 12, 1, 0, -1),
+            new("IsrNodes", 0, 12, 1, 0, -1),
+            new("OfflineReplicas", 5, 12, 1, 0, -1),
+        ];
 
         public void Write(ProtocolWriter w, short version)
         {

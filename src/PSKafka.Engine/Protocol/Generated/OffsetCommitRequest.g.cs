@@ -10,6 +10,7 @@ public sealed partial class OffsetCommitRequest : IApiMessage<OffsetCommitReques
 {
     public const short LowestSupportedVersion = 0;
     public const short HighestSupportedVersion = 8;
+    public const short FirstFlexibleVersion = 8;
     public const short ApiKeyValue = 8;
     public global::PSKafka.Engine.Protocol.ApiKey ApiKey => (global::PSKafka.Engine.Protocol.ApiKey)8;
     public bool IsRequest => true;
@@ -28,6 +29,17 @@ public sealed partial class OffsetCommitRequest : IApiMessage<OffsetCommitReques
     public List<global::PSKafka.Engine.Protocol.Messages.OffsetCommitRequest.OffsetCommitRequestTopic> Topics { get; set; } = new();
     /// <summary>Tagged fields this version does not know, kept so they survive a read/write round trip.</summary>
     public List<RawTaggedField>? UnknownTaggedFields { get; set; }
+
+    /// <summary>Per-field wire facts (versions, nullable versions, tag), for tooling and tests.</summary>
+    public static readonly ProtocolFieldInfo[] FieldInfos =
+    [
+        new("GroupId", 0, 8, 1, 0, -1),
+        new("GenerationIdOrMemberEpoch", 1, 8, 1, 0, -1),
+        new("MemberId", 1, 8, 1, 0, -1),
+        new("GroupInstanceId", 7, 8, 7, 8, -1),
+        new("RetentionTimeMs", 2, 4, 1, 0, -1),
+        new("Topics", 0, 8, 1, 0, -1),
+    ];
 
     public void Write(ProtocolWriter w, short version)
     {
@@ -120,6 +132,13 @@ public sealed partial class OffsetCommitRequest : IApiMessage<OffsetCommitReques
         /// <summary>Tagged fields this version does not know, kept so they survive a read/write round trip.</summary>
         public List<RawTaggedField>? UnknownTaggedFields { get; set; }
 
+        /// <summary>Per-field wire facts (versions, nullable versions, tag), for tooling and tests.</summary>
+        public static readonly ProtocolFieldInfo[] FieldInfos =
+        [
+            new("Name", 0, 8, 1, 0, -1),
+            new("Partitions", 0, 8, 1, 0, -1),
+        ];
+
         public void Write(ProtocolWriter w, short version)
         {
             bool flexible = version >= 8;
@@ -180,6 +199,16 @@ public sealed partial class OffsetCommitRequest : IApiMessage<OffsetCommitReques
         public string? CommittedMetadata { get; set; } = "";
         /// <summary>Tagged fields this version does not know, kept so they survive a read/write round trip.</summary>
         public List<RawTaggedField>? UnknownTaggedFields { get; set; }
+
+        /// <summary>Per-field wire facts (versions, nullable versions, tag), for tooling and tests.</summary>
+        public static readonly ProtocolFieldInfo[] FieldInfos =
+        [
+            new("PartitionIndex", 0, 8, 1, 0, -1),
+            new("CommittedOffset", 0, 8, 1, 0, -1),
+            new("CommittedLeaderEpoch", 6, 8, 1, 0, -1),
+            new("CommitTimestamp", 1, 1, 1, 0, -1),
+            new("CommittedMetadata", 0, 8, 0, 8, -1),
+        ];
 
         public void Write(ProtocolWriter w, short version)
         {

@@ -10,6 +10,7 @@ public sealed partial class OffsetCommitResponse : IApiMessage<OffsetCommitRespo
 {
     public const short LowestSupportedVersion = 0;
     public const short HighestSupportedVersion = 8;
+    public const short FirstFlexibleVersion = 8;
     public const short ApiKeyValue = 8;
     public global::PSKafka.Engine.Protocol.ApiKey ApiKey => (global::PSKafka.Engine.Protocol.ApiKey)8;
     public bool IsRequest => false;
@@ -20,6 +21,13 @@ public sealed partial class OffsetCommitResponse : IApiMessage<OffsetCommitRespo
     public List<global::PSKafka.Engine.Protocol.Messages.OffsetCommitResponse.OffsetCommitResponseTopic> Topics { get; set; } = new();
     /// <summary>Tagged fields this version does not know, kept so they survive a read/write round trip.</summary>
     public List<RawTaggedField>? UnknownTaggedFields { get; set; }
+
+    /// <summary>Per-field wire facts (versions, nullable versions, tag), for tooling and tests.</summary>
+    public static readonly ProtocolFieldInfo[] FieldInfos =
+    [
+        new("ThrottleTimeMs", 3, 8, 1, 0, -1),
+        new("Topics", 0, 8, 1, 0, -1),
+    ];
 
     public void Write(ProtocolWriter w, short version)
     {
@@ -81,6 +89,13 @@ public sealed partial class OffsetCommitResponse : IApiMessage<OffsetCommitRespo
         /// <summary>Tagged fields this version does not know, kept so they survive a read/write round trip.</summary>
         public List<RawTaggedField>? UnknownTaggedFields { get; set; }
 
+        /// <summary>Per-field wire facts (versions, nullable versions, tag), for tooling and tests.</summary>
+        public static readonly ProtocolFieldInfo[] FieldInfos =
+        [
+            new("Name", 0, 8, 1, 0, -1),
+            new("Partitions", 0, 8, 1, 0, -1),
+        ];
+
         public void Write(ProtocolWriter w, short version)
         {
             bool flexible = version >= 8;
@@ -135,6 +150,13 @@ public sealed partial class OffsetCommitResponse : IApiMessage<OffsetCommitRespo
         public short ErrorCode { get; set; } = (short)0;
         /// <summary>Tagged fields this version does not know, kept so they survive a read/write round trip.</summary>
         public List<RawTaggedField>? UnknownTaggedFields { get; set; }
+
+        /// <summary>Per-field wire facts (versions, nullable versions, tag), for tooling and tests.</summary>
+        public static readonly ProtocolFieldInfo[] FieldInfos =
+        [
+            new("PartitionIndex", 0, 8, 1, 0, -1),
+            new("ErrorCode", 0, 8, 1, 0, -1),
+        ];
 
         public void Write(ProtocolWriter w, short version)
         {

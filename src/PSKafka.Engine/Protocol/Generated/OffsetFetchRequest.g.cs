@@ -10,6 +10,7 @@ public sealed partial class OffsetFetchRequest : IApiMessage<OffsetFetchRequest>
 {
     public const short LowestSupportedVersion = 0;
     public const short HighestSupportedVersion = 7;
+    public const short FirstFlexibleVersion = 6;
     public const short ApiKeyValue = 9;
     public global::PSKafka.Engine.Protocol.ApiKey ApiKey => (global::PSKafka.Engine.Protocol.ApiKey)9;
     public bool IsRequest => true;
@@ -22,6 +23,14 @@ public sealed partial class OffsetFetchRequest : IApiMessage<OffsetFetchRequest>
     public bool RequireStable { get; set; } = false;
     /// <summary>Tagged fields this version does not know, kept so they survive a read/write round trip.</summary>
     public List<RawTaggedField>? UnknownTaggedFields { get; set; }
+
+    /// <summary>Per-field wire facts (versions, nullable versions, tag), for tooling and tests.</summary>
+    public static readonly ProtocolFieldInfo[] FieldInfos =
+    [
+        new("GroupId", 0, 7, 1, 0, -1),
+        new("Topics", 0, 7, 2, 7, -1),
+        new("RequireStable", 7, 7, 1, 0, -1),
+    ];
 
     public void Write(ProtocolWriter w, short version)
     {
@@ -97,6 +106,13 @@ public sealed partial class OffsetFetchRequest : IApiMessage<OffsetFetchRequest>
         public List<int> PartitionIndexes { get; set; } = new();
         /// <summary>Tagged fields this version does not know, kept so they survive a read/write round trip.</summary>
         public List<RawTaggedField>? UnknownTaggedFields { get; set; }
+
+        /// <summary>Per-field wire facts (versions, nullable versions, tag), for tooling and tests.</summary>
+        public static readonly ProtocolFieldInfo[] FieldInfos =
+        [
+            new("Name", 0, 7, 1, 0, -1),
+            new("PartitionIndexes", 0, 7, 1, 0, -1),
+        ];
 
         public void Write(ProtocolWriter w, short version)
         {

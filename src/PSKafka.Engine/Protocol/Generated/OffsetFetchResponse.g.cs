@@ -10,6 +10,7 @@ public sealed partial class OffsetFetchResponse : IApiMessage<OffsetFetchRespons
 {
     public const short LowestSupportedVersion = 0;
     public const short HighestSupportedVersion = 7;
+    public const short FirstFlexibleVersion = 6;
     public const short ApiKeyValue = 9;
     public global::PSKafka.Engine.Protocol.ApiKey ApiKey => (global::PSKafka.Engine.Protocol.ApiKey)9;
     public bool IsRequest => false;
@@ -22,6 +23,14 @@ public sealed partial class OffsetFetchResponse : IApiMessage<OffsetFetchRespons
     public short ErrorCode { get; set; } = (short)0;
     /// <summary>Tagged fields this version does not know, kept so they survive a read/write round trip.</summary>
     public List<RawTaggedField>? UnknownTaggedFields { get; set; }
+
+    /// <summary>Per-field wire facts (versions, nullable versions, tag), for tooling and tests.</summary>
+    public static readonly ProtocolFieldInfo[] FieldInfos =
+    [
+        new("ThrottleTimeMs", 3, 7, 1, 0, -1),
+        new("Topics", 0, 7, 1, 0, -1),
+        new("ErrorCode", 2, 7, 1, 0, -1),
+    ];
 
     public void Write(ProtocolWriter w, short version)
     {
@@ -91,6 +100,13 @@ public sealed partial class OffsetFetchResponse : IApiMessage<OffsetFetchRespons
         /// <summary>Tagged fields this version does not know, kept so they survive a read/write round trip.</summary>
         public List<RawTaggedField>? UnknownTaggedFields { get; set; }
 
+        /// <summary>Per-field wire facts (versions, nullable versions, tag), for tooling and tests.</summary>
+        public static readonly ProtocolFieldInfo[] FieldInfos =
+        [
+            new("Name", 0, 7, 1, 0, -1),
+            new("Partitions", 0, 7, 1, 0, -1),
+        ];
+
         public void Write(ProtocolWriter w, short version)
         {
             bool flexible = version >= 6;
@@ -151,6 +167,16 @@ public sealed partial class OffsetFetchResponse : IApiMessage<OffsetFetchRespons
         public short ErrorCode { get; set; } = (short)0;
         /// <summary>Tagged fields this version does not know, kept so they survive a read/write round trip.</summary>
         public List<RawTaggedField>? UnknownTaggedFields { get; set; }
+
+        /// <summary>Per-field wire facts (versions, nullable versions, tag), for tooling and tests.</summary>
+        public static readonly ProtocolFieldInfo[] FieldInfos =
+        [
+            new("PartitionIndex", 0, 7, 1, 0, -1),
+            new("CommittedOffset", 0, 7, 1, 0, -1),
+            new("CommittedLeaderEpoch", 5, 7, 1, 0, -1),
+            new("Metadata", 0, 7, 0, 7, -1),
+            new("ErrorCode", 0, 7, 1, 0, -1),
+        ];
 
         public void Write(ProtocolWriter w, short version)
         {

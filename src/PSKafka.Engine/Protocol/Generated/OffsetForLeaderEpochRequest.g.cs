@@ -10,6 +10,7 @@ public sealed partial class OffsetForLeaderEpochRequest : IApiMessage<OffsetForL
 {
     public const short LowestSupportedVersion = 0;
     public const short HighestSupportedVersion = 4;
+    public const short FirstFlexibleVersion = 4;
     public const short ApiKeyValue = 23;
     public global::PSKafka.Engine.Protocol.ApiKey ApiKey => (global::PSKafka.Engine.Protocol.ApiKey)23;
     public bool IsRequest => true;
@@ -20,6 +21,13 @@ public sealed partial class OffsetForLeaderEpochRequest : IApiMessage<OffsetForL
     public List<global::PSKafka.Engine.Protocol.Messages.OffsetForLeaderEpochRequest.OffsetForLeaderTopic> Topics { get; set; } = new();
     /// <summary>Tagged fields this version does not know, kept so they survive a read/write round trip.</summary>
     public List<RawTaggedField>? UnknownTaggedFields { get; set; }
+
+    /// <summary>Per-field wire facts (versions, nullable versions, tag), for tooling and tests.</summary>
+    public static readonly ProtocolFieldInfo[] FieldInfos =
+    [
+        new("ReplicaId", 3, 4, 1, 0, -1),
+        new("Topics", 0, 4, 1, 0, -1),
+    ];
 
     public void Write(ProtocolWriter w, short version)
     {
@@ -81,6 +89,13 @@ public sealed partial class OffsetForLeaderEpochRequest : IApiMessage<OffsetForL
         /// <summary>Tagged fields this version does not know, kept so they survive a read/write round trip.</summary>
         public List<RawTaggedField>? UnknownTaggedFields { get; set; }
 
+        /// <summary>Per-field wire facts (versions, nullable versions, tag), for tooling and tests.</summary>
+        public static readonly ProtocolFieldInfo[] FieldInfos =
+        [
+            new("Topic", 0, 4, 1, 0, -1),
+            new("Partitions", 0, 4, 1, 0, -1),
+        ];
+
         public void Write(ProtocolWriter w, short version)
         {
             bool flexible = version >= 4;
@@ -137,6 +152,14 @@ public sealed partial class OffsetForLeaderEpochRequest : IApiMessage<OffsetForL
         public int LeaderEpoch { get; set; } = 0;
         /// <summary>Tagged fields this version does not know, kept so they survive a read/write round trip.</summary>
         public List<RawTaggedField>? UnknownTaggedFields { get; set; }
+
+        /// <summary>Per-field wire facts (versions, nullable versions, tag), for tooling and tests.</summary>
+        public static readonly ProtocolFieldInfo[] FieldInfos =
+        [
+            new("Partition", 0, 4, 1, 0, -1),
+            new("CurrentLeaderEpoch", 2, 4, 1, 0, -1),
+            new("LeaderEpoch", 0, 4, 1, 0, -1),
+        ];
 
         public void Write(ProtocolWriter w, short version)
         {

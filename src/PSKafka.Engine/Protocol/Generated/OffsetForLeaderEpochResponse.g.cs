@@ -10,6 +10,7 @@ public sealed partial class OffsetForLeaderEpochResponse : IApiMessage<OffsetFor
 {
     public const short LowestSupportedVersion = 0;
     public const short HighestSupportedVersion = 4;
+    public const short FirstFlexibleVersion = 4;
     public const short ApiKeyValue = 23;
     public global::PSKafka.Engine.Protocol.ApiKey ApiKey => (global::PSKafka.Engine.Protocol.ApiKey)23;
     public bool IsRequest => false;
@@ -20,6 +21,13 @@ public sealed partial class OffsetForLeaderEpochResponse : IApiMessage<OffsetFor
     public List<global::PSKafka.Engine.Protocol.Messages.OffsetForLeaderEpochResponse.OffsetForLeaderTopicResult> Topics { get; set; } = new();
     /// <summary>Tagged fields this version does not know, kept so they survive a read/write round trip.</summary>
     public List<RawTaggedField>? UnknownTaggedFields { get; set; }
+
+    /// <summary>Per-field wire facts (versions, nullable versions, tag), for tooling and tests.</summary>
+    public static readonly ProtocolFieldInfo[] FieldInfos =
+    [
+        new("ThrottleTimeMs", 2, 4, 1, 0, -1),
+        new("Topics", 0, 4, 1, 0, -1),
+    ];
 
     public void Write(ProtocolWriter w, short version)
     {
@@ -81,6 +89,13 @@ public sealed partial class OffsetForLeaderEpochResponse : IApiMessage<OffsetFor
         /// <summary>Tagged fields this version does not know, kept so they survive a read/write round trip.</summary>
         public List<RawTaggedField>? UnknownTaggedFields { get; set; }
 
+        /// <summary>Per-field wire facts (versions, nullable versions, tag), for tooling and tests.</summary>
+        public static readonly ProtocolFieldInfo[] FieldInfos =
+        [
+            new("Topic", 0, 4, 1, 0, -1),
+            new("Partitions", 0, 4, 1, 0, -1),
+        ];
+
         public void Write(ProtocolWriter w, short version)
         {
             bool flexible = version >= 4;
@@ -139,6 +154,15 @@ public sealed partial class OffsetForLeaderEpochResponse : IApiMessage<OffsetFor
         public long EndOffset { get; set; } = -1L;
         /// <summary>Tagged fields this version does not know, kept so they survive a read/write round trip.</summary>
         public List<RawTaggedField>? UnknownTaggedFields { get; set; }
+
+        /// <summary>Per-field wire facts (versions, nullable versions, tag), for tooling and tests.</summary>
+        public static readonly ProtocolFieldInfo[] FieldInfos =
+        [
+            new("ErrorCode", 0, 4, 1, 0, -1),
+            new("Partition", 0, 4, 1, 0, -1),
+            new("LeaderEpoch", 1, 4, 1, 0, -1),
+            new("EndOffset", 0, 4, 1, 0, -1),
+        ];
 
         public void Write(ProtocolWriter w, short version)
         {

@@ -10,6 +10,7 @@ public sealed partial class ProduceRequest : IApiMessage<ProduceRequest>
 {
     public const short LowestSupportedVersion = 0;
     public const short HighestSupportedVersion = 9;
+    public const short FirstFlexibleVersion = 9;
     public const short ApiKeyValue = 0;
     public global::PSKafka.Engine.Protocol.ApiKey ApiKey => (global::PSKafka.Engine.Protocol.ApiKey)0;
     public bool IsRequest => true;
@@ -24,6 +25,15 @@ public sealed partial class ProduceRequest : IApiMessage<ProduceRequest>
     public List<global::PSKafka.Engine.Protocol.Messages.ProduceRequest.TopicProduceData> TopicData { get; set; } = new();
     /// <summary>Tagged fields this version does not know, kept so they survive a read/write round trip.</summary>
     public List<RawTaggedField>? UnknownTaggedFields { get; set; }
+
+    /// <summary>Per-field wire facts (versions, nullable versions, tag), for tooling and tests.</summary>
+    public static readonly ProtocolFieldInfo[] FieldInfos =
+    [
+        new("TransactionalId", 3, 9, 3, 9, -1),
+        new("Acks", 0, 9, 1, 0, -1),
+        new("TimeoutMs", 0, 9, 1, 0, -1),
+        new("TopicData", 0, 9, 1, 0, -1),
+    ];
 
     public void Write(ProtocolWriter w, short version)
     {
@@ -94,6 +104,13 @@ public sealed partial class ProduceRequest : IApiMessage<ProduceRequest>
         /// <summary>Tagged fields this version does not know, kept so they survive a read/write round trip.</summary>
         public List<RawTaggedField>? UnknownTaggedFields { get; set; }
 
+        /// <summary>Per-field wire facts (versions, nullable versions, tag), for tooling and tests.</summary>
+        public static readonly ProtocolFieldInfo[] FieldInfos =
+        [
+            new("Name", 0, 9, 1, 0, -1),
+            new("PartitionData", 0, 9, 1, 0, -1),
+        ];
+
         public void Write(ProtocolWriter w, short version)
         {
             bool flexible = version >= 9;
@@ -148,6 +165,13 @@ public sealed partial class ProduceRequest : IApiMessage<ProduceRequest>
         public ReadOnlyMemory<byte>? Records { get; set; } = null;
         /// <summary>Tagged fields this version does not know, kept so they survive a read/write round trip.</summary>
         public List<RawTaggedField>? UnknownTaggedFields { get; set; }
+
+        /// <summary>Per-field wire facts (versions, nullable versions, tag), for tooling and tests.</summary>
+        public static readonly ProtocolFieldInfo[] FieldInfos =
+        [
+            new("Index", 0, 9, 1, 0, -1),
+            new("Records", 0, 9, 0, 9, -1),
+        ];
 
         public void Write(ProtocolWriter w, short version)
         {

@@ -10,6 +10,7 @@ public sealed partial class ProduceResponse : IApiMessage<ProduceResponse>
 {
     public const short LowestSupportedVersion = 0;
     public const short HighestSupportedVersion = 9;
+    public const short FirstFlexibleVersion = 9;
     public const short ApiKeyValue = 0;
     public global::PSKafka.Engine.Protocol.ApiKey ApiKey => (global::PSKafka.Engine.Protocol.ApiKey)0;
     public bool IsRequest => false;
@@ -20,6 +21,13 @@ public sealed partial class ProduceResponse : IApiMessage<ProduceResponse>
     public int ThrottleTimeMs { get; set; } = 0;
     /// <summary>Tagged fields this version does not know, kept so they survive a read/write round trip.</summary>
     public List<RawTaggedField>? UnknownTaggedFields { get; set; }
+
+    /// <summary>Per-field wire facts (versions, nullable versions, tag), for tooling and tests.</summary>
+    public static readonly ProtocolFieldInfo[] FieldInfos =
+    [
+        new("Responses", 0, 9, 1, 0, -1),
+        new("ThrottleTimeMs", 1, 9, 1, 0, -1),
+    ];
 
     public void Write(ProtocolWriter w, short version)
     {
@@ -80,6 +88,13 @@ public sealed partial class ProduceResponse : IApiMessage<ProduceResponse>
         public List<global::PSKafka.Engine.Protocol.Messages.ProduceResponse.PartitionProduceResponse> PartitionResponses { get; set; } = new();
         /// <summary>Tagged fields this version does not know, kept so they survive a read/write round trip.</summary>
         public List<RawTaggedField>? UnknownTaggedFields { get; set; }
+
+        /// <summary>Per-field wire facts (versions, nullable versions, tag), for tooling and tests.</summary>
+        public static readonly ProtocolFieldInfo[] FieldInfos =
+        [
+            new("Name", 0, 9, 1, 0, -1),
+            new("PartitionResponses", 0, 9, 1, 0, -1),
+        ];
 
         public void Write(ProtocolWriter w, short version)
         {
@@ -145,6 +160,18 @@ public sealed partial class ProduceResponse : IApiMessage<ProduceResponse>
         public string? ErrorMessage { get; set; } = null;
         /// <summary>Tagged fields this version does not know, kept so they survive a read/write round trip.</summary>
         public List<RawTaggedField>? UnknownTaggedFields { get; set; }
+
+        /// <summary>Per-field wire facts (versions, nullable versions, tag), for tooling and tests.</summary>
+        public static readonly ProtocolFieldInfo[] FieldInfos =
+        [
+            new("Index", 0, 9, 1, 0, -1),
+            new("ErrorCode", 0, 9, 1, 0, -1),
+            new("BaseOffset", 0, 9, 1, 0, -1),
+            new("LogAppendTimeMs", 2, 9, 1, 0, -1),
+            new("LogStartOffset", 5, 9, 1, 0, -1),
+            new("RecordErrors", 8, 9, 1, 0, -1),
+            new("ErrorMessage", 8, 9, 8, 9, -1),
+        ];
 
         public void Write(ProtocolWriter w, short version)
         {
@@ -238,6 +265,13 @@ public sealed partial class ProduceResponse : IApiMessage<ProduceResponse>
         public string? BatchIndexErrorMessage { get; set; } = null;
         /// <summary>Tagged fields this version does not know, kept so they survive a read/write round trip.</summary>
         public List<RawTaggedField>? UnknownTaggedFields { get; set; }
+
+        /// <summary>Per-field wire facts (versions, nullable versions, tag), for tooling and tests.</summary>
+        public static readonly ProtocolFieldInfo[] FieldInfos =
+        [
+            new("BatchIndex", 8, 9, 1, 0, -1),
+            new("BatchIndexErrorMessage", 8, 9, 8, 9, -1),
+        ];
 
         public void Write(ProtocolWriter w, short version)
         {

@@ -10,6 +10,7 @@ public sealed partial class RequestHeader : IProtocolMessage<RequestHeader>
 {
     public const short LowestSupportedVersion = 0;
     public const short HighestSupportedVersion = 2;
+    public const short FirstFlexibleVersion = 2;
 
     /// <summary>Versions 0-2. Which API the body belongs to.</summary>
     public short RequestApiKey { get; set; } = (short)0;
@@ -21,6 +22,15 @@ public sealed partial class RequestHeader : IProtocolMessage<RequestHeader>
     public string? ClientId { get; set; } = null;
     /// <summary>Tagged fields this version does not know, kept so they survive a read/write round trip.</summary>
     public List<RawTaggedField>? UnknownTaggedFields { get; set; }
+
+    /// <summary>Per-field wire facts (versions, nullable versions, tag), for tooling and tests.</summary>
+    public static readonly ProtocolFieldInfo[] FieldInfos =
+    [
+        new("RequestApiKey", 0, 2, 1, 0, -1),
+        new("RequestApiVersion", 0, 2, 1, 0, -1),
+        new("CorrelationId", 0, 2, 1, 0, -1),
+        new("ClientId", 1, 2, 1, 2, -1),
+    ];
 
     public void Write(ProtocolWriter w, short version)
     {

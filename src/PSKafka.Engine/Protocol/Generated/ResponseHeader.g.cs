@@ -10,11 +10,18 @@ public sealed partial class ResponseHeader : IProtocolMessage<ResponseHeader>
 {
     public const short LowestSupportedVersion = 0;
     public const short HighestSupportedVersion = 1;
+    public const short FirstFlexibleVersion = 1;
 
     /// <summary>Versions 0-1. Copied from the request header.</summary>
     public int CorrelationId { get; set; } = 0;
     /// <summary>Tagged fields this version does not know, kept so they survive a read/write round trip.</summary>
     public List<RawTaggedField>? UnknownTaggedFields { get; set; }
+
+    /// <summary>Per-field wire facts (versions, nullable versions, tag), for tooling and tests.</summary>
+    public static readonly ProtocolFieldInfo[] FieldInfos =
+    [
+        new("CorrelationId", 0, 1, 1, 0, -1),
+    ];
 
     public void Write(ProtocolWriter w, short version)
     {

@@ -10,6 +10,7 @@ public sealed partial class SyncGroupRequest : IApiMessage<SyncGroupRequest>
 {
     public const short LowestSupportedVersion = 0;
     public const short HighestSupportedVersion = 5;
+    public const short FirstFlexibleVersion = 4;
     public const short ApiKeyValue = 14;
     public global::PSKafka.Engine.Protocol.ApiKey ApiKey => (global::PSKafka.Engine.Protocol.ApiKey)14;
     public bool IsRequest => true;
@@ -30,6 +31,18 @@ public sealed partial class SyncGroupRequest : IApiMessage<SyncGroupRequest>
     public List<global::PSKafka.Engine.Protocol.Messages.SyncGroupRequest.SyncGroupRequestAssignment> Assignments { get; set; } = new();
     /// <summary>Tagged fields this version does not know, kept so they survive a read/write round trip.</summary>
     public List<RawTaggedField>? UnknownTaggedFields { get; set; }
+
+    /// <summary>Per-field wire facts (versions, nullable versions, tag), for tooling and tests.</summary>
+    public static readonly ProtocolFieldInfo[] FieldInfos =
+    [
+        new("GroupId", 0, 5, 1, 0, -1),
+        new("GenerationId", 0, 5, 1, 0, -1),
+        new("MemberId", 0, 5, 1, 0, -1),
+        new("GroupInstanceId", 3, 5, 3, 5, -1),
+        new("ProtocolType", 5, 5, 5, 5, -1),
+        new("ProtocolName", 5, 5, 5, 5, -1),
+        new("Assignments", 0, 5, 1, 0, -1),
+    ];
 
     public void Write(ProtocolWriter w, short version)
     {
@@ -125,6 +138,13 @@ public sealed partial class SyncGroupRequest : IApiMessage<SyncGroupRequest>
         public byte[] Assignment { get; set; } = global::System.Array.Empty<byte>();
         /// <summary>Tagged fields this version does not know, kept so they survive a read/write round trip.</summary>
         public List<RawTaggedField>? UnknownTaggedFields { get; set; }
+
+        /// <summary>Per-field wire facts (versions, nullable versions, tag), for tooling and tests.</summary>
+        public static readonly ProtocolFieldInfo[] FieldInfos =
+        [
+            new("MemberId", 0, 5, 1, 0, -1),
+            new("Assignment", 0, 5, 1, 0, -1),
+        ];
 
         public void Write(ProtocolWriter w, short version)
         {

@@ -10,6 +10,7 @@ public sealed partial class SyncGroupResponse : IApiMessage<SyncGroupResponse>
 {
     public const short LowestSupportedVersion = 0;
     public const short HighestSupportedVersion = 5;
+    public const short FirstFlexibleVersion = 4;
     public const short ApiKeyValue = 14;
     public global::PSKafka.Engine.Protocol.ApiKey ApiKey => (global::PSKafka.Engine.Protocol.ApiKey)14;
     public bool IsRequest => false;
@@ -26,6 +27,16 @@ public sealed partial class SyncGroupResponse : IApiMessage<SyncGroupResponse>
     public byte[] Assignment { get; set; } = global::System.Array.Empty<byte>();
     /// <summary>Tagged fields this version does not know, kept so they survive a read/write round trip.</summary>
     public List<RawTaggedField>? UnknownTaggedFields { get; set; }
+
+    /// <summary>Per-field wire facts (versions, nullable versions, tag), for tooling and tests.</summary>
+    public static readonly ProtocolFieldInfo[] FieldInfos =
+    [
+        new("ThrottleTimeMs", 1, 5, 1, 0, -1),
+        new("ErrorCode", 0, 5, 1, 0, -1),
+        new("ProtocolType", 5, 5, 5, 5, -1),
+        new("ProtocolName", 5, 5, 5, 5, -1),
+        new("Assignment", 0, 5, 1, 0, -1),
+    ];
 
     public void Write(ProtocolWriter w, short version)
     {
