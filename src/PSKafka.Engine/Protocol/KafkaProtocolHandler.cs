@@ -1,0 +1,96 @@
+using PSKafka.Engine.Network;
+using PSKafka.Engine.Protocol.Messages;
+
+namespace PSKafka.Engine.Protocol;
+
+/// <summary>
+/// Kafka's request dispatcher: reads the request header, answers ApiVersions itself from
+/// <see cref="ApiVersionTable"/>, parses every other request and routes it to <see cref="IKafkaApi"/>.
+/// Like Kafka it closes the connection for unknown API keys, unsupported versions (except ApiVersions,
+/// KIP-511) and malformed requests.
+/// </summary>
+public sealed class KafkaProtocolHandler(IKafkaApi api) : IRequestHandler
+{
+    readonly IKafkaApi _api = api;
+    long _rejected;
+
+    /// <summary>Requests that closed their connection (unknown key, bad version, malformed); for tests and diagnostics.</summary>
+    public long RejectedRequests => Interlocked.Read(ref _rejected);
+
+    public async ValueTask<ResponseBody?> HandleAsync(ReadOnlyMemory<byte> request, ConnectionContext connection, CancellationToken cancellationToken)
+    {
+        IApiMessage body;
+        RequestContext context;
+        ApiVersionRange range;
+        short responseHeaderVersion;
+        try
+        {
+            var r = new ProtocolReader(request);
+            // The first 8 bytes mean the same in every header version, so even a request we cannot parse further can be answered.
+            short apiKey = r.ReadInt16();
+            short version = r.ReadInt16();
+            int correlationId = r.ReadInt32();
+            if (!ApiVersionTable.TryGet(apiKey, out range))
+                return Reject(connection);
+            if (!range.Supports(version))
+                return range.ApiKey == ApiKey.ApiVersions ? ApiVersionsUnsupported(correlationId) : Reject(connection);
+
+            r = new ProtocolReader(request);
+            var header = RequestHeader.Read(ref r, ApiVersionTable.RequestHeaderVersion(range, version));
+            body = KafkaApiRouter.ReadRequest(range.ApiKey, ref r, version);
+            context = new RequestContext(version, correlationId, header.ClientId, connection);
+            responseHeaderVersion = ApiVersionTable.ResponseHeaderVersion(range, version);
+        }
+        catch (ProtocolException)
+        {
+            return Reject(connection);
+        }
+
+        IApiMessage response;
+        if (body is ApiVersionsRequest)
+        {
+            response = ApiVersions(ErrorCode.None);
+        }
+        else
+        {
+            response = await KafkaApiRouter.InvokeAsync(_api, body, context, cancellationToken).ConfigureAwait(false);
+            if (body is ProduceRequest { Acks: 0 }) return null; // acks=0: the client expects no answer
+        }
+        return Frame(context.CorrelationId, responseHeaderVersion, response, context.ApiVersion);
+    }
+
+    ResponseBody? Reject(ConnectionContext connection)
+    {
+        Interlocked.Increment(ref _rejected);
+        connection.RequestClose();
+        return null;
+    }
+
+    /// <summary>KIP-511: a too-new ApiVersions request gets a v0 response with UNSUPPORTED_VERSION that still
+    /// lists our ranges, so the client can retry with a version we speak.</summary>
+    static ResponseBody ApiVersionsUnsupported(int correlationId) =>
+        Frame(correlationId, 0, ApiVersions(ErrorCode.UnsupportedVersion), 0);
+
+    static ApiVersionsResponse ApiVersions(ErrorCode error) => new()
+    {
+        ErrorCode = (short)error,
+        ApiKeys = ApiVersionTable.All
+            .Select(a => new ApiVersionsResponse.ApiVersion { ApiKey = (short)a.ApiKey, MinVersion = a.MinVersion, MaxVersion = a.MaxVersion })
+            .ToList(),
+    };
+
+    static ResponseBody Frame(int correlationId, short headerVersion, IApiMessage response, short version)
+    {
+        var w = ProtocolWriter.ForFrame();
+        try
+        {
+            new ResponseHeader { CorrelationId = correlationId }.Write(w, headerVersion);
+            response.Write(w, version);
+            return w.DetachFrame();
+        }
+        finally
+        {
+            w.Dispose();
+        }
+    }
+}
