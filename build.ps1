@@ -48,7 +48,7 @@ function Get-ProductVersion {
 }
 
 function Get-PesterModulePath {
-    Invoke-Native 'Restore test-time modules (Pester)' { dotnet restore (Join-Path $root 'tools/deps/deps.csproj') --verbosity quiet }
+    $null = Invoke-Native 'Restore test-time modules (Pester)' { dotnet restore (Join-Path $root 'tools/deps/deps.csproj') --verbosity quiet }
     $deps = [xml](Get-Content -Raw (Join-Path $root 'tools/deps/deps.csproj'))
     $version = ($deps.Project.ItemGroup.PackageDownload | Where-Object Include -EQ 'Pester').Version.Trim('[', ']')
     $packages = if ($env:NUGET_PACKAGES) { $env:NUGET_PACKAGES } else { Join-Path ([Environment]::GetFolderPath('UserProfile')) '.nuget/packages' }
@@ -86,20 +86,10 @@ function Invoke-Test {
     if (-not $SkipPester) {
         $pester = Get-PesterModulePath
         # Pester runs in a child pwsh so the binary module loads fresh and nothing leaks into this process.
-        $script = {
-            param($PesterPath, $TestPath, $Filter, $ModulePath)
-            $env:PSKAFKA_MODULE = $ModulePath
-            Import-Module $PesterPath -MinimumVersion 5.0
-            $config = New-PesterConfiguration
-            $config.Run.Path = @(Get-ChildItem $TestPath -Filter "$Filter.Tests.ps1" -Recurse | ForEach-Object FullName)
-            $config.Run.Exit = $true
-            $config.Output.Verbosity = 'Normal'
-            $config.TestResult.Enabled = $false
-            Invoke-Pester -Configuration $config
-        }
-        $encoded = [Convert]::ToBase64String([Text.Encoding]::Unicode.GetBytes(
-            "& { $script } '$pester' '$(Join-Path $root 'tests/Pester')' '$PesterFilter' '$(Join-Path $moduleOut 'PSKafka.psd1')'"))
-        & dotnet (Join-Path $PSHOME 'pwsh.dll') -NoLogo -NoProfile -NonInteractive -EncodedCommand $encoded
+        # The filter travels in the environment: pwsh expands wildcards in native arguments on Unix.
+        $env:PSKAFKA_PESTER_FILTER = $PesterFilter
+        & dotnet (Join-Path $PSHOME 'pwsh.dll') -NoLogo -NoProfile -NonInteractive -File (Join-Path $root 'tests/Invoke-PesterTests.ps1') `
+            -PesterPath $pester -ModulePath (Join-Path $moduleOut 'PSKafka.psd1')
         if ($LASTEXITCODE -ne 0) { $failed += 'Pester' }
     }
     if ($failed) { throw "Tests failed: $($failed -join ', ')." }

@@ -79,5 +79,10 @@ public static class LogFileNames
     }
 
     /// <summary>Name Kafka gives a partition directory scheduled for deletion: "&lt;topic&gt;-&lt;p&gt;.&lt;uuid-no-dashes&gt;-delete".</summary>
-    public static string DeleteDirName(string topic, int partition) => $"{PartitionDir(topic, partition)}.{Guid.NewGuid():N}{DeleteDirSuffix}";
+    public static string DeleteDirName(string topic, int partition)
+    {
+        // As Kafka does, the topic is cut so the name stays within a file system's 255 bytes (topics may be 249 long).
+        string suffix = $"-{partition}.{Guid.NewGuid():N}{DeleteDirSuffix}";
+        return topic[..Math.Min(topic.Length, 255 - suffix.Length)] + suffix;
+    }
 }

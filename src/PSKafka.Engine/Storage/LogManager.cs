@@ -115,5 +115,13 @@ public sealed class LogManager : IDisposable
         using (File.Create(Path.Combine(LogDir, LogFileNames.CleanShutdown))) { }
     }
 
+    /// <summary>Lets go of every log as a crash would: no flush, no checkpoint, no clean-shutdown marker.</summary>
+    public void Abandon()
+    {
+        if (_closed) return;
+        _closed = true;
+        foreach (var log in _logs.Values) log.Abandon();
+    }
+
     public void Dispose() => Close();
 }

@@ -347,6 +347,15 @@ public sealed class LogSegment : IDisposable
 
     public void Dispose() => Close();
 
+    /// <summary>Lets go of the files as a crash would: no final time index entry, no trim, no flush.</summary>
+    public void Abandon()
+    {
+        if (_log.IsClosed) return;
+        OffsetIndex.Abandon();
+        TimeIndex.Abandon();
+        _log.Dispose();
+    }
+
     /// <summary>Closes and removes the files.</summary>
     public void Delete()
     {

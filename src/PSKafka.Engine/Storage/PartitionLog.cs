@@ -504,6 +504,17 @@ public sealed class PartitionLog : IDisposable
         }
     }
 
+    /// <summary>Lets go of the files as a crash would (for fault drills): no flush, no index trim.</summary>
+    public void Abandon()
+    {
+        lock (_lock)
+        {
+            if (_closed) return;
+            _closed = true;
+            foreach (var s in _segments) s.Abandon();
+        }
+    }
+
     /// <summary>Closes and removes the directory.</summary>
     public void Delete()
     {

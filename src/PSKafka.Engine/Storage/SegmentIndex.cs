@@ -149,6 +149,12 @@ internal abstract unsafe class SegmentIndex : IDisposable
 
     public void Dispose() => Close();
 
+    /// <summary>Lets go of the file as a crash would: not trimmed, not flushed (the broker is being killed).</summary>
+    public void Abandon()
+    {
+        lock (Sync) Unmap();
+    }
+
     public void Delete()
     {
         lock (Sync)

@@ -1,0 +1,126 @@
+using System.Management.Automation;
+using PSKafka.Cmdlets.Infrastructure;
+using PSKafka.Cmdlets.Output;
+using PSKafka.Engine.Cluster;
+
+namespace PSKafka.Cmdlets.Commands;
+
+/// <summary>
+/// Start-Broker: starts brokers of the local cluster in the background of the session. With no
+/// broker running, it brings back the brokers the data directory had; otherwise each call adds one
+/// (or -Count) new broker. -Id starts a given (stopped) broker again with its data.
+/// </summary>
+[Cmdlet(VerbsLifecycle.Start, "Broker", DefaultParameterSetName = "New")]
+[OutputType(typeof(BrokerInfo))]
+public sealed class StartBrokerCommand : KafkaCmdlet
+{
+    [Parameter(ParameterSetName = "New")]
+    [ValidateRange(1, 64)]
+    public int Count { get; set; } = 1;
+
+    [Parameter(ParameterSetName = "Id", Mandatory = true, ValueFromPipelineByPropertyName = true)]
+    [ValidateRange(0, int.MaxValue)]
+    public int[] Id { get; set; } = [];
+
+    [Parameter(ParameterSetName = "Id")]
+    [ValidateRange(0, 65535)]
+    public int Port { get; set; } = -1;
+
+    /// <summary>Where metadata and logs live; default $env:PSKAFKA_DATA, else ~/.pskafka.</summary>
+    [Parameter]
+    public string? DataDirectory { get; set; }
+
+    protected override void Process()
+    {
+        var cluster = Session.OpenLocal(DataDirectory is null ? null : GetUnresolvedProviderPathFromPSPath(DataDirectory));
+        if (ParameterSetName == "Id")
+        {
+            foreach (var id in Id)
+            {
+                var existing = cluster.GetBroker(id);
+                if (existing is { IsRunning: true })
+                {
+                    WriteError(new ErrorRecord(new InvalidOperationException($"Broker {id} is already running."), ErrorIds.BrokerAlreadyRunning, ErrorCategory.ResourceExists, id));
+                    continue;
+                }
+                WriteObject(BrokerInfo.From(cluster.StartBroker(id, Port >= 0 ? Port : null)));
+            }
+            return;
+        }
+
+        var started = new List<Broker>();
+        if (!cluster.Brokers.Any(b => b.IsRunning))
+        {
+            // A new session brings back the cluster the data directory had.
+            foreach (var id in cluster.RegisteredBrokerIds())
+                started.Add(cluster.StartBroker(id));
+        }
+        int toAdd = started.Count == 0 ? Count : (MyInvocation.BoundParameters.ContainsKey(nameof(Count)) ? Count : 0);
+        for (int i = 0; i < toAdd; i++)
+            started.Add(cluster.StartBroker());
+        foreach (var b in started) WriteObject(BrokerInfo.From(b));
+    }
+}
+
+/// <summary>
+/// Stop-Broker: a controlled shutdown (leadership moves away, logs flushed and closed), or with -Kill
+/// a crash (no flush, no hand-over) for fault drills. Without -Id it stops every broker.
+/// </summary>
+[Cmdlet(VerbsLifecycle.Stop, "Broker", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium)]
+[OutputType(typeof(BrokerInfo))]
+public sealed class StopBrokerCommand : KafkaCmdlet
+{
+    [Parameter(Position = 0, ValueFromPipelineByPropertyName = true)]
+    [ValidateRange(0, int.MaxValue)]
+    public int[]? Id { get; set; }
+
+    /// <summary>Crash the broker instead of shutting it down.</summary>
+    [Parameter]
+    public SwitchParameter Kill { get; set; }
+
+    [Parameter]
+    public SwitchParameter PassThru { get; set; }
+
+    protected override void Process()
+    {
+        var cluster = Session.LocalCluster;
+        if (cluster is null)
+        {
+            if (Id is not null) ThrowKafkaError(ErrorIds.NoBrokerRunning, ErrorCategory.ObjectNotFound, "No local cluster is open in this session.", Id);
+            return;
+        }
+        var ids = Id ?? cluster.Brokers.Where(b => b.IsRunning).Select(b => b.Id).Reverse().ToArray();
+        foreach (var id in ids)
+        {
+            var broker = cluster.GetBroker(id);
+            if (broker is null)
+            {
+                WriteError(new ErrorRecord(new ArgumentException($"Broker {id} does not exist."), ErrorIds.BrokerNotFound, ErrorCategory.ObjectNotFound, id));
+                continue;
+            }
+            if (!broker.IsRunning) continue;
+            if (!ShouldProcess($"Broker {id} ({broker.Address})", Kill ? "Crash (kill, no flush)" : "Stop (controlled shutdown)")) continue;
+            cluster.StopBroker(id, Kill);
+            if (PassThru) WriteObject(BrokerInfo.From(broker));
+        }
+        // Stopping every broker ends the cluster's session: the data directory is released for others.
+        if (Id is null && !cluster.Brokers.Any(b => b.IsRunning)) Session.Close();
+    }
+}
+
+/// <summary>Get-Broker: the brokers of the local cluster with state, controller, address, and partitions led and followed.</summary>
+[Cmdlet(VerbsCommon.Get, "Broker")]
+[OutputType(typeof(BrokerInfo))]
+public sealed class GetBrokerCommand : KafkaCmdlet
+{
+    [Parameter(Position = 0, ValueFromPipelineByPropertyName = true)]
+    public int[]? Id { get; set; }
+
+    protected override void Process()
+    {
+        var cluster = Session.LocalCluster;
+        if (cluster is null) return;
+        foreach (var b in cluster.Brokers)
+            if (Id is null || Id.Contains(b.Id)) WriteObject(BrokerInfo.From(b));
+    }
+}

@@ -1,0 +1,266 @@
+using System.Collections;
+using System.Globalization;
+using System.Management.Automation;
+using System.Text;
+using PSKafka.Cmdlets.Client;
+using PSKafka.Cmdlets.Infrastructure;
+using PSKafka.Cmdlets.Output;
+using PSKafka.Engine;
+using PSKafka.Engine.Api;
+using PSKafka.Engine.Cluster;
+using PSKafka.Engine.Storage;
+
+namespace PSKafka.Cmdlets.Commands;
+
+/// <summary>Kafka's acks: 0 (no answer), 1 (the leader has it), All (every in-sync replica has it).</summary>
+public enum AckMode
+{
+    None = 0,
+    Leader = 1,
+    All = -1,
+}
+
+/// <summary>
+/// Send-Message: kafka-console-producer.sh with objects. Pipeline input is batched into record
+/// batches per partition; keyed messages go to murmur2(key) % partitions, others round robin.
+/// </summary>
+[Cmdlet(VerbsCommunications.Send, "Message")]
+[OutputType(typeof(DeliveryReport))]
+public sealed class SendMessageCommand : KafkaCmdlet
+{
+    [Parameter(Mandatory = true, Position = 0)]
+    [ArgumentCompleter(typeof(TopicNameCompleter))]
+    public string Topic { get; set; } = "";
+
+    /// <summary>The value: text as it is, bytes as they are, any other object as JSON.</summary>
+    [Parameter(Position = 1, ValueFromPipeline = true)]
+    [AllowNull, AllowEmptyString]
+    public object? Value { get; set; }
+
+    [Parameter]
+    public object? Key { get; set; }
+
+    /// <summary>Takes each message's key from this property of the input object.</summary>
+    [Parameter]
+    public string? KeyProperty { get; set; }
+
+    [Parameter]
+    [ValidateRange(0, int.MaxValue)]
+    public int Partition { get; set; } = -1;
+
+    [Parameter]
+    public Hashtable? Header { get; set; }
+
+    /// <summary>0, 1 or All (default, as Kafka's producer since 3.0).</summary>
+    [Parameter]
+    public AckMode Acks { get; set; } = AckMode.All;
+
+    [Parameter]
+    public CompressionType Compression { get; set; } = CompressionType.None;
+
+    /// <summary>Records per batch before it is sent (Kafka's batch.size is in bytes; this bounds both).</summary>
+    [Parameter]
+    [ValidateRange(1, 100_000)]
+    public int BatchSize { get; set; } = 1000;
+
+    [Parameter]
+    public DateTimeOffset? Timestamp { get; set; }
+
+    /// <summary>Emit a delivery report (Topic, Partition, Offset, Timestamp) for each message.</summary>
+    [Parameter]
+    public SwitchParameter PassThru { get; set; }
+
+    private IProducerSession? _producer;
+    private List<Delivery>? _delivered;
+    private RecordHeader[]? _headers;
+    private bool _sawInput;
+
+    protected override void Begin()
+    {
+        if (TopicNames.Problem(Topic) is { } problem)
+            ThrowTerminatingError(new ErrorRecord(new KafkaException(ErrorCode.InvalidTopicException, problem), ErrorIds.InvalidTopicName, ErrorCategory.InvalidArgument, Topic));
+        _producer = Client.OpenProducer(new ProducerSettings((short)Acks, Compression, BatchSize));
+        if (PassThru)
+        {
+            _delivered = new List<Delivery>();
+        }
+        if (Header is not null)
+            _headers = Header.Cast<DictionaryEntry>()
+                .Select(e => new RecordHeader(e.Key.ToString()!, e.Value is null ? null : JsonValue.KeyToBytes(e.Value)))
+                .ToArray();
+    }
+
+    protected override void Process()
+    {
+        if (!MyInvocation.BoundParameters.ContainsKey(nameof(Value)) && !MyInvocation.ExpectingInput) return;
+        _sawInput = true;
+        object? input = Value;
+        byte[]? key = KeyProperty is not null ? JsonValue.KeyToBytes(PropertyOf(input, KeyProperty)) : JsonValue.KeyToBytes(Key);
+        var record = new OutgoingRecord(Topic, Partition >= 0 ? Partition : null, key, JsonValue.ToBytes(input), _headers,
+            (Timestamp ?? DateTimeOffset.UtcNow).ToUnixTimeMilliseconds());
+        try
+        {
+            _producer!.Send(record, _delivered);
+        }
+        catch (KafkaException e) when (e.Code == ErrorCode.UnknownTopicOrPartition && Partition >= 0)
+        {
+            ThrowTerminatingError(ToErrorRecord(new PartitionNotFoundException(e.Message), Partition));
+        }
+        EmitDeliveries();
+    }
+
+    protected override void End()
+    {
+        if (!_sawInput && !MyInvocation.BoundParameters.ContainsKey(nameof(Value))) return;
+        _producer!.Flush(_delivered);
+        EmitDeliveries();
+        _producer.Dispose();
+    }
+
+    private void EmitDeliveries()
+    {
+        if (_delivered is null || _delivered.Count == 0) return;
+        foreach (var d in _delivered)
+            WriteObject(new DeliveryReport
+            {
+                Topic = d.Topic,
+                Partition = d.Partition,
+                Offset = d.Offset,
+                Timestamp = DateTimeOffset.FromUnixTimeMilliseconds(d.Timestamp),
+                Key = d.Key is null ? null : Encoding.UTF8.GetString(d.Key),
+            });
+        _delivered.Clear();
+    }
+
+    private object? PropertyOf(object? input, string name)
+    {
+        if (input is null) return null;
+        var pso = PSObject.AsPSObject(input);
+        if (pso.BaseObject is IDictionary dict && dict.Contains(name)) return dict[name];
+        var property = pso.Properties[name];
+        if (property is null)
+            ThrowTerminatingError(new ErrorRecord(new ArgumentException($"The input object has no property '{name}' to take the key from."), "KeyPropertyNotFound", ErrorCategory.InvalidArgument, input));
+        return property!.Value;
+    }
+}
+
+/// <summary>
+/// Receive-Message: kafka-console-consumer.sh with objects. Reads the topic's partitions from the
+/// end (or -FromBeginning, or -Offset) and stops when it has caught up, unless -Follow (until
+/// Ctrl+C), -Timeout (until no message came for that long) or -MaxMessages (until that many) say otherwise.
+/// </summary>
+[Cmdlet(VerbsCommunications.Receive, "Message", DefaultParameterSetName = "Latest")]
+[OutputType(typeof(KafkaMessage))]
+public sealed class ReceiveMessageCommand : KafkaCmdlet
+{
+    [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
+    [ArgumentCompleter(typeof(TopicNameCompleter))]
+    public string Topic { get; set; } = "";
+
+    [Parameter(ValueFromPipelineByPropertyName = true)]
+    [ValidateRange(0, int.MaxValue)]
+    public int[]? Partition { get; set; }
+
+    [Parameter(ParameterSetName = "Beginning")]
+    public SwitchParameter FromBeginning { get; set; }
+
+    [Parameter(ParameterSetName = "Offset", Mandatory = true)]
+    [ValidateRange(0, long.MaxValue)]
+    public long Offset { get; set; }
+
+    [Parameter]
+    [ValidateRange(1, int.MaxValue)]
+    public int MaxMessages { get; set; }
+
+    /// <summary>Stop when no new message has come for this many seconds.</summary>
+    [Parameter]
+    [ValidateRange(0.0, 86400.0)]
+    public double Timeout { get; set; }
+
+    /// <summary>Keep waiting for new messages until Ctrl+C.</summary>
+    [Parameter]
+    public SwitchParameter Follow { get; set; }
+
+    /// <summary>Turn JSON values back into objects.</summary>
+    [Parameter]
+    public SwitchParameter AsObject { get; set; }
+
+    protected override void Process()
+    {
+        var client = Client;
+        var meta = client.GetMetadata([Topic]).Topics[0];
+        if (meta.Error != ErrorCode.None)
+            throw new KafkaException(meta.Error, meta.Error == ErrorCode.InvalidTopicException ? $"Topic name '{Topic}' is not valid." : $"Topic '{Topic}' does not exist.");
+        var partitions = Partition ?? Enumerable.Range(0, meta.Partitions.Count).ToArray();
+        foreach (var p in partitions)
+            if (p >= meta.Partitions.Count)
+                throw new PartitionNotFoundException($"Partition {p} of topic '{Topic}' does not exist (the topic has {meta.Partitions.Count}: 0..{meta.Partitions.Count - 1}).");
+
+        var offsets = client.GetOffsets(Topic, partitions);
+        var start = new List<(TopicPartition, long)>();
+        foreach (var o in offsets)
+        {
+            long position = ParameterSetName switch
+            {
+                "Beginning" => o.LogStartOffset,
+                "Offset" => Offset,
+                _ => o.HighWatermark,
+            };
+            if (ParameterSetName == "Offset" && (Offset < o.LogStartOffset || Offset > o.HighWatermark))
+                throw new KafkaException(ErrorCode.OffsetOutOfRange, $"Offset {Offset} is outside partition {o.Partition}'s offsets [{o.LogStartOffset}, {o.HighWatermark}].");
+            start.Add((new TopicPartition(Topic, o.Partition), position));
+        }
+
+        using var consumer = client.OpenConsumer(new ConsumerSettings());
+        consumer.Assign(start);
+        var buffer = new List<ConsumedRecord>(1024);
+        int emitted = 0;
+        var lastMessage = DateTime.UtcNow;
+        bool waitForMore = Follow || Timeout > 0 || MaxMessages > 0;
+        var pollWait = TimeSpan.FromMilliseconds(waitForMore ? 500 : 100);
+        while (!StopToken.IsCancellationRequested)
+        {
+            buffer.Clear();
+            int n = consumer.Poll(Timeout > 0 ? TimeSpan.FromSeconds(Math.Min(Timeout, pollWait.TotalSeconds)) : pollWait, buffer, StopToken);
+            foreach (var r in buffer)
+            {
+                WriteObject(ToMessage(r));
+                if (MaxMessages > 0 && ++emitted >= MaxMessages) return;
+            }
+            if (n > 0)
+            {
+                lastMessage = DateTime.UtcNow;
+                continue;
+            }
+            if (Follow) continue;
+            if (Timeout > 0)
+            {
+                if ((DateTime.UtcNow - lastMessage).TotalSeconds >= Timeout) return;
+                continue;
+            }
+            if (MaxMessages > 0) continue;
+            if (consumer.AtEnd) return;
+        }
+    }
+
+    private KafkaMessage ToMessage(in ConsumedRecord r)
+    {
+        var headers = new System.Collections.Specialized.OrderedDictionary();
+        foreach (var h in r.Headers)
+            headers[h.Key] = h.IsValueNull ? null : Encoding.UTF8.GetString(h.Value.Span);
+        string? value = r.Value is null ? null : Encoding.UTF8.GetString(r.Value);
+        return new KafkaMessage
+        {
+            Topic = r.Topic,
+            Partition = r.Partition,
+            Offset = r.Offset,
+            Timestamp = DateTimeOffset.FromUnixTimeMilliseconds(r.Timestamp),
+            TimestampType = r.TimestampType.ToString(),
+            Key = r.Key is null ? null : Encoding.UTF8.GetString(r.Key),
+            Value = AsObject ? JsonValue.Parse(value) : value,
+            Headers = headers,
+            KeyBytes = r.Key,
+            ValueBytes = r.Value,
+        };
+    }
+}

@@ -1,0 +1,9 @@
+using System.Management.Automation;
+
+namespace PSKafka.Cmdlets.Infrastructure;
+
+/// <summary>Closes the session's cluster cleanly when the module is removed.</summary>
+public sealed class ModuleLifetime : IModuleAssemblyCleanup
+{
+    public void OnRemove(PSModuleInfo psModuleInfo) => Session.Close();
+}

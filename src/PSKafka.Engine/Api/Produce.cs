@@ -1,0 +1,25 @@
+namespace PSKafka.Engine.Api;
+
+/// <summary>Produce (API key 0): record batches for partitions this broker leads.</summary>
+public sealed class ProduceRequest
+{
+    public short Acks { get; init; } = Api.Acks.All;
+    public int TimeoutMs { get; init; } = 30_000;
+    public string? TransactionalId { get; init; }
+    public required IReadOnlyList<ProducePartitionData> Partitions { get; init; }
+}
+
+/// <summary>
+/// Record batches (magic v2) for one partition. The broker assigns offsets by rewriting the
+/// batches' base offsets in place, as Kafka does, so the buffer must be writable.
+/// </summary>
+public sealed record ProducePartitionData(string Topic, int Partition, Memory<byte> Records);
+
+public sealed record ProducePartitionResult(
+    string Topic,
+    int Partition,
+    ErrorCode Error,
+    long BaseOffset = -1,
+    long LogAppendTime = -1,
+    long LogStartOffset = -1,
+    string? ErrorMessage = null);

@@ -1,0 +1,176 @@
+using System.Collections.Concurrent;
+using PSKafka.Engine.Metadata;
+
+namespace PSKafka.Engine.Cluster;
+
+/// <summary>
+/// A local Kafka cluster over one data directory: the embeddable server object. It holds the data
+/// directory's lock, the metadata store and controller, and the brokers, which run on their own
+/// threads inside this process. One instance per data directory per process; every runspace of
+/// the process shares it.
+/// </summary>
+public sealed class KafkaCluster : IDisposable
+{
+    public const int DefaultFirstPort = 9092;
+
+    private static readonly ConcurrentDictionary<string, KafkaCluster> Open_ = new(StringComparer.Ordinal);
+    private static readonly Lock RegistryGate = new();
+
+    private readonly DataDirectoryLock _lock;
+    private readonly MetadataStore _store;
+    private readonly Lock _gate = new();
+    private readonly SortedDictionary<int, Broker> _brokers = new();
+    private bool _disposed;
+
+    static KafkaCluster()
+    {
+        // The session's exit closes every cluster cleanly (flush, clean-shutdown markers).
+        AppDomain.CurrentDomain.ProcessExit += (_, _) => CloseAll();
+    }
+
+    private KafkaCluster(string dataDirectory)
+    {
+        DataDirectory = dataDirectory;
+        _lock = DataDirectoryLock.Acquire(dataDirectory);
+        try
+        {
+            _store = new MetadataStore(dataDirectory);
+            Controller = new Controller(this, _store);
+            foreach (var record in _store.LoadBrokers())
+                _brokers[record.Id] = new Broker(this, record);
+        }
+        catch
+        {
+            _store?.Dispose();
+            _lock.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Opens the cluster on a data directory, or returns the one this process already has open there.</summary>
+    public static KafkaCluster Open(string dataDirectory)
+    {
+        var path = Path.GetFullPath(dataDirectory);
+        lock (RegistryGate)
+        {
+            if (Open_.TryGetValue(path, out var existing)) return existing;
+            var cluster = new KafkaCluster(path);
+            Open_[path] = cluster;
+            return cluster;
+        }
+    }
+
+    /// <summary>The cluster this process has open on a data directory, if any.</summary>
+    public static KafkaCluster? Find(string dataDirectory) => Open_.GetValueOrDefault(Path.GetFullPath(dataDirectory));
+
+    public static IReadOnlyCollection<KafkaCluster> OpenClusters => (IReadOnlyCollection<KafkaCluster>)Open_.Values;
+
+    public static void CloseAll()
+    {
+        foreach (var cluster in Open_.Values) cluster.Dispose();
+    }
+
+    public string DataDirectory { get; }
+    public string ClusterId => Controller.ClusterId;
+    public Controller Controller { get; }
+
+    public IReadOnlyList<Broker> Brokers
+    {
+        get { lock (_gate) return _brokers.Values.ToArray(); }
+    }
+
+    public Broker? GetBroker(int id)
+    {
+        lock (_gate) return _brokers.GetValueOrDefault(id);
+    }
+
+    /// <summary>The lowest-numbered running broker is the controller; -1 when none runs.</summary>
+    public int ControllerId
+    {
+        get { lock (_gate) return _brokers.Values.FirstOrDefault(b => b.IsRunning)?.Id ?? -1; }
+    }
+
+    public IReadOnlyList<int> RunningBrokerIds()
+    {
+        lock (_gate) return _brokers.Values.Where(b => b.IsRunning).Select(b => b.Id).ToArray();
+    }
+
+    /// <summary>Brokers registered in the metadata that should come back when the cluster opens again.</summary>
+    public IReadOnlyList<int> RegisteredBrokerIds()
+    {
+        lock (_gate) return _brokers.Keys.ToArray();
+    }
+
+    /// <summary>
+    /// Starts a broker: an existing one by id (with its data), or a new one with the next free id.
+    /// A new broker's port defaults to 9092 + id.
+    /// </summary>
+    public Broker StartBroker(int? id = null, int? port = null)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        Broker broker;
+        lock (_gate)
+        {
+            int brokerId = id ?? (_brokers.Count == 0 ? 0 : _brokers.Keys.Max() + 1);
+            if (brokerId < 0) throw new ArgumentOutOfRangeException(nameof(id), "A broker id is 0 or more.");
+            if (!_brokers.TryGetValue(brokerId, out broker!))
+            {
+                var record = new BrokerRecord { Id = brokerId, Port = port ?? DefaultFirstPort + brokerId, Registered = DateTime.UtcNow };
+                _store.SaveBroker(record);
+                broker = new Broker(this, record);
+                _brokers[brokerId] = broker;
+            }
+            else if (broker.IsRunning)
+            {
+                throw new InvalidOperationException($"Broker {brokerId} is already running.");
+            }
+            else if (port is { } p && p != broker.Port)
+            {
+                broker.Port = p;
+                _store.SaveBroker(new BrokerRecord { Id = brokerId, Port = p, Registered = DateTime.UtcNow });
+            }
+            broker.Start();
+        }
+        Controller.OnBrokerStarted(broker);
+        return broker;
+    }
+
+    /// <summary>Stops a broker: a controlled shutdown, or with <paramref name="kill"/> a crash (no flush, no hand-over).</summary>
+    public void StopBroker(int id, bool kill = false)
+    {
+        Broker broker;
+        lock (_gate)
+        {
+            if (!_brokers.TryGetValue(id, out broker!)) throw new KeyNotFoundException($"Broker {id} does not exist.");
+            if (!broker.IsRunning) return;
+        }
+        if (kill)
+        {
+            broker.Stop(kill: true);
+            Controller.OnBrokerStopped(id);
+        }
+        else
+        {
+            // Controlled shutdown: leadership moves away first, then the logs close cleanly.
+            Controller.OnBrokerStopped(id);
+            broker.Stop(kill: false);
+        }
+    }
+
+    public void Dispose()
+    {
+        lock (RegistryGate)
+        {
+            if (_disposed) return;
+            _disposed = true;
+            foreach (var broker in Brokers.Reverse())
+            {
+                try { broker.Stop(kill: false); }
+                catch (Exception) { /* keep closing the others */ }
+            }
+            _store.Dispose();
+            _lock.Dispose();
+            Open_.TryRemove(DataDirectory, out _);
+        }
+    }
+}

@@ -1,0 +1,60 @@
+using System.Globalization;
+using PSKafka.Engine.Config;
+using PSKafka.Engine.Storage;
+
+namespace PSKafka.Engine.Cluster;
+
+/// <summary>
+/// A topic's effective configuration: its overrides, else the broker's settings, else Kafka's
+/// defaults — with where each value came from, as kafka-configs.sh --describe shows it.
+/// </summary>
+public sealed class TopicSettings
+{
+    private readonly Dictionary<string, (string Value, ConfigSource Source)> _values = new(StringComparer.Ordinal);
+
+    public TopicSettings(IReadOnlyDictionary<string, string> topicOverrides, IReadOnlyDictionary<string, string> brokerConfigs)
+    {
+        foreach (var def in ConfigDefinitions.Topic)
+        {
+            if (topicOverrides.TryGetValue(def.Name, out var v))
+                _values[def.Name] = (v, ConfigSource.TopicConfig);
+            else if (def.BrokerSynonym is not null && BrokerValue(def.BrokerSynonym, brokerConfigs) is { } b)
+                _values[def.Name] = b;
+            else
+                _values[def.Name] = (def.Default ?? "", ConfigSource.Default);
+        }
+    }
+
+    // log.retention.ms and log.roll.ms fall back to their *.hours settings, as in Kafka.
+    private static (string, ConfigSource)? BrokerValue(string name, IReadOnlyDictionary<string, string> brokerConfigs)
+    {
+        if (brokerConfigs.TryGetValue(name, out var v)) return (v, ConfigSource.DynamicBrokerConfig);
+        string? hours = name switch { "log.retention.ms" => "log.retention.hours", "log.roll.ms" => "log.roll.hours", _ => null };
+        if (hours is not null && brokerConfigs.TryGetValue(hours, out var h))
+            return ((long.Parse(h, CultureInfo.InvariantCulture) * 3_600_000L).ToString(CultureInfo.InvariantCulture), ConfigSource.DynamicBrokerConfig);
+        return null;
+    }
+
+    public IReadOnlyDictionary<string, (string Value, ConfigSource Source)> Values => _values;
+    public string this[string name] => _values[name].Value;
+
+    public int MinInsyncReplicas => Int(ConfigDefinitions.MinInsyncReplicas);
+    public int MaxMessageBytes => Int(ConfigDefinitions.MaxMessageBytes);
+
+    public LogConfig ToLogConfig() => new()
+    {
+        SegmentBytes = Int(ConfigDefinitions.SegmentBytes),
+        SegmentMs = Long(ConfigDefinitions.SegmentMs),
+        SegmentIndexBytes = Int(ConfigDefinitions.SegmentIndexBytes),
+        IndexIntervalBytes = Int(ConfigDefinitions.IndexIntervalBytes),
+        MaxMessageBytes = Int(ConfigDefinitions.MaxMessageBytes),
+        RetentionMs = Long(ConfigDefinitions.RetentionMs),
+        RetentionBytes = Long(ConfigDefinitions.RetentionBytes),
+        CleanupPolicy = this[ConfigDefinitions.CleanupPolicy],
+        MessageTimestampType = this[ConfigDefinitions.MessageTimestampType] == "LogAppendTime" ? TimestampType.LogAppendTime : TimestampType.CreateTime,
+        FileDeleteDelayMs = Long(ConfigDefinitions.FileDeleteDelayMs),
+    };
+
+    private int Int(string name) => int.Parse(this[name], CultureInfo.InvariantCulture);
+    private long Long(string name) => long.Parse(this[name], CultureInfo.InvariantCulture);
+}

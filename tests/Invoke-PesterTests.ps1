@@ -1,0 +1,18 @@
+<#
+.SYNOPSIS
+    Runs the Pester tests against the built module (build.ps1 starts it in a child pwsh so the
+    binary module loads fresh).
+#>
+param(
+    [Parameter(Mandatory)] [string] $PesterPath,
+    [Parameter(Mandatory)] [string] $ModulePath,
+    [string] $Filter = $(if ($env:PSKAFKA_PESTER_FILTER) { $env:PSKAFKA_PESTER_FILTER } else { '*' })
+)
+$env:PSKAFKA_MODULE = $ModulePath
+Import-Module $PesterPath -MinimumVersion 5.0 -ErrorAction Stop
+$config = New-PesterConfiguration
+$config.Run.Path = @(Get-ChildItem (Join-Path $PSScriptRoot 'Pester') -Filter "$Filter.Tests.ps1" -Recurse | ForEach-Object FullName)
+$config.Run.Exit = $true
+$config.Output.Verbosity = 'Detailed'
+$config.TestResult.Enabled = $false
+Invoke-Pester -Configuration $config
