@@ -12,7 +12,7 @@ public enum BrokerState { Starting, Running, Stopping, Stopped, Crashed }
 /// hosts, and the Kafka API operations (produce, fetch, list offsets, metadata, topic admin) that
 /// the wire protocol and the in-process client both call.
 /// </summary>
-public sealed class Broker
+public sealed partial class Broker
 {
     private readonly KafkaCluster _cluster;
     private readonly ConcurrentDictionary<TopicPartition, PartitionReplica> _replicas = new();
