@@ -1,0 +1,135 @@
+using System.Text;
+using PSKafka.Engine;
+using PSKafka.Engine.Api;
+using PSKafka.Engine.Cluster;
+using PSKafka.Engine.Metadata;
+using PSKafka.Engine.Storage;
+
+namespace PSKafka.Tests.Cluster;
+
+public sealed class ClusterTests : IDisposable
+{
+    private readonly string _dir = Path.Combine(Path.GetTempPath(), "pskafka-cluster-" + Guid.NewGuid().ToString("N"));
+
+    public void Dispose()
+    {
+        KafkaCluster.Find(_dir)?.Dispose();
+        Directory.Delete(_dir, recursive: true);
+    }
+
+    private static Memory<byte> Batch(params string[] values)
+    {
+        using var b = new RecordBatchBuilder();
+        foreach (var v in values) b.Append(1_700_000_000_000, null, Encoding.UTF8.GetBytes(v));
+        return b.Build().ToArray();
+    }
+
+    [Fact]
+    public async Task ProducesAndFetchesThroughTheLeader()
+    {
+        var cluster = KafkaCluster.Open(_dir);
+        var broker = cluster.StartBroker(port: 0);
+        Assert.Equal(ErrorCode.None, broker.CreateTopics([new CreateTopicRequest("t", 2)])[0].Error);
+
+        var produced = await broker.ProduceAsync(new ProduceRequest { Partitions = [new("t", 1, Batch("a", "b", "c"))] });
+        Assert.Equal(ErrorCode.None, produced[0].Error);
+        Assert.Equal(0, produced[0].BaseOffset);
+
+        var fetched = await broker.FetchAsync(new FetchRequest { MaxWaitMs = 0, Partitions = [new("t", 1, 1)] });
+        Assert.Equal(3, fetched[0].HighWatermark);
+        var values = new List<string>();
+        foreach (var batch in new RecordBatchReader(fetched[0].Records))
+            foreach (var record in batch.Records)
+                if (record.Offset >= 1) values.Add(Encoding.UTF8.GetString(record.Value.Span));
+        Assert.Equal(["b", "c"], values);
+
+        var offsets = broker.ListOffsets([new("t", 1, OffsetSpec.Earliest), new("t", 1, OffsetSpec.Latest)]);
+        Assert.Equal([0L, 3L], offsets.Select(o => o.Offset));
+    }
+
+    [Fact]
+    public async Task ALongPollFetchIsAnsweredAsSoonAsDataArrives()
+    {
+        var cluster = KafkaCluster.Open(_dir);
+        var broker = cluster.StartBroker(port: 0);
+        broker.CreateTopics([new CreateTopicRequest("t", 1)]);
+        var started = DateTime.UtcNow;
+        var fetch = broker.FetchAsync(new FetchRequest { MaxWaitMs = 10_000, Partitions = [new("t", 0, 0)] }).AsTask();
+        await Task.Delay(100);
+        Assert.False(fetch.IsCompleted);
+        await broker.ProduceAsync(new ProduceRequest { Partitions = [new("t", 0, Batch("x"))] });
+        var result = await fetch.WaitAsync(TimeSpan.FromSeconds(5));
+        Assert.True(DateTime.UtcNow - started < TimeSpan.FromSeconds(5));
+        Assert.True(result[0].Records.Length > 0);
+    }
+
+    [Fact]
+    public async Task TopicsAndMessagesSurviveAReopen()
+    {
+        var cluster = KafkaCluster.Open(_dir);
+        var broker = cluster.StartBroker(port: 0);
+        broker.CreateTopics([new CreateTopicRequest("kept", 3, Configs: new Dictionary<string, string> { ["retention.ms"] = "1000000" })]);
+        await broker.ProduceAsync(new ProduceRequest { Partitions = [new("kept", 2, Batch("1", "2"))] });
+        cluster.Dispose();
+
+        cluster = KafkaCluster.Open(_dir);
+        Assert.Equal([0], cluster.RegisteredBrokerIds());
+        broker = cluster.StartBroker(0);
+        var meta = broker.Metadata(["kept"]);
+        Assert.Equal(3, meta.Topics[0].Partitions.Count);
+        Assert.Equal("1000000", cluster.Controller.SettingsFor("kept")["retention.ms"]);
+        Assert.Equal(2, broker.ListOffsets([new("kept", 2, OffsetSpec.Latest)])[0].Offset);
+    }
+
+    [Fact]
+    public void ASecondOpenInTheSameProcessSharesTheCluster() =>
+        Assert.Same(KafkaCluster.Open(_dir), KafkaCluster.Open(_dir));
+
+    [Fact]
+    public void CreateTopicValidatesLikeKafka()
+    {
+        var broker = KafkaCluster.Open(_dir).StartBroker(port: 0);
+        var results = broker.CreateTopics([
+            new CreateTopicRequest("bad name"),
+            new CreateTopicRequest("zero", 0),
+            new CreateTopicRequest("rf", 1, 2),
+            new CreateTopicRequest("cfg", 1, 1, new Dictionary<string, string> { ["segment.bytes"] = "abc" }),
+            new CreateTopicRequest("ok", 1, 1),
+            new CreateTopicRequest("ok", 1, 1),
+        ]);
+        Assert.Equal([ErrorCode.InvalidTopicException, ErrorCode.InvalidPartitions, ErrorCode.InvalidReplicationFactor,
+            ErrorCode.InvalidConfig, ErrorCode.None, ErrorCode.TopicAlreadyExists], results.Select(r => r.Error));
+    }
+
+    [Fact]
+    public async Task AMessageOverMaxMessageBytesIsRefusedAndNothingIsWritten()
+    {
+        var broker = KafkaCluster.Open(_dir).StartBroker(port: 0);
+        broker.CreateTopics([new CreateTopicRequest("small", 1, 1, new Dictionary<string, string> { ["max.message.bytes"] = "100" })]);
+        var result = await broker.ProduceAsync(new ProduceRequest { Partitions = [new("small", 0, Batch(new string('x', 500)))] });
+        Assert.Equal(ErrorCode.MessageTooLarge, result[0].Error);
+        Assert.Equal(0, broker.ListOffsets([new("small", 0, OffsetSpec.Latest)])[0].Offset);
+    }
+
+    [Fact]
+    public async Task AKilledBrokerRecoversItsLogOnRestart()
+    {
+        var cluster = KafkaCluster.Open(_dir);
+        var broker = cluster.StartBroker(port: 0);
+        broker.CreateTopics([new CreateTopicRequest("t", 1)]);
+        for (int i = 0; i < 10; i++) await broker.ProduceAsync(new ProduceRequest { Partitions = [new("t", 0, Batch($"m{i}"))] });
+        cluster.StopBroker(0, kill: true);
+        Assert.Equal(BrokerState.Crashed, broker.State);
+        Assert.False(File.Exists(Path.Combine(broker.LogDirectory, LogFileNames.CleanShutdown)));
+        broker = cluster.StartBroker(0);
+        Assert.Equal(10, broker.ListOffsets([new("t", 0, OffsetSpec.Latest)])[0].Offset);
+    }
+
+    [Fact]
+    public void ADataDirectoryHeldByThisProcessNamesItsOwner()
+    {
+        using var held = DataDirectoryLock.Acquire(Path.Combine(_dir, "other"));
+        var e = Assert.Throws<DataDirectoryInUseException>(() => DataDirectoryLock.Acquire(Path.Combine(_dir, "other")));
+        Assert.Contains($"process {Environment.ProcessId}", e.Message);
+    }
+}
