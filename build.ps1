@@ -69,6 +69,10 @@ function Invoke-Build {
     $version = Get-ProductVersion
     (Get-Content -Raw $manifest) -replace "ModuleVersion\s*=\s*'[^']*'", "ModuleVersion = '$version'" |
         Set-Content -NoNewline $manifest
+    # MAML help from docs/help plus the cmdlets' own parameter metadata (in a child pwsh: it loads the module).
+    & dotnet (Join-Path $PSHOME 'pwsh.dll') -NoLogo -NoProfile -NonInteractive -File (Join-Path $root 'tools/Build-Help.ps1') `
+        -ModulePath $manifest -SourceDirectory (Join-Path $root 'docs/help') -OutputPath (Join-Path $moduleOut 'en-US/PSKafka.dll-Help.xml')
+    if ($LASTEXITCODE -ne 0) { throw "Building help failed (exit code $LASTEXITCODE)." }
     Set-Content (Join-Path $out 'pwsh-path.txt') (Join-Path $PSHOME 'pwsh.dll')
     Set-Content (Join-Path $moduleOut '.build-stamp') (Get-Date -Format o)
     if (-not $Quiet) { Write-Host "Module $version at $moduleOut" -ForegroundColor Green }
