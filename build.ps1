@@ -103,22 +103,29 @@ function Invoke-Test {
 function Invoke-Bench {
     Invoke-Build
     $report = Join-Path $root 'docs/PERFORMANCE.md'
-    $suites = if ($Suite) { $Suite } else { @() }
-    $lines = & dotnet run -c Release --project (Join-Path $root 'bench/PSKafka.Bench') --no-build -- @suites
-    if ($LASTEXITCODE -ne 0) { throw "Benchmarks failed (exit code $LASTEXITCODE)." }
-    $pipelineBench = Join-Path $root 'bench/Send-Message.Bench.ps1'
-    if ((-not $Suite -or $Suite -contains 'cmdlets') -and (Test-Path $pipelineBench)) {
-        $lines += & dotnet (Join-Path $PSHOME 'pwsh.dll') -NoLogo -NoProfile -NonInteractive -File $pipelineBench -ModulePath (Join-Path $moduleOut 'PSKafka.psd1')
+    # 'cmdlets' is the PowerShell pipeline benchmark; every other suite lives in bench/PSKafka.Bench.
+    $engineSuites = @($Suite | Where-Object { $_ -and $_ -ne 'cmdlets' })
+    $lines = @()
+    if (-not $Suite -or $engineSuites) {
+        $lines += & dotnet run -c Release --project (Join-Path $root 'bench/PSKafka.Bench') --no-build -- @engineSuites
+        if ($LASTEXITCODE -ne 0) { throw "Benchmarks failed (exit code $LASTEXITCODE)." }
+    }
+    if (-not $Suite -or $Suite -contains 'cmdlets') {
+        $lines += & dotnet (Join-Path $PSHOME 'pwsh.dll') -NoLogo -NoProfile -NonInteractive -File (Join-Path $root 'bench/Send-Message.Bench.ps1') -ModulePath (Join-Path $moduleOut 'PSKafka.psd1')
         if ($LASTEXITCODE -ne 0) { throw "Cmdlet benchmarks failed (exit code $LASTEXITCODE)." }
     }
     $lines | ForEach-Object { Write-Host $_ }
     $machine = "$([Environment]::ProcessorCount) cores, $([Runtime.InteropServices.RuntimeInformation]::OSDescription), .NET $([Environment]::Version)"
-    $header = @(
-        '# Performance', '',
-        'Figures from the last `./build.sh bench` run (written by build.ps1; do not edit by hand).', '',
+    # The figures go between the markers of docs/PERFORMANCE.md; the prose around them is written by hand.
+    $table = @(
         "Command: ``./build.sh bench$(if ($Suite) { ' -Suite ' + ($Suite -join ',') })``  ", "Date: $(Get-Date -Format 'yyyy-MM-dd HH:mm') UTC  ", "Machine: $machine", '',
-        '| Benchmark | Result | Detail |', '| --- | --- | --- |')
-    ($header + ($lines | Where-Object { $_ -like '|*' })) | Set-Content $report
+        '| Benchmark | Result | Detail |', '| --- | --- | --- |') + ($lines | Where-Object { $_ -like '|*' })
+    $begin = '<!-- bench:begin -->'; $end = '<!-- bench:end -->'
+    $text = if (Test-Path $report) { Get-Content -Raw $report } else { "# Performance`n`n$begin`n$end`n" }
+    if ($text -notmatch [regex]::Escape($begin)) { $text += "`n$begin`n$end`n" }
+    $pattern = "(?s)$([regex]::Escape($begin)).*?$([regex]::Escape($end))"
+    $replacement = "$begin`n$($table -join "`n")`n$end"
+    [regex]::Replace($text, $pattern, { param($m) $replacement }) | Set-Content -NoNewline $report
     Write-Host "Figures written to $report" -ForegroundColor Green
 }
 

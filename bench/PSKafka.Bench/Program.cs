@@ -1,6 +1,6 @@
 using PSKafka.Bench;
 
-// Suites by name; add new ones here.
+// Suites by name; add new ones here. Each prints Markdown table rows; build.ps1 writes the table header.
 IBenchSuite[] suites = [new EngineSuite()];
 
 var wanted = args.Length == 0 ? suites.Select(s => s.Name).ToArray() : args;
@@ -12,8 +12,6 @@ foreach (var name in wanted)
         Console.Error.WriteLine($"Unknown suite '{name}'. Known: {string.Join(", ", suites.Select(s => s.Name))}");
         return 2;
     }
-    Console.WriteLine("| benchmark | records | bytes |");
-    Console.WriteLine("| --- | --- | --- |");
     suite.Run(Console.Out);
 }
 return 0;
