@@ -13,9 +13,11 @@ internal sealed class EmbeddedProducer(EmbeddedClient client, ProducerSettings s
 {
     private static readonly TimeSpan DeliveryTimeout = TimeSpan.FromMilliseconds(120_000);
 
-    private readonly Dictionary<string, int> _partitionCounts = new(StringComparer.Ordinal);
-    private readonly Dictionary<TopicPartition, Pending> _pending = new();
+    private readonly Dictionary<string, Pending?[]> _topics = new(StringComparer.Ordinal);
     private readonly Partitioner _partitioner = new();
+    // Pipelines send to one topic: remember it and skip the dictionary.
+    private string? _lastTopic;
+    private Pending?[] _lastPartitions = [];
 
     private sealed class Pending(CompressionType compression)
     {
@@ -25,7 +27,13 @@ internal sealed class EmbeddedProducer(EmbeddedClient client, ProducerSettings s
 
     public void Send(in OutgoingRecord record, List<Delivery>? delivered)
     {
-        int count = PartitionCount(record.Topic);
+        if (!ReferenceEquals(record.Topic, _lastTopic))
+        {
+            _lastPartitions = Partitions(record.Topic);
+            _lastTopic = record.Topic;
+        }
+        var partitions = _lastPartitions;
+        int count = partitions.Length;
         int partition;
         if (record.Partition is { } p)
         {
@@ -38,23 +46,23 @@ internal sealed class EmbeddedProducer(EmbeddedClient client, ProducerSettings s
             partition = _partitioner.Choose(record.Key, record.Key is not null, count);
         }
 
-        var tp = new TopicPartition(record.Topic, partition);
-        if (!_pending.TryGetValue(tp, out var pending)) _pending[tp] = pending = new Pending(settings.Compression);
+        var pending = partitions[partition] ??= new Pending(settings.Compression);
         pending.Builder.Append(record.Timestamp, record.Key, record.Value, record.Headers);
         if (delivered is not null) pending.Sent.Add((record.Timestamp, record.Key));
         if (pending.Builder.Count >= settings.BatchRecords || pending.Builder.EstimatedSize >= settings.BatchBytes)
-            SendBatch(tp, pending, delivered);
+            SendBatch(new TopicPartition(record.Topic, partition), pending, delivered);
     }
 
     public void Flush(List<Delivery>? delivered)
     {
-        foreach (var (tp, pending) in _pending)
-            if (pending.Builder.Count > 0) SendBatch(tp, pending, delivered);
+        foreach (var (topic, partitions) in _topics)
+            for (int p = 0; p < partitions.Length; p++)
+                if (partitions[p] is { Builder.Count: > 0 } pending) SendBatch(new TopicPartition(topic, p), pending, delivered);
     }
 
-    private int PartitionCount(string topic)
+    private Pending?[] Partitions(string topic)
     {
-        if (_partitionCounts.TryGetValue(topic, out var n)) return n;
+        if (_topics.TryGetValue(topic, out var known)) return known;
         var meta = client.GetMetadata([topic]);
         var t = meta.Topics[0];
         if (t.Error == ErrorCode.UnknownTopicOrPartition && settings.AutoCreateTopics)
@@ -65,7 +73,7 @@ internal sealed class EmbeddedProducer(EmbeddedClient client, ProducerSettings s
         if (t.Error != ErrorCode.None)
             throw new KafkaException(t.Error, t.Error == ErrorCode.InvalidTopicException
                 ? $"Topic name '{topic}' is not valid." : $"Topic '{topic}' does not exist.");
-        return _partitionCounts[topic] = t.Partitions.Count;
+        return _topics[topic] = new Pending?[t.Partitions.Count];
     }
 
     private void SendBatch(TopicPartition tp, Pending pending, List<Delivery>? delivered)
@@ -110,7 +118,8 @@ internal sealed class EmbeddedProducer(EmbeddedClient client, ProducerSettings s
 
     public void Dispose()
     {
-        foreach (var pending in _pending.Values) pending.Builder.Dispose();
-        _pending.Clear();
+        foreach (var partitions in _topics.Values)
+            foreach (var pending in partitions) pending?.Builder.Dispose();
+        _topics.Clear();
     }
 }

@@ -74,12 +74,14 @@ public sealed class SendMessageCommand : KafkaCmdlet
     private List<Delivery>? _delivered;
     private RecordHeader[]? _headers;
     private bool _sawInput;
+    private bool _valueBound;
 
     protected override void Begin()
     {
         if (TopicNames.Problem(Topic) is { } problem)
             ThrowTerminatingError(new ErrorRecord(new KafkaException(ErrorCode.InvalidTopicException, problem), ErrorIds.InvalidTopicName, ErrorCategory.InvalidArgument, Topic));
         _producer = Client.OpenProducer(new ProducerSettings((short)Acks, Compression, BatchSize));
+        _valueBound = MyInvocation.BoundParameters.ContainsKey(nameof(Value));
         if (PassThru)
         {
             _delivered = new List<Delivery>();
@@ -92,7 +94,7 @@ public sealed class SendMessageCommand : KafkaCmdlet
 
     protected override void Process()
     {
-        if (!MyInvocation.BoundParameters.ContainsKey(nameof(Value)) && !MyInvocation.ExpectingInput) return;
+        if (!_valueBound && !MyInvocation.ExpectingInput) return;
         _sawInput = true;
         object? input = Value;
         byte[]? key = KeyProperty is not null ? JsonValue.KeyToBytes(PropertyOf(input, KeyProperty)) : JsonValue.KeyToBytes(Key);
@@ -111,7 +113,7 @@ public sealed class SendMessageCommand : KafkaCmdlet
 
     protected override void End()
     {
-        if (!_sawInput && !MyInvocation.BoundParameters.ContainsKey(nameof(Value))) return;
+        if (!_sawInput && !_valueBound) return;
         _producer!.Flush(_delivered);
         EmitDeliveries();
         _producer.Dispose();
