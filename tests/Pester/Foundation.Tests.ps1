@@ -30,6 +30,15 @@ Describe 'The module' {
     }
 }
 
+Describe 'Tab completion' {
+    It 'completes topic names' {
+        New-Topic -Name complete-me | Out-Null
+        foreach ($line in 'Get-Topic -Name comp', 'Receive-Message -Topic comp', 'Send-Message -Topic comp', 'Remove-Topic comp') {
+            (TabExpansion2 -inputScript $line -cursorColumn $line.Length).CompletionMatches.CompletionText | Should -Contain 'complete-me' -Because $line
+        }
+    }
+}
+
 Describe 'Validating Kafka (the tutorial)' {
     It 'creates, lists, describes, produces, consumes and deletes a topic' {
         $topic = New-Topic -Name test -Partitions 1 -ReplicationFactor 1
