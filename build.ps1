@@ -81,23 +81,39 @@ function Invoke-Build {
 function Invoke-Test {
     Invoke-Build
     $failed = @()
+    $counts = @{ Passed = 0; Failed = 0; Skipped = 0 }
+    $results = Join-Path $out 'TestResults'
+    if (Test-Path $results) { Remove-Item $results -Recurse -Force }
     if (-not $SkipUnit) {
-        $results = Join-Path $out 'TestResults'
         & dotnet test (Join-Path $root 'tests/Unit/PSKafka.Tests.csproj') -c $Configuration --no-build --nologo `
-            --logger 'console;verbosity=minimal' --results-directory $results
+            --logger 'console;verbosity=minimal' --logger 'trx;LogFileName=unit.trx' --results-directory $results
         if ($LASTEXITCODE -ne 0) { $failed += 'xunit' }
+        $trx = Join-Path $results 'unit.trx'
+        if (Test-Path $trx) {
+            $summary = ([xml](Get-Content -Raw $trx)).TestRun.ResultSummary.Counters
+            $counts.Passed += [int]$summary.passed
+            $counts.Failed += [int]$summary.failed + [int]$summary.error + [int]$summary.timeout
+            $counts.Skipped += [int]$summary.notExecuted
+        }
     }
     if (-not $SkipPester) {
         $pester = Get-PesterModulePath
         # Pester runs in a child pwsh so the binary module loads fresh and nothing leaks into this process.
         # The filter travels in the environment: pwsh expands wildcards in native arguments on Unix.
         $env:PSKAFKA_PESTER_FILTER = $PesterFilter
+        $env:PSKAFKA_PESTER_SUMMARY = Join-Path $results 'pester.json'
+        $null = New-Item -ItemType Directory -Force $results
         & dotnet (Join-Path $PSHOME 'pwsh.dll') -NoLogo -NoProfile -NonInteractive -File (Join-Path $root 'tests/Invoke-PesterTests.ps1') `
             -PesterPath $pester -ModulePath (Join-Path $moduleOut 'PSKafka.psd1')
         if ($LASTEXITCODE -ne 0) { $failed += 'Pester' }
+        if (Test-Path $env:PSKAFKA_PESTER_SUMMARY) {
+            $p = Get-Content -Raw $env:PSKAFKA_PESTER_SUMMARY | ConvertFrom-Json
+            $counts.Passed += $p.Passed; $counts.Failed += $p.Failed; $counts.Skipped += $p.Skipped
+        } else { $counts.Failed++ }
     }
+    # The closing line CI reads: xunit and Pester together.
+    Write-Host "$($counts.Passed) passed, $($counts.Failed) failed, $($counts.Skipped) skipped"
     if ($failed) { throw "Tests failed: $($failed -join ', ')." }
-    Write-Host 'All tests passed.' -ForegroundColor Green
 }
 
 function Invoke-Bench {

@@ -12,7 +12,13 @@ $env:PSKAFKA_MODULE = $ModulePath
 Import-Module $PesterPath -MinimumVersion 5.0 -ErrorAction Stop
 $config = New-PesterConfiguration
 $config.Run.Path = @(Get-ChildItem (Join-Path $PSScriptRoot 'Pester') -Filter "$Filter.Tests.ps1" -Recurse | ForEach-Object FullName)
-$config.Run.Exit = $true
+$config.Run.PassThru = $true
 $config.Output.Verbosity = 'Detailed'
 $config.TestResult.Enabled = $false
-Invoke-Pester -Configuration $config
+$result = Invoke-Pester -Configuration $config
+# build.ps1 adds these counts to its closing 'N passed, N failed' line.
+if ($env:PSKAFKA_PESTER_SUMMARY) {
+    @{ Passed = $result.PassedCount; Failed = $result.FailedCount + $result.FailedBlocksCount + $result.FailedContainersCount; Skipped = $result.SkippedCount } |
+        ConvertTo-Json | Set-Content $env:PSKAFKA_PESTER_SUMMARY
+}
+exit $(if ($result.Result -eq 'Passed') { 0 } else { 1 })
