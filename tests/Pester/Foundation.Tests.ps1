@@ -190,6 +190,15 @@ Describe 'Bad input' {
         (Get-Topic -Name small).Partitions[0].LogEndOffset | Should -Be 1
     }
 
+    It 'fails only the message that is too large and sends the others of its batch' {
+        New-Topic -Name mixed -Config @{ 'max.message.bytes' = 2000 } | Out-Null
+        $errors = $null
+        'a', 'b', ('x' * 5000), 'c', 'd' | Send-Message -Topic mixed -ErrorVariable errors -ErrorAction SilentlyContinue
+        @($errors).Count | Should -Be 1
+        $errors[0].FullyQualifiedErrorId | Should -BeLike 'MessageTooLarge,*'
+        (Receive-Message -Topic mixed -FromBeginning).Value | Should -Be @('a', 'b', 'c', 'd')
+    }
+
     It 'refuses an unknown or invalid topic config' {
         { New-Topic -Name badconfig -Config @{ 'no.such.config' = 1 } -ErrorAction Stop } | Should -Throw -ErrorId 'InvalidConfig,*'
         { New-Topic -Name badconfig -Config @{ 'cleanup.policy' = 'shred' } -ErrorAction Stop } | Should -Throw -ErrorId 'InvalidConfig,*'

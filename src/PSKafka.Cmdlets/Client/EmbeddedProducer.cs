@@ -78,12 +78,61 @@ internal sealed class EmbeddedProducer(EmbeddedClient client, ProducerSettings s
 
     private void SendBatch(TopicPartition tp, Pending pending, List<Delivery>? delivered)
     {
-        var batch = pending.Builder.Build();
-        int count = pending.Builder.Count;
+        var failed = new List<ProduceFailure>();
+        try
+        {
+            SendRecords(tp, pending.Builder.Build(), pending.Builder.Count, 0, pending, delivered, failed);
+        }
+        finally
+        {
+            pending.Builder.Reset();
+            pending.Sent.Clear();
+        }
+        if (failed.Count > 0) throw new ProduceFailedException(failed);
+    }
+
+    // Produces a batch whose records are pending.Sent[first..first+count). A batch over the topic's
+    // max.message.bytes is split in two and retried, as Kafka's producer does, so only a record that
+    // is too large on its own fails.
+    private void SendRecords(TopicPartition tp, Memory<byte> batch, int count, int first, Pending pending, List<Delivery>? delivered, List<ProduceFailure> failed)
+    {
+        var result = Produce(tp, batch);
+        if (result.Error == ErrorCode.MessageTooLarge && count > 1)
+        {
+            var records = new List<(long Timestamp, byte[]? Key, byte[]? Value, RecordHeader[] Headers)>(count);
+            foreach (var b in new RecordBatchReader(batch))
+                foreach (var r in b.Records)
+                    records.Add((r.Timestamp, r.KeyArray, r.ValueArray, r.HeaderCount == 0 ? [] : r.GetHeaders()));
+            int half = count / 2;
+            foreach (var (start, length) in new[] { (0, half), (half, count - half) })
+            {
+                using var builder = new RecordBatchBuilder(settings.Compression);
+                for (int i = start; i < start + length; i++)
+                    builder.Append(records[i].Timestamp, records[i].Key, records[i].Value, records[i].Headers);
+                SendRecords(tp, builder.Build(), length, first + start, pending, delivered, failed);
+            }
+            return;
+        }
+        if (result.Error != ErrorCode.None)
+        {
+            failed.Add(new ProduceFailure(tp.Topic, tp.Partition, count, result.Error,
+                result.ErrorMessage ?? $"Producing to {tp} failed: {result.Error}."));
+            return;
+        }
+        if (delivered is null) return;
+        for (int i = 0; i < count; i++)
+        {
+            var (timestamp, key) = pending.Sent[first + i];
+            delivered.Add(new Delivery(tp.Topic, tp.Partition, result.BaseOffset + i, result.LogAppendTime >= 0 ? result.LogAppendTime : timestamp, key));
+        }
+    }
+
+    private ProducePartitionResult Produce(TopicPartition tp, Memory<byte> batch)
+    {
         var deadline = DateTime.UtcNow + DeliveryTimeout;
-        ProducePartitionResult result;
         while (true)
         {
+            ProducePartitionResult result;
             try
             {
                 var leader = client.Leader(tp.Topic, tp.Partition);
@@ -94,26 +143,9 @@ internal sealed class EmbeddedProducer(EmbeddedClient client, ProducerSettings s
             {
                 result = new ProducePartitionResult(tp.Topic, tp.Partition, e.Code, ErrorMessage: e.Message);
             }
-            if (result.Error == ErrorCode.None || !EmbeddedClient.IsRetriable(result.Error) || DateTime.UtcNow > deadline) break;
+            if (result.Error == ErrorCode.None || !EmbeddedClient.IsRetriable(result.Error) || DateTime.UtcNow > deadline) return result;
             EmbeddedClient.Backoff(CancellationToken.None);
         }
-
-        if (result.Error != ErrorCode.None)
-        {
-            pending.Builder.Reset();
-            pending.Sent.Clear();
-            throw new KafkaException(result.Error, result.ErrorMessage ?? $"Producing to {tp} failed: {result.Error}.");
-        }
-        if (delivered is not null)
-        {
-            for (int i = 0; i < count; i++)
-            {
-                var (timestamp, key) = pending.Sent[i];
-                delivered.Add(new Delivery(tp.Topic, tp.Partition, result.BaseOffset + i, result.LogAppendTime >= 0 ? result.LogAppendTime : timestamp, key));
-            }
-        }
-        pending.Builder.Reset();
-        pending.Sent.Clear();
     }
 
     public void Dispose()

@@ -1,3 +1,4 @@
+using PSKafka.Engine;
 using PSKafka.Engine.Api;
 using PSKafka.Engine.Storage;
 
@@ -40,6 +41,19 @@ public readonly record struct OutgoingRecord(string Topic, int? Partition, byte[
 
 /// <summary>Where a record landed.</summary>
 public readonly record struct Delivery(string Topic, int Partition, long Offset, long Timestamp, byte[]? Key);
+
+/// <summary>Records of a batch that could not be produced.</summary>
+public sealed record ProduceFailure(string Topic, int Partition, int RecordCount, ErrorCode Error, string Message);
+
+/// <summary>
+/// Some records were not produced; the others of the same send were (their deliveries were added).
+/// The producer stays usable.
+/// </summary>
+public sealed class ProduceFailedException(IReadOnlyList<ProduceFailure> failures)
+    : KafkaException(failures[0].Error, failures[0].Message)
+{
+    public IReadOnlyList<ProduceFailure> Failures { get; } = failures;
+}
 
 /// <summary>A batching producer: records are grouped per partition into record batches.</summary>
 public interface IProducerSession : IDisposable

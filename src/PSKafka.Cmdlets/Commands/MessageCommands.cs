@@ -108,15 +108,36 @@ public sealed class SendMessageCommand : KafkaCmdlet
         {
             ThrowTerminatingError(ToErrorRecord(new PartitionNotFoundException(e.Message), Partition));
         }
+        catch (ProduceFailedException e)
+        {
+            WriteFailures(e);
+        }
         EmitDeliveries();
     }
 
     protected override void End()
     {
         if (!_sawInput && !_valueBound) return;
-        _producer!.Flush(_delivered);
+        try
+        {
+            _producer!.Flush(_delivered);
+        }
+        catch (ProduceFailedException e)
+        {
+            WriteFailures(e);
+        }
         EmitDeliveries();
-        _producer.Dispose();
+        _producer!.Dispose();
+    }
+
+    // Records that failed are errors of their own; the rest of the pipeline goes on, as with Kafka's per-record futures.
+    private void WriteFailures(ProduceFailedException e)
+    {
+        foreach (var f in e.Failures)
+        {
+            var message = f.RecordCount == 1 ? f.Message : $"{f.RecordCount} messages to {f.Topic}-{f.Partition} were not sent: {f.Message}";
+            WriteKafkaError(new KafkaException(f.Error, message), $"{f.Topic}-{f.Partition}");
+        }
     }
 
     private void EmitDeliveries()
