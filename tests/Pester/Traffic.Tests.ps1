@@ -253,3 +253,15 @@ Describe 'Module removal' {
         Get-LogGenerator | Should -BeNullOrEmpty
     }
 }
+
+Describe 'Help' {
+    It '<_> has a synopsis and examples' -ForEach 'Start-LogGenerator', 'Stop-LogGenerator', 'Get-LogGenerator', 'Get-AccessLog' {
+        $help = Get-Help $_
+        $help.Synopsis | Should -Not -Match "^\s*$_ "   # written, not the syntax line PowerShell makes up
+        @($help.Examples.Example).Count | Should -BeGreaterThan 0
+    }
+
+    It 'has the about_PSKafka_LogGenerator topic' {
+        Get-Help about_PSKafka_LogGenerator | Out-String | Should -Match 'start_logs\.sh'
+    }
+}
