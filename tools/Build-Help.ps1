@@ -153,7 +153,8 @@ foreach ($command in Get-Command -Module $module.Name -CommandType Cmdlet | Sort
     foreach ($example in $help.Examples) {
         $i++
         $w.WriteStartElement('command', 'example', $cmd)
-        $w.WriteElementString('maml', 'title', $maml, "--------- Example ${i}: $($example.Title) ---------")
+        $title = if ($example.Title -match '^Example \d+$') { "Example $i" } else { "Example ${i}: $($example.Title)" }
+        $w.WriteElementString('maml', 'title', $maml, "--------- $title ---------")
         $w.WriteElementString('dev', 'code', $dev, ($example.Code -join "`n").Trim())
         $w.WriteStartElement('dev', 'remarks', $dev)
         foreach ($p in Split-Paragraphs $example.Remarks) { $w.WriteElementString('maml', 'para', $maml, $p) }

@@ -15,4 +15,7 @@ public static class DataDirectory
                 : Path.GetFullPath(fromEnv);
         }
     }
+
+    /// <summary>The access log the log generator writes by default, as gen_logs' logs/access.log.</summary>
+    public static string DefaultAccessLogPath => Path.Combine(Default, "logs", "access.log");
 }

@@ -2,8 +2,15 @@ using System.Management.Automation;
 
 namespace PSKafka.Cmdlets.Infrastructure;
 
-/// <summary>Closes the session's cluster cleanly when the module is removed.</summary>
+/// <summary>
+/// Module removal: log generators stop writing and the session's cluster closes cleanly, so no
+/// thread runs on behind the module.
+/// </summary>
 public sealed class ModuleLifetime : IModuleAssemblyCleanup
 {
-    public void OnRemove(PSModuleInfo psModuleInfo) => Session.Close();
+    public void OnRemove(PSModuleInfo psModuleInfo)
+    {
+        LogGeneratorRegistry.StopAll();
+        Session.Close();
+    }
 }

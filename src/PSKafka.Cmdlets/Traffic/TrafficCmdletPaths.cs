@@ -1,5 +1,6 @@
 using System.Management.Automation;
 using Microsoft.PowerShell.Commands;
+using PSKafka.Cmdlets.Infrastructure;
 
 namespace PSKafka.Cmdlets;
 
@@ -11,7 +12,7 @@ internal static class TrafficCmdletPaths
     /// </summary>
     public static string Resolve(PSCmdlet cmdlet, string? path)
     {
-        if (string.IsNullOrEmpty(path)) return PSKafkaDataDirectory.DefaultAccessLogPath;
+        if (string.IsNullOrEmpty(path)) return DataDirectory.DefaultAccessLogPath;
         var resolved = cmdlet.SessionState.Path.GetUnresolvedProviderPathFromPSPath(path, out var provider, out _);
         if (provider.ImplementingType != typeof(FileSystemProvider))
         {
@@ -21,10 +22,4 @@ internal static class TrafficCmdletPaths
         }
         return resolved;
     }
-}
-
-/// <summary>Stops every log generator when the module is removed, so no thread writes on behind it.</summary>
-public sealed class TrafficModuleCleanup : IModuleAssemblyCleanup
-{
-    public void OnRemove(PSModuleInfo psModuleInfo) => LogGeneratorRegistry.StopAll();
 }
