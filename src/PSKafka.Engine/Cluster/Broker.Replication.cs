@@ -123,7 +123,7 @@ public sealed partial class Broker
         }
     }
 
-    private void StopReplicaManagement()
+    private void StopReplicaManagement(bool wait = true)
     {
         ReplicaFetcher[] fetchers;
         Task? maintenance;
@@ -136,7 +136,8 @@ public sealed partial class Broker
             fetchers = _fetchers.Values.ToArray();
             _fetchers.Clear();
         }
-        foreach (var f in fetchers) f.Stop();
+        foreach (var f in fetchers) f.Stop(wait);
+        if (!wait) return;
         try { maintenance?.Wait(TimeSpan.FromSeconds(10)); }
         catch (AggregateException) { }
     }

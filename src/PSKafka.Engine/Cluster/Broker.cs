@@ -68,7 +68,8 @@ public sealed partial class Broker
     {
         if (State is BrokerState.Stopped or BrokerState.Crashed) return;
         State = BrokerState.Stopping;
-        StopReplicaManagement();
+        // A crash does not wait for the fetchers: whatever they try after the logs are abandoned fails and is dropped.
+        StopReplicaManagement(wait: !kill);
         if (!kill) CheckpointHighWatermarks();
         foreach (var replica in _replicas.Values) replica.Close();
         _replicas.Clear();

@@ -58,10 +58,11 @@ internal sealed class ReplicaFetcher
     }
 
     /// <summary>Stops the loop and waits for it, so no append lands after the broker closes its logs.</summary>
-    internal void Stop()
+    internal void Stop(bool wait = true)
     {
         _stopped = true;
         Wake();
+        if (!wait) return;
         try { _loop.Wait(TimeSpan.FromSeconds(10)); }
         catch (AggregateException) { }
     }
