@@ -16,6 +16,7 @@
         'formats/Topic.Format.ps1xml'
         'formats/Message.Format.ps1xml'
         'formats/Traffic.Format.ps1xml'
+        'formats/LeaderElection.Format.ps1xml'
     )
 
     # Explicit export lists: nothing is exported by wildcard.
@@ -23,6 +24,7 @@
         'Start-Broker'
         'Stop-Broker'
         'Get-Broker'
+        'Invoke-LeaderElection'
         'New-Topic'
         'Get-Topic'
         'Remove-Topic'

@@ -96,6 +96,8 @@ public enum ErrorCode : short
     GroupSubscribedToTopic = 86,
     InvalidRecord = 87,
     UnstableOffsetCommit = 88,
+    InvalidUpdateVersion = 95,
+    IneligibleReplica = 107,
 }
 
 /// <summary>An engine operation failed with a Kafka error code.</summary>

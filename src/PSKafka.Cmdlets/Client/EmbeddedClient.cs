@@ -68,6 +68,12 @@ public sealed class EmbeddedClient(KafkaCluster cluster) : IKafkaClient
         _ => "DEFAULT_CONFIG",
     };
 
+    public IReadOnlyList<LeaderElectionResult> ElectPreferredLeaders(IReadOnlyList<TopicPartition>? partitions)
+    {
+        AnyBroker(); // a controller must be running
+        return Cluster.Controller.ElectPreferredLeaders(partitions);
+    }
+
     public IProducerSession OpenProducer(ProducerSettings settings) => new EmbeddedProducer(this, settings);
 
     public IConsumerSession OpenConsumer(ConsumerSettings settings) => new EmbeddedConsumer(this, settings);

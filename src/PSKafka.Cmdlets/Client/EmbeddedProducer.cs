@@ -11,7 +11,8 @@ namespace PSKafka.Cmdlets.Client;
 /// </summary>
 internal sealed class EmbeddedProducer(EmbeddedClient client, ProducerSettings settings) : IProducerSession
 {
-    private static readonly TimeSpan DeliveryTimeout = TimeSpan.FromMilliseconds(120_000);
+    private static readonly TimeSpan DefaultDeliveryTimeout = TimeSpan.FromMilliseconds(120_000); // delivery.timeout.ms
+    private const int RequestTimeoutMs = 30_000; // request.timeout.ms
 
     private readonly Dictionary<string, Pending?[]> _topics = new(StringComparer.Ordinal);
     private readonly Partitioner _partitioner = new();
@@ -129,14 +130,17 @@ internal sealed class EmbeddedProducer(EmbeddedClient client, ProducerSettings s
 
     private ProducePartitionResult Produce(TopicPartition tp, Memory<byte> batch)
     {
-        var deadline = DateTime.UtcNow + DeliveryTimeout;
+        var deadline = DateTime.UtcNow + (settings.DeliveryTimeout ?? DefaultDeliveryTimeout);
+        // Retries resend the same batch. Without an idempotent producer (producer id and sequence numbers)
+        // a retry after an acks=all timeout or a leader crash can duplicate a batch that did reach the ISR.
         while (true)
         {
             ProducePartitionResult result;
             try
             {
                 var leader = client.Leader(tp.Topic, tp.Partition);
-                var request = new ProduceRequest { Acks = settings.Acks, Partitions = [new ProducePartitionData(tp.Topic, tp.Partition, batch)] };
+                int timeoutMs = (int)Math.Clamp((deadline - DateTime.UtcNow).TotalMilliseconds, 1, RequestTimeoutMs);
+                var request = new ProduceRequest { Acks = settings.Acks, TimeoutMs = timeoutMs, Partitions = [new ProducePartitionData(tp.Topic, tp.Partition, batch)] };
                 result = leader.ProduceAsync(request).AsTask().GetAwaiter().GetResult()[0];
             }
             catch (KafkaException e) when (EmbeddedClient.IsRetriable(e.Code))

@@ -23,6 +23,9 @@ public interface IKafkaClient
     /// <summary>The effective configs of a topic with their sources.</summary>
     IReadOnlyList<ConfigEntry> DescribeTopicConfigs(string topic);
 
+    /// <summary>Preferred leader election for the given partitions (every partition when null).</summary>
+    IReadOnlyList<LeaderElectionResult> ElectPreferredLeaders(IReadOnlyList<TopicPartition>? partitions);
+
     IProducerSession OpenProducer(ProducerSettings settings);
     IConsumerSession OpenConsumer(ConsumerSettings settings);
 }
@@ -31,8 +34,12 @@ public sealed record PartitionOffsets(int Partition, long LogStartOffset, long H
 
 public sealed record ConfigEntry(string Name, string Value, string Source, bool IsDefault);
 
+/// <summary>
+/// <paramref name="DeliveryTimeout"/> is Kafka's delivery.timeout.ms (default 120 s): how long a batch is
+/// retried (leader moving, not enough replicas) before the send fails.
+/// </summary>
 public sealed record ProducerSettings(short Acks = Acks.All, CompressionType Compression = CompressionType.None,
-    int BatchRecords = 1000, int BatchBytes = 1_048_576, bool AutoCreateTopics = true);
+    int BatchRecords = 1000, int BatchBytes = 1_048_576, bool AutoCreateTopics = true, TimeSpan? DeliveryTimeout = null);
 
 public sealed record ConsumerSettings(int MaxWaitMs = 200, int PartitionMaxBytes = 4_194_304);
 

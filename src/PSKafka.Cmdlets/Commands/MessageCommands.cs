@@ -66,6 +66,11 @@ public sealed class SendMessageCommand : KafkaCmdlet
     [Parameter]
     public DateTimeOffset? Timestamp { get; set; }
 
+    /// <summary>Seconds a batch is retried (leader moving, too few in-sync replicas) before the send fails: Kafka's delivery.timeout.ms.</summary>
+    [Parameter]
+    [ValidateRange(0.1, 86_400)]
+    public double DeliveryTimeout { get; set; } = 120;
+
     /// <summary>Emit a delivery report (Topic, Partition, Offset, Timestamp) for each message.</summary>
     [Parameter]
     public SwitchParameter PassThru { get; set; }
@@ -80,7 +85,7 @@ public sealed class SendMessageCommand : KafkaCmdlet
     {
         if (TopicNames.Problem(Topic) is { } problem)
             ThrowTerminatingError(new ErrorRecord(new KafkaException(ErrorCode.InvalidTopicException, problem), ErrorIds.InvalidTopicName, ErrorCategory.InvalidArgument, Topic));
-        _producer = Client.OpenProducer(new ProducerSettings((short)Acks, Compression, BatchSize));
+        _producer = Client.OpenProducer(new ProducerSettings((short)Acks, Compression, BatchSize, DeliveryTimeout: TimeSpan.FromSeconds(DeliveryTimeout)));
         _valueBound = MyInvocation.BoundParameters.ContainsKey(nameof(Value));
         if (PassThru)
         {

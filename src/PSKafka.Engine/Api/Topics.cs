@@ -15,3 +15,6 @@ public sealed record DeleteTopicResult(string Name, ErrorCode Error, string? Err
 
 /// <summary>CreatePartitions (API key 37).</summary>
 public sealed record CreatePartitionsResult(string Name, ErrorCode Error, string? ErrorMessage = null);
+
+/// <summary>ElectLeaders (API key 43) for one partition: the leader after the election, or why there was none.</summary>
+public sealed record LeaderElectionResult(TopicPartition Partition, ErrorCode Error, int Leader, string? ErrorMessage = null);

@@ -49,8 +49,18 @@ public sealed partial class Broker
         State = BrokerState.Starting;
         _logs = LogManager.Open(LogDirectory, topicConfig: topic =>
             _cluster.Controller.TopicExists(topic) ? _cluster.Controller.SettingsFor(topic).ToLogConfig() : LogConfig.Default);
+        LoadHighWatermarks();
         StartTime = DateTimeOffset.UtcNow;
         State = BrokerState.Running;
+        StartReplicaManagement();
+    }
+
+    /// <summary>Leaving the cluster: no more fetching and no more ISR changes from this broker (controlled shutdown's first step).</summary>
+    internal void BeginShutdown()
+    {
+        if (State != BrokerState.Running) return;
+        State = BrokerState.Stopping;
+        StopReplicaManagement();
     }
 
     /// <summary>Stops the broker: flushed and closed with a clean-shutdown marker, or, with <paramref name="kill"/>, abandoned as a crash would leave it.</summary>
@@ -58,7 +68,10 @@ public sealed partial class Broker
     {
         if (State is BrokerState.Stopped or BrokerState.Crashed) return;
         State = BrokerState.Stopping;
-        foreach (var replica in _replicas.Values) replica.Signal();
+        // A crash does not wait for the fetchers: whatever they try after the logs are abandoned fails and is dropped.
+        StopReplicaManagement(wait: !kill);
+        if (!kill) CheckpointHighWatermarks();
+        foreach (var replica in _replicas.Values) replica.Close();
         _replicas.Clear();
         if (kill) _logs?.Abandon();
         else _logs?.Close();
@@ -73,48 +86,106 @@ public sealed partial class Broker
         var tp = new TopicPartition(topic, partition.Partition);
         if (!partition.Replicas.Contains(Id))
         {
-            if (_replicas.TryRemove(tp, out var removed)) removed.Signal();
+            StopFetching(tp);
+            if (_replicas.TryRemove(tp, out var removed)) removed.Close();
             return;
         }
-        var replica = _replicas.GetOrAdd(tp, key => new PartitionReplica(key, _logs.GetOrCreateLog(key.Topic, key.Partition, settings.ToLogConfig()), settings));
+        var replica = _replicas.GetOrAdd(tp, key => new PartitionReplica(Id, key,
+            _logs.GetOrCreateLog(key.Topic, key.Partition, settings.ToLogConfig()), settings, CheckpointedHighWatermark(key)));
         replica.Settings = settings;
         replica.Log.Config = settings.ToLogConfig();
-        replica.Replicas = partition.Replicas.ToArray();
-        replica.Isr = partition.Isr.ToArray();
-        replica.LeaderId = partition.Leader;
-        replica.LeaderEpoch = partition.LeaderEpoch;
-        replica.IsLeader = partition.Leader == Id;
-        replica.Signal();
+        switch (replica.ApplyState(partition))
+        {
+            case PartitionReplica.RoleChange.BecameLeader or PartitionReplica.RoleChange.WentOffline:
+                StopFetching(tp);
+                break;
+            case PartitionReplica.RoleChange.BecameFollower:
+                StartFetching(replica, partition.Leader, partition.LeaderEpoch);
+                break;
+        }
     }
 
     internal void DeleteTopicLogs(string topic)
     {
         foreach (var tp in _replicas.Keys.Where(k => k.Topic == topic).ToList())
         {
-            if (_replicas.TryRemove(tp, out var replica)) replica.Signal();
+            StopFetching(tp);
+            if (_replicas.TryRemove(tp, out var replica)) replica.Close();
             _logs?.DeleteLog(tp.Topic, tp.Partition);
         }
     }
 
     // ---- Kafka API operations ----
 
-    /// <summary>Produce: appends to each partition this broker leads; acks=0/1/all as in Kafka.</summary>
+    /// <summary>
+    /// Produce: appends to each partition this broker leads. acks=0/1 answer after the leader's append;
+    /// acks=all answers when the high watermark has passed the appended batches (every in-sync replica
+    /// has them), or with REQUEST_TIMED_OUT after <see cref="ProduceRequest.TimeoutMs"/>. No thread waits meanwhile.
+    /// </summary>
     public ValueTask<IReadOnlyList<ProducePartitionResult>> ProduceAsync(ProduceRequest request, CancellationToken cancellationToken = default)
     {
         if (request.Acks is not (Acks.None or Acks.Leader or Acks.All))
             return ValueTask.FromResult<IReadOnlyList<ProducePartitionResult>>(
                 request.Partitions.Select(p => new ProducePartitionResult(p.Topic, p.Partition, ErrorCode.InvalidRequiredAcks)).ToArray());
         var results = new ProducePartitionResult[request.Partitions.Count];
+        List<(int Index, PartitionReplica Replica, Task<ErrorCode> Wait)>? waits = null;
         for (int i = 0; i < results.Length; i++)
         {
             var data = request.Partitions[i];
             var replica = IsRunning ? GetReplica(new TopicPartition(data.Topic, data.Partition)) : null;
-            results[i] = replica is null
-                ? new ProducePartitionResult(data.Topic, data.Partition, UnknownOrNotHere(data.Topic, data.Partition))
-                : replica.AppendAsLeader(data, request.Acks);
+            if (replica is null)
+            {
+                results[i] = new ProducePartitionResult(data.Topic, data.Partition, UnknownOrNotHere(data.Topic, data.Partition));
+                continue;
+            }
+            (results[i], long nextOffset) = replica.AppendAsLeader(data, request.Acks);
+            if (request.Acks == Acks.All && results[i].Error == ErrorCode.None)
+            {
+                var wait = replica.WaitForCommitAsync(nextOffset);
+                if (wait.IsCompleted) results[i] = WithError(results[i], wait.Result);
+                else (waits ??= new()).Add((i, replica, wait));
+            }
         }
-        return ValueTask.FromResult<IReadOnlyList<ProducePartitionResult>>(results);
+        if (waits is null) return ValueTask.FromResult<IReadOnlyList<ProducePartitionResult>>(results);
+        return new ValueTask<IReadOnlyList<ProducePartitionResult>>(AwaitCommitsAsync(results, waits, request.TimeoutMs, cancellationToken));
     }
+
+    private static async Task<IReadOnlyList<ProducePartitionResult>> AwaitCommitsAsync(ProducePartitionResult[] results,
+        List<(int Index, PartitionReplica Replica, Task<ErrorCode> Wait)> waits, int timeoutMs, CancellationToken cancellationToken)
+    {
+        var all = Task.WhenAll(waits.Select(w => w.Wait));
+        try
+        {
+            await all.WaitAsync(TimeSpan.FromMilliseconds(Math.Max(0, timeoutMs)), cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is TimeoutException or OperationCanceledException) { }
+        foreach (var (index, replica, wait) in waits)
+        {
+            if (wait.IsCompleted)
+            {
+                results[index] = WithError(results[index], wait.Result);
+                continue;
+            }
+            replica.AbandonWait(wait);
+            results[index] = results[index] with
+            {
+                Error = ErrorCode.RequestTimedOut,
+                ErrorMessage = $"Not every in-sync replica of {replica.TopicPartition} confirmed offset {results[index].BaseOffset} within {timeoutMs} ms (acks=all).",
+            };
+        }
+        return results;
+    }
+
+    private static ProducePartitionResult WithError(ProducePartitionResult result, ErrorCode error) => error switch
+    {
+        ErrorCode.None => result,
+        ErrorCode.NotEnoughReplicasAfterAppend => result with
+        {
+            Error = error,
+            ErrorMessage = $"The batch was written to {result.Topic}-{result.Partition} at offset {result.BaseOffset} but the in-sync replicas fell below min.insync.replicas.",
+        },
+        _ => result with { Error = error, ErrorMessage = $"Leadership of {result.Topic}-{result.Partition} moved before the batch at offset {result.BaseOffset} was committed." },
+    };
 
     /// <summary>
     /// Fetch: whole record batches from each partition; waits up to MaxWaitMs for MinBytes,
@@ -128,12 +199,12 @@ public sealed partial class Broker
             var waits = new List<Task>();
             var results = new FetchPartitionResult[request.Partitions.Count];
             long bytes = 0;
-            bool anyError = false;
+            bool anyError = false, highWatermarkNews = false;
             for (int i = 0; i < results.Length; i++)
             {
                 var p = request.Partitions[i];
                 var replica = IsRunning ? GetReplica(new TopicPartition(p.Topic, p.Partition)) : null;
-                if (replica is null || (!replica.IsLeader && request.ReplicaId < 0))
+                if (replica is null || !replica.IsLeader)
                 {
                     var code = replica is null ? UnknownOrNotHere(p.Topic, p.Partition) : ErrorCode.NotLeaderOrFollower;
                     results[i] = new FetchPartitionResult(p.Topic, p.Partition, code, -1, -1, ReadOnlyMemory<byte>.Empty);
@@ -141,20 +212,41 @@ public sealed partial class Broker
                     continue;
                 }
                 waits.Add(replica.DataArrived);
+                if (request.ReplicaId >= 0 && !TrackFollowerFetch(replica, request.ReplicaId, p, out var refused))
+                {
+                    results[i] = refused;
+                    anyError = true;
+                    continue;
+                }
                 results[i] = replica.Read(p, request.ReplicaId >= 0);
                 bytes += results[i].Records.Length;
                 anyError |= results[i].Error != ErrorCode.None;
+                highWatermarkNews |= request.ReplicaId >= 0 && replica.FollowerMissesHighWatermark(request.ReplicaId);
             }
             var remaining = deadline - DateTime.UtcNow;
-            if (anyError || bytes >= Math.Max(1, request.MinBytes) || remaining <= TimeSpan.Zero || waits.Count == 0 || !IsRunning)
+            if (anyError || highWatermarkNews || bytes >= Math.Max(1, request.MinBytes) || remaining <= TimeSpan.Zero || waits.Count == 0 || !IsRunning)
+            {
+                if (request.ReplicaId >= 0) RecordHighWatermarksSent(request.ReplicaId, results);
                 return results;
+            }
             try
             {
                 await Task.WhenAny(Task.WhenAny(waits), Task.Delay(remaining, cancellationToken)).ConfigureAwait(false);
             }
             catch (OperationCanceledException) { }
-            if (cancellationToken.IsCancellationRequested) return results;
+            if (cancellationToken.IsCancellationRequested)
+            {
+                if (request.ReplicaId >= 0) RecordHighWatermarksSent(request.ReplicaId, results);
+                return results;
+            }
         }
+    }
+
+    private void RecordHighWatermarksSent(int followerId, FetchPartitionResult[] results)
+    {
+        foreach (var r in results)
+            if (r.Error == ErrorCode.None && GetReplica(new TopicPartition(r.Topic, r.Partition)) is { } replica)
+                replica.HighWatermarkSent(followerId, r.HighWatermark);
     }
 
     /// <summary>ListOffsets: earliest, latest, or the first offset at or after a timestamp.</summary>

@@ -226,7 +226,11 @@ public sealed class Controller
         }
     }
 
-    /// <summary>A broker started: it takes up its replicas and leads the partitions that had lost their leader.</summary>
+    /// <summary>
+    /// A broker started: it takes up its replicas (as followers they truncate and catch up, then the
+    /// leader adds them back to the ISR) and leads the partitions that were offline with it as their last
+    /// in-sync replica — or, with unclean.leader.election.enable=true, any offline partition it hosts.
+    /// </summary>
     internal void OnBrokerStarted(Broker broker)
     {
         lock (_gate)
@@ -235,10 +239,15 @@ public sealed class Controller
             foreach (var topic in _topics.Values)
             {
                 bool touched = false;
-                foreach (var p in topic.Partitions.Where(p => p.Leader == -1 && p.Isr.Contains(broker.Id)))
+                bool unclean = new TopicSettings(topic.Configs, _clusterRecord.BrokerConfigs)[ConfigDefinitions.UncleanLeaderElectionEnable] == "true";
+                foreach (var p in topic.Partitions.Where(p => p.Leader == -1 && p.Replicas.Contains(broker.Id)))
                 {
+                    if (p.Isr.Contains(broker.Id)) p.Isr = [broker.Id];
+                    else if (unclean) p.Isr = [broker.Id]; // may lose committed messages: the user asked for availability
+                    else continue;
                     p.Leader = broker.Id;
                     p.LeaderEpoch++;
+                    p.PartitionEpoch++;
                     touched = true;
                 }
                 if (touched) changed.Add(topic);
@@ -250,39 +259,126 @@ public sealed class Controller
     }
 
     /// <summary>
-    /// A broker stopped or crashed: it leaves the ISR of its partitions and each partition it led
-    /// gets a new leader from the ISR; with no in-sync replica left the partition goes offline
-    /// (unclean.leader.election.enable=false) and keeps its last ISR member, as in Kafka.
+    /// A broker stopped or crashed: it leaves the ISR of its partitions at once and each partition it led
+    /// gets a new leader from the live ISR (leader epoch + 1). With no live in-sync replica the partition
+    /// goes offline (leader -1) and keeps its last ISR member, as in Kafka — unless
+    /// unclean.leader.election.enable=true, when any live replica takes over with an ISR of itself.
     /// </summary>
     internal void OnBrokerStopped(int brokerId)
     {
         lock (_gate)
         {
-            var live = _cluster.RunningBrokerIds().ToHashSet();
+            var live = _cluster.RunningBrokerIds().Where(id => id != brokerId).ToHashSet();
             var changed = new List<TopicRecord>();
             foreach (var topic in _topics.Values)
             {
                 bool touched = false;
+                bool unclean = new TopicSettings(topic.Configs, _clusterRecord.BrokerConfigs)[ConfigDefinitions.UncleanLeaderElectionEnable] == "true";
                 foreach (var p in topic.Partitions.Where(p => p.Replicas.Contains(brokerId)))
                 {
+                    bool partitionChanged = false;
                     if (p.Isr.Contains(brokerId) && p.Isr.Count > 1)
                     {
                         p.Isr.Remove(brokerId);
-                        touched = true;
+                        partitionChanged = true;
                     }
-                    if (p.Leader == brokerId)
+                    if (p.Leader == brokerId || p.Leader == -1)
                     {
-                        var next = p.Isr.FirstOrDefault(id => id != brokerId && live.Contains(id), -1);
-                        p.Leader = next;
-                        p.LeaderEpoch++;
-                        touched = true;
+                        int next = p.Isr.FirstOrDefault(live.Contains, -1);
+                        if (next == -1 && unclean)
+                        {
+                            next = p.Replicas.FirstOrDefault(live.Contains, -1);
+                            if (next != -1) p.Isr = [next]; // may lose committed messages: the user chose availability
+                        }
+                        if (next != p.Leader)
+                        {
+                            p.Leader = next;
+                            p.LeaderEpoch++;
+                            partitionChanged = true;
+                        }
                     }
+                    if (partitionChanged) p.PartitionEpoch++;
+                    touched |= partitionChanged;
                 }
                 if (touched) changed.Add(topic);
             }
             if (changed.Count > 0) _store.SaveTopics(changed);
             foreach (var topic in changed) PublishTopic(topic);
         }
+    }
+
+    /// <summary>
+    /// Kafka's AlterPartition: the leader of <paramref name="tp"/> asks to set its ISR (a follower caught up,
+    /// or fell behind). Refused when the leader or partition epoch is stale, or when a new member is not a
+    /// running replica. The leader epoch stays; the partition epoch goes up.
+    /// </summary>
+    internal void AlterPartition(TopicPartition tp, int leaderId, int leaderEpoch, int partitionEpoch, IReadOnlyList<int> isr, string reason)
+    {
+        lock (_gate)
+        {
+            if (!_topics.TryGetValue(tp.Topic, out var topic) || tp.Partition >= topic.Partitions.Count)
+                throw new KafkaException(ErrorCode.UnknownTopicOrPartition, $"{tp} does not exist.");
+            var p = topic.Partitions[tp.Partition];
+            if (p.Leader != leaderId || p.LeaderEpoch != leaderEpoch)
+                throw new KafkaException(ErrorCode.FencedLeaderEpoch, $"Broker {leaderId} at epoch {leaderEpoch} no longer leads {tp}.");
+            if (p.PartitionEpoch != partitionEpoch)
+                throw new KafkaException(ErrorCode.InvalidUpdateVersion, $"The ISR of {tp} changed since partition epoch {partitionEpoch}.");
+            var live = _cluster.RunningBrokerIds();
+            var ineligible = isr.Where(id => !p.Replicas.Contains(id) || (!p.Isr.Contains(id) && !live.Contains(id))).ToList();
+            if (ineligible.Count > 0 || !isr.Contains(leaderId))
+                throw new KafkaException(ErrorCode.IneligibleReplica, $"Replicas [{string.Join(",", ineligible)}] cannot join the ISR of {tp}.");
+            p.Isr = p.Replicas.Where(isr.Contains).ToList(); // kept in replica order, like kafka-topics.sh shows it
+            p.PartitionEpoch++;
+            IsrChanged?.Invoke(tp, p.Isr.ToArray(), reason);
+            _store.SaveTopic(topic);
+            PublishTopic(topic);
+        }
+    }
+
+    /// <summary>Raised (under the controller's lock) on every ISR change a leader asked for; for diagnostics and tests.</summary>
+    public event Action<TopicPartition, int[], string>? IsrChanged;
+
+    /// <summary>
+    /// Preferred leader election (kafka-leader-election.sh --election-type PREFERRED): each partition whose
+    /// first replica is alive, in the ISR and not the leader gets it back as leader (leader epoch + 1).
+    /// All partitions when <paramref name="partitions"/> is null.
+    /// </summary>
+    public IReadOnlyList<LeaderElectionResult> ElectPreferredLeaders(IReadOnlyList<TopicPartition>? partitions = null)
+    {
+        var results = new List<LeaderElectionResult>();
+        lock (_gate)
+        {
+            var live = _cluster.RunningBrokerIds().ToHashSet();
+            var wanted = partitions ?? _topics.Values.OrderBy(t => t.Name, StringComparer.Ordinal)
+                .SelectMany(t => t.Partitions.Select(p => new TopicPartition(t.Name, p.Partition))).ToList();
+            var changed = new HashSet<TopicRecord>();
+            foreach (var tp in wanted)
+            {
+                if (!_topics.TryGetValue(tp.Topic, out var topic) || tp.Partition < 0 || tp.Partition >= topic.Partitions.Count)
+                {
+                    results.Add(new(tp, ErrorCode.UnknownTopicOrPartition, -1, $"{tp} does not exist."));
+                    continue;
+                }
+                var p = topic.Partitions[tp.Partition];
+                int preferred = p.Replicas[0];
+                if (p.Leader == preferred)
+                    results.Add(new(tp, ErrorCode.ElectionNotNeeded, p.Leader, $"Broker {preferred} already leads {tp}."));
+                else if (!live.Contains(preferred) || !p.Isr.Contains(preferred))
+                    results.Add(new(tp, ErrorCode.PreferredLeaderNotAvailable, p.Leader,
+                        $"Preferred replica {preferred} of {tp} is {(live.Contains(preferred) ? "not in the ISR" : "not running")}."));
+                else
+                {
+                    p.Leader = preferred;
+                    p.LeaderEpoch++;
+                    p.PartitionEpoch++;
+                    changed.Add(topic);
+                    results.Add(new(tp, ErrorCode.None, preferred));
+                }
+            }
+            if (changed.Count > 0) _store.SaveTopics(changed.ToList());
+            foreach (var topic in changed) PublishTopic(topic);
+        }
+        return results;
     }
 
     private void PublishTopic(TopicRecord topic, Broker? onlyTo = null)

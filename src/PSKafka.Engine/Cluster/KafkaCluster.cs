@@ -151,7 +151,9 @@ public sealed class KafkaCluster : IDisposable
         }
         else
         {
-            // Controlled shutdown: leadership moves away first, then the logs close cleanly.
+            // Controlled shutdown: the broker stops fetching and serving, leadership and ISR
+            // membership move away, then the logs close cleanly.
+            broker.BeginShutdown();
             Controller.OnBrokerStopped(id);
             broker.Stop(kill: false);
         }

@@ -40,4 +40,6 @@ public sealed class PartitionRecord
     /// <summary>-1 when the partition has no leader (offline).</summary>
     public int Leader { get; set; } = -1;
     public int LeaderEpoch { get; set; }
+    /// <summary>Goes up on every change of leader or ISR; fences stale ISR proposals (Kafka's partition epoch).</summary>
+    public int PartitionEpoch { get; set; }
 }

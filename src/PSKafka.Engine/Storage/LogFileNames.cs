@@ -9,6 +9,7 @@ namespace PSKafka.Engine.Storage;
 ///   .kafka_cleanshutdown                 present only after a clean shutdown
 ///   recovery-point-offset-checkpoint     "0\n&lt;n&gt;\n&lt;topic&gt; &lt;partition&gt; &lt;offset&gt;\n..."
 ///   log-start-offset-checkpoint          same format
+///   replication-offset-checkpoint        same format: high watermarks (written by the broker)
 ///   &lt;topic&gt;-&lt;partition&gt;/
 ///     00000000000000000000.log           segments, named by their 20-digit zero-padded base offset
 ///     00000000000000000000.index
@@ -22,6 +23,7 @@ namespace PSKafka.Engine.Storage;
 /// </summary>
 public static class LogFileNames
 {
+    public const string ReplicationOffsetCheckpoint = "replication-offset-checkpoint";
     public const string LogSuffix = ".log";
     public const string IndexSuffix = ".index";
     public const string TimeIndexSuffix = ".timeindex";

@@ -8,6 +8,7 @@ using Xunit.Abstractions;
 namespace PSKafka.Tests.Protocol;
 
 /// <summary>Throws random and mutated frames at a live server while a well-behaved client keeps talking to it.</summary>
+[Collection(SerialCollection.Name)]
 public sealed class FuzzTests(ITestOutputHelper output)
 {
     const int TargetFrames = 100_000;

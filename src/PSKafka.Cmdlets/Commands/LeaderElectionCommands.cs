@@ -1,0 +1,82 @@
+using System.Management.Automation;
+using PSKafka.Cmdlets.Infrastructure;
+using PSKafka.Cmdlets.Output;
+using PSKafka.Engine;
+using PSKafka.Engine.Api;
+
+namespace PSKafka.Cmdlets.Commands;
+
+/// <summary>
+/// Invoke-LeaderElection: kafka-leader-election.sh --election-type PREFERRED. Each partition whose
+/// preferred replica (the first in its Replicas list) is running and in the ISR gets it back as leader;
+/// after brokers came back from a failure this spreads leadership over the brokers again.
+/// </summary>
+[Cmdlet(VerbsLifecycle.Invoke, "LeaderElection", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium)]
+[OutputType(typeof(LeaderElectionInfo))]
+public sealed class InvokeLeaderElectionCommand : KafkaCmdlet
+{
+    /// <summary>Topics to elect leaders for; every topic when not given.</summary>
+    [Parameter(Position = 0, ValueFromPipelineByPropertyName = true)]
+    [ArgumentCompleter(typeof(TopicNameCompleter))]
+    [Alias("Name")]
+    public string[]? Topic { get; set; }
+
+    /// <summary>Only these partitions of the topics.</summary>
+    [Parameter(Position = 1)]
+    [ValidateRange(0, int.MaxValue)]
+    public int[]? Partition { get; set; }
+
+    protected override void Process()
+    {
+        var client = Client;
+        var meta = client.GetMetadata(Topic);
+        var wanted = new List<(TopicPartition Partition, int Leader, int Preferred)>();
+        foreach (var t in meta.Topics)
+        {
+            if (t.Error != ErrorCode.None)
+            {
+                WriteKafkaError(new KafkaException(t.Error, $"Topic '{t.Name}' does not exist."), t.Name);
+                continue;
+            }
+            foreach (var number in Partition ?? t.Partitions.Select(p => p.Partition).ToArray())
+            {
+                if (number >= t.Partitions.Count)
+                {
+                    WriteKafkaError(new PartitionNotFoundException($"Partition {number} of topic '{t.Name}' does not exist (the topic has {t.Partitions.Count})."), number);
+                    continue;
+                }
+                var p = t.Partitions[number];
+                wanted.Add((new TopicPartition(t.Name, number), p.Leader, p.Replicas[0]));
+            }
+        }
+        var toElect = wanted.Where(w => w.Leader != w.Preferred
+            && ShouldProcess($"{w.Partition} (leader {w.Leader})", $"Move leadership to preferred replica {w.Preferred}")).ToList();
+        var results = toElect.Count == 0 ? [] : client.ElectPreferredLeaders(toElect.Select(w => w.Partition).ToList());
+        var byPartition = results.ToDictionary(r => r.Partition);
+        foreach (var w in wanted)
+        {
+            if (w.Leader == w.Preferred)
+            {
+                WriteObject(Info(w.Partition, w.Leader, w.Preferred, "AlreadyPreferred", null));
+                continue;
+            }
+            if (!byPartition.TryGetValue(w.Partition, out var r)) continue; // -WhatIf or declined
+            WriteObject(r.Error switch
+            {
+                ErrorCode.None => Info(w.Partition, r.Leader, w.Preferred, "Elected", null),
+                ErrorCode.ElectionNotNeeded => Info(w.Partition, r.Leader, w.Preferred, "AlreadyPreferred", null),
+                _ => Info(w.Partition, r.Leader, w.Preferred, "PreferredLeaderNotAvailable", r.ErrorMessage),
+            });
+        }
+    }
+
+    private static LeaderElectionInfo Info(TopicPartition tp, int leader, int preferred, string result, string? reason) => new()
+    {
+        Topic = tp.Topic,
+        Partition = tp.Partition,
+        Leader = leader,
+        PreferredLeader = preferred,
+        Result = result,
+        Reason = reason,
+    };
+}
