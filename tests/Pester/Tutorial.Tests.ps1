@@ -1,0 +1,57 @@
+# docs/tutorial.md can never go stale: every ```powershell block in it runs here, in order, in one
+# session (as a reader would type them into ./pskafka), and none may write an error.
+
+BeforeDiscovery {
+    $doc = Join-Path $PSScriptRoot '../../docs/tutorial.md'
+    $script:blocks = @()
+    $lines = Get-Content $doc
+    $section = ''
+    for ($i = 0; $i -lt $lines.Count; $i++) {
+        if ($lines[$i] -match '^#+\s+(.+)$') { $section = $Matches[1] }
+        if ($lines[$i] -match '^```powershell\s*$') {
+            $start = $i + 1
+            $code = [Collections.Generic.List[string]]::new()
+            for ($i++; $i -lt $lines.Count -and $lines[$i] -notmatch '^```\s*$'; $i++) { $code.Add($lines[$i]) }
+            $script:blocks += @{ Line = $start; Section = $section; Code = $code -join "`n" }
+        }
+    }
+}
+
+BeforeAll {
+    Import-Module (Join-Path $PSScriptRoot 'TestHelpers.psm1') -Force
+    $manifest = if ($env:PSKAFKA_MODULE) { $env:PSKAFKA_MODULE } else { Join-Path $PSScriptRoot '../../out/PSKafka/PSKafka.psd1' }
+    # The reader's session: what ./pskafka gives, on a data directory of its own.
+    $data = Join-Path $TestDrive 'tutorial'
+    $runspace = [runspacefactory]::CreateRunspace()
+    $runspace.Open()
+    $session = [PowerShell]::Create()
+    $session.Runspace = $runspace
+    $null = $session.AddScript(@"
+`$env:PSKAFKA_DATA = '$data'
+New-Item -ItemType Directory -Force '$data' | Out-Null
+Set-Location '$data'
+Import-Module '$manifest'
+Start-Broker | Out-Null
+"@).Invoke()
+    $session.Commands.Clear()
+}
+
+AfterAll {
+    $null = $session.AddScript('Stop-LogGenerator; Stop-Broker').Invoke()
+    $session.Dispose()
+    $runspace.Dispose()
+}
+
+Describe 'docs/tutorial.md' {
+    It 'has blocks to run' {
+        $blocks.Count | Should -BeGreaterThan 20
+    }
+
+    It 'runs the block at line <Line> (<Section>)' -ForEach $blocks {
+        $session.Commands.Clear()
+        $session.Streams.ClearStreams()
+        $output = $session.AddScript($Code).AddCommand('Out-String').AddParameter('Width', 200).Invoke()
+        $errors = @($session.Streams.Error) | ForEach-Object { "$_ [$($_.FullyQualifiedErrorId)]" }
+        $errors | Should -BeNullOrEmpty -Because "the block at line $Line printed:`n$output"
+    }
+}
