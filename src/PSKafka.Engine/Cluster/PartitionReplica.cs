@@ -12,6 +12,7 @@ public sealed class PartitionReplica
     private readonly Lock _appendLock = new();
     private TaskCompletionSource _dataArrived = NewSignal();
     private long _highWatermark;
+    private readonly ProducerStateTable _producers;
 
     internal PartitionReplica(TopicPartition topicPartition, PartitionLog log, TopicSettings settings)
     {
@@ -19,6 +20,8 @@ public sealed class PartitionReplica
         Log = log;
         Settings = settings;
         _highWatermark = log.LogEndOffset;
+        // Retries that matter come within seconds, so the active segment's batches are enough to rebuild from.
+        _producers = ProducerStateTable.Rebuild(log, log.ActiveSegment.BaseOffset);
     }
 
     public TopicPartition TopicPartition { get; }
@@ -46,8 +49,18 @@ public sealed class PartitionReplica
         LogAppendInfo info;
         lock (_appendLock)
         {
-            info = Log.AppendAsLeader(data.Records.Span, LeaderEpoch, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds());
-            if (info.Error == ErrorCode.None) MaybeIncrementHighWatermark();
+            var verdict = _producers.Check(data.Records.Span, TopicPartition.ToString());
+            if (verdict.IsDuplicate) // a retried batch: already written, answered as a success with its first offsets
+                return new(data.Topic, data.Partition, ErrorCode.None, verdict.DuplicateFirstOffset, -1, Log.LogStartOffset);
+            if (verdict.Error != ErrorCode.None)
+                return new(data.Topic, data.Partition, verdict.Error, LogStartOffset: Log.LogStartOffset, ErrorMessage: verdict.Message);
+            long now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+            info = Log.AppendAsLeader(data.Records.Span, LeaderEpoch, now);
+            if (info.Error == ErrorCode.None)
+            {
+                _producers.Update(data.Records.Span, now);
+                MaybeIncrementHighWatermark();
+            }
         }
         if (info.Error != ErrorCode.None)
             return new(data.Topic, data.Partition, info.Error, LogStartOffset: Log.LogStartOffset, ErrorMessage: info.ErrorMessage);
