@@ -14,7 +14,7 @@ Import-Module (Join-Path $PSScriptRoot 'PipelineBench/bin/Release/net10.0/PSKafk
 
 $data = Join-Path ([IO.Path]::GetTempPath()) "pskafka-bench-$([guid]::NewGuid().ToString('N'))"
 try {
-    $null = Start-Broker -DataDirectory $data
+    $null = Start-Broker -DataDirectory $data -Port 0
     $null = New-Topic -Name bench -Partitions 1
     $line = 'x' * 100
     $lines = [string[]]::new($Count)

@@ -15,7 +15,7 @@ Describe 'Durability' {
         # The child produces numbered messages in small batches and prints each acknowledged offset.
         $child = @"
 Import-Module '$manifest'
-`$null = Start-Broker -DataDirectory '$data'
+`$null = Start-Broker -Port 0 -DataDirectory '$data'
 `$null = New-Topic -Name durable -Partitions 1
 `$n = 0
 while (`$true) {
@@ -47,7 +47,7 @@ while (`$true) {
         }
         $acked.Count | Should -BeGreaterOrEqual 3000 -Because ($process.StandardError.ReadToEnd())
 
-        $null = Start-Broker -DataDirectory $data
+        $null = Start-Broker -Port 0 -DataDirectory $data
         $messages = Receive-Message -Topic durable -FromBeginning
         $offsets = [long[]]$messages.Offset
         $values = [long[]]$messages.Value

@@ -212,7 +212,7 @@ Describe 'Bad input' {
             { Get-Topic -ErrorAction Stop } | Should -Throw -ErrorId 'NoBrokerRunning,*'
             { Send-Message -Topic x -Value y -ErrorAction Stop } | Should -Throw -ErrorId 'NoBrokerRunning,*'
         } finally {
-            $null = Start-Broker -DataDirectory $data
+            $null = Start-Broker -Port 0 -DataDirectory $data
         }
     }
 }
@@ -223,7 +223,7 @@ Describe 'Persistence' {
         'a', 'b', 'c', 'd' | Send-Message -Topic persisted
         Stop-Broker
         Get-Broker | ForEach-Object State | Should -Not -Contain 'Running'
-        $null = Start-Broker -DataDirectory $data
+        $null = Start-Broker -Port 0 -DataDirectory $data
         $t = Get-Topic -Name persisted
         $t.PartitionCount | Should -Be 2
         $t.Configs['retention.ms'] | Should -Be '3600000'
@@ -233,7 +233,7 @@ Describe 'Persistence' {
     It 'refuses a second process on a data directory in use, naming the holder' {
         $pwsh = Get-PwshCommand
         $manifest = Join-Path (Get-Module PSKafka).ModuleBase 'PSKafka.psd1'
-        $out = & $pwsh[0] $pwsh[1] -NoProfile -NonInteractive -Command "Import-Module '$manifest'; try { Start-Broker -DataDirectory '$data' -ErrorAction Stop } catch { `$_.FullyQualifiedErrorId; `$_.Exception.Message }" 2>&1
+        $out = & $pwsh[0] $pwsh[1] -NoProfile -NonInteractive -Command "Import-Module '$manifest'; try { Start-Broker -Port 0 -DataDirectory '$data' -ErrorAction Stop } catch { `$_.FullyQualifiedErrorId; `$_.Exception.Message }" 2>&1
         ($out -join "`n") | Should -Match 'DataDirectoryInUse'
         ($out -join "`n") | Should -Match "process $PID"
     }

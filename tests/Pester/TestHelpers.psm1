@@ -9,8 +9,8 @@ function Import-PSKafkaForTest {
 function Start-TestCluster {
     param([int] $Brokers = 1, [string] $Name = 'cluster')
     $data = Join-Path $TestDrive $Name
-    $null = Start-Broker -DataDirectory $data -ErrorAction Stop
-    if ($Brokers -gt 1) { $null = Start-Broker -Count ($Brokers - 1) -ErrorAction Stop }
+    $null = Start-Broker -Port 0 -DataDirectory $data -ErrorAction Stop
+    if ($Brokers -gt 1) { $null = Start-Broker -Port 0 -Count ($Brokers - 1) -ErrorAction Stop }
     $data
 }
 

@@ -28,6 +28,7 @@ BeforeAll {
     $session.Runspace = $runspace
     $null = $session.AddScript(@"
 `$env:PSKAFKA_DATA = '$data'
+`$env:PSKAFKA_PORT = '0'   # free ports: never clash with a ./pskafka on 9092
 New-Item -ItemType Directory -Force '$data' | Out-Null
 Set-Location '$data'
 Import-Module '$manifest'
@@ -37,7 +38,8 @@ Start-Broker | Out-Null
 }
 
 AfterAll {
-    $null = $session.AddScript('Stop-LogGenerator; Stop-Broker').Invoke()
+    # Environment variables are per process: leave none behind for the next test file.
+    $null = $session.AddScript('Stop-LogGenerator; Stop-Broker; Remove-Item Env:PSKAFKA_PORT, Env:PSKAFKA_DATA -ErrorAction SilentlyContinue').Invoke()
     $session.Dispose()
     $runspace.Dispose()
 }

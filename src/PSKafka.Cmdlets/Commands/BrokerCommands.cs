@@ -22,9 +22,18 @@ public sealed class StartBrokerCommand : KafkaCmdlet
     [ValidateRange(0, int.MaxValue)]
     public int[] Id { get; set; } = [];
 
-    [Parameter(ParameterSetName = "Id")]
+    /// <summary>
+    /// The port to listen on (with -Count, the first of consecutive ports); 0 picks a free port, which the broker
+    /// then keeps. Default: the broker's stored port, 9092 + id for a new broker.
+    /// </summary>
+    [Parameter]
     [ValidateRange(0, 65535)]
     public int Port { get; set; } = -1;
+
+    /// <summary>The local IP address to listen on; default 127.0.0.1 (this machine only). 0.0.0.0 listens on every interface.</summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string? Listen { get; set; }
 
     /// <summary>Where metadata and logs live; default $env:PSKAFKA_DATA, else ~/.pskafka.</summary>
     [Parameter]
@@ -35,6 +44,7 @@ public sealed class StartBrokerCommand : KafkaCmdlet
         var cluster = Session.OpenLocal(DataDirectory is null ? null : GetUnresolvedProviderPathFromPSPath(DataDirectory));
         if (ParameterSetName == "Id")
         {
+            int index = 0;
             foreach (var id in Id)
             {
                 var existing = cluster.GetBroker(id);
@@ -43,7 +53,7 @@ public sealed class StartBrokerCommand : KafkaCmdlet
                     WriteError(new ErrorRecord(new InvalidOperationException($"Broker {id} is already running."), ErrorIds.BrokerAlreadyRunning, ErrorCategory.ResourceExists, id));
                     continue;
                 }
-                WriteObject(BrokerInfo.From(cluster.StartBroker(id, Port >= 0 ? Port : null)));
+                WriteObject(BrokerInfo.From(cluster.StartBroker(id, PortFor(index++), Listen)));
             }
             return;
         }
@@ -53,12 +63,24 @@ public sealed class StartBrokerCommand : KafkaCmdlet
         {
             // A new session brings back the cluster the data directory had.
             foreach (var id in cluster.RegisteredBrokerIds())
-                started.Add(cluster.StartBroker(id));
+                started.Add(cluster.StartBroker(id, PortFor(started.Count), Listen));
         }
         int toAdd = started.Count == 0 ? Count : (MyInvocation.BoundParameters.ContainsKey(nameof(Count)) ? Count : 0);
         for (int i = 0; i < toAdd; i++)
-            started.Add(cluster.StartBroker());
+            started.Add(cluster.StartBroker(null, PortFor(started.Count), Listen));
         foreach (var b in started) WriteObject(BrokerInfo.From(b));
+    }
+
+    /// <summary>Without -Port, $env:PSKAFKA_PORT is the first port (0: free ports), e.g. for a second cluster beside ./pskafka.</summary>
+    public const string PortEnvironmentVariable = "PSKAFKA_PORT";
+
+    // -Port n gives the i-th broker started by this call port n + i; -Port 0 gives each a free port.
+    private int? PortFor(int index)
+    {
+        int port = Port >= 0 ? Port
+            : int.TryParse(Environment.GetEnvironmentVariable(PortEnvironmentVariable), out var fromEnv) && fromEnv is >= 0 and <= 65535 ? fromEnv
+            : -1;
+        return port switch { < 0 => null, 0 => 0, _ => port + index };
     }
 }
 

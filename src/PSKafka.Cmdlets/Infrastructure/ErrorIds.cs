@@ -21,6 +21,7 @@ public static class ErrorIds
     public const string BrokerNotFound = "BrokerNotFound";
     public const string BrokerAlreadyRunning = "BrokerAlreadyRunning";
     public const string DataDirectoryInUse = "DataDirectoryInUse";
+    public const string PortInUse = "PortInUse";
     public const string NotEnoughReplicas = "NotEnoughReplicas";
     public const string LeaderNotAvailable = "LeaderNotAvailable";
     public const string OffsetOutOfRange = "OffsetOutOfRange";

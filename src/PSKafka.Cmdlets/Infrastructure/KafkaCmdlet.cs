@@ -49,6 +49,7 @@ public abstract class KafkaCmdlet : PSCmdlet
         var (id, category) = e switch
         {
             PartitionNotFoundException => (ErrorIds.PartitionNotFound, ErrorCategory.ObjectNotFound),
+            PSKafka.Engine.Cluster.PortInUseException => (ErrorIds.PortInUse, ErrorCategory.ResourceBusy),
             KafkaException k => ErrorIds.For(k.Code),
             DataDirectoryInUseException => (ErrorIds.DataDirectoryInUse, ErrorCategory.ResourceBusy),
             ArgumentException => ("InvalidArgument", ErrorCategory.InvalidArgument),

@@ -1,6 +1,10 @@
 using System.Collections.Concurrent;
+using System.Net;
+using System.Net.Sockets;
 using PSKafka.Engine.Api;
 using PSKafka.Engine.Metadata;
+using PSKafka.Engine.Network;
+using PSKafka.Engine.Protocol;
 using PSKafka.Engine.Storage;
 
 namespace PSKafka.Engine.Cluster;
@@ -17,6 +21,7 @@ public sealed partial class Broker
     private readonly KafkaCluster _cluster;
     private readonly ConcurrentDictionary<TopicPartition, PartitionReplica> _replicas = new();
     private LogManager? _logs;
+    private KafkaServer? _server;
 
     internal Broker(KafkaCluster cluster, BrokerRecord record)
     {
@@ -24,13 +29,21 @@ public sealed partial class Broker
         Id = record.Id;
         Host = record.Host;
         Port = record.Port;
+        ListenAddress = record.ListenAddress;
         LogDirectory = Path.Combine(cluster.DataDirectory, $"broker-{record.Id}");
     }
 
     public int Id { get; }
     public string Host { get; }
     public int Port { get; internal set; }
+    /// <summary>The address advertised to clients in Metadata.</summary>
     public string Address => $"{Host}:{Port}";
+    /// <summary>The local address the listener binds (127.0.0.1 unless the user chose another).</summary>
+    public string ListenAddress { get; internal set; }
+    /// <summary>The broker's Kafka listener while it runs; null when stopped.</summary>
+    public KafkaServer? Listener => _server;
+    /// <summary>The listener's request dispatcher (counts rejected and failed requests); null when stopped.</summary>
+    public KafkaProtocolHandler? ProtocolHandler { get; private set; }
     public string LogDirectory { get; }
     public BrokerState State { get; private set; } = BrokerState.Stopped;
     public bool IsRunning => State == BrokerState.Running;
@@ -47,9 +60,30 @@ public sealed partial class Broker
     internal void Start()
     {
         State = BrokerState.Starting;
-        _logs = LogManager.Open(LogDirectory, topicConfig: topic =>
-            _cluster.Controller.TopicExists(topic) ? _cluster.Controller.SettingsFor(topic).ToLogConfig() : LogConfig.Default);
-        LoadHighWatermarks();
+        // The listener binds first: a taken port must fail before anything else has started.
+        try
+        {
+            _server = StartListener();
+        }
+        catch
+        {
+            State = BrokerState.Stopped;
+            throw;
+        }
+        Port = _server.Port;
+        try
+        {
+            _logs = LogManager.Open(LogDirectory, topicConfig: topic =>
+                _cluster.Controller.TopicExists(topic) ? _cluster.Controller.SettingsFor(topic).ToLogConfig() : LogConfig.Default);
+            LoadHighWatermarks();
+        }
+        catch
+        {
+            _server.Stop();
+            _server = null;
+            State = BrokerState.Stopped;
+            throw;
+        }
         StartTime = DateTimeOffset.UtcNow;
         State = BrokerState.Running;
         StartReplicaManagement();
@@ -68,6 +102,9 @@ public sealed partial class Broker
     {
         if (State is BrokerState.Stopped or BrokerState.Crashed) return;
         State = BrokerState.Stopping;
+        // Clients are cut off first, so no request runs against logs being closed.
+        _server?.Stop();
+        _server = null;
         // A crash does not wait for the fetchers: whatever they try after the logs are abandoned fails and is dropped.
         StopReplicaManagement(wait: !kill);
         if (!kill) CheckpointHighWatermarks();
@@ -77,6 +114,28 @@ public sealed partial class Broker
         else _logs?.Close();
         _logs = null;
         State = kill ? BrokerState.Crashed : BrokerState.Stopped;
+    }
+
+    private KafkaServer StartListener()
+    {
+        if (!IPAddress.TryParse(ListenAddress, out var address))
+            throw new ArgumentException($"'{ListenAddress}' is not an IP address to listen on.");
+        var handler = new KafkaProtocolHandler(new BrokerKafkaApi(this));
+        var server = new KafkaServer(handler, new KafkaServerOptions
+        {
+            EndPoint = new IPEndPoint(address, Port),
+            MaxRequestSize = int.Parse(_cluster.Controller.GetBrokerConfig("socket.request.max.bytes"), System.Globalization.CultureInfo.InvariantCulture),
+        });
+        try
+        {
+            server.Start();
+        }
+        catch (SocketException e) when (e.SocketErrorCode is SocketError.AddressAlreadyInUse or SocketError.AccessDenied)
+        {
+            throw new PortInUseException(Id, ListenAddress, Port, e);
+        }
+        ProtocolHandler = handler;
+        return server;
     }
 
     /// <summary>Applies the controller's decision for one partition (Kafka's LeaderAndIsr).</summary>
@@ -199,6 +258,7 @@ public sealed partial class Broker
             var waits = new List<Task>();
             var results = new FetchPartitionResult[request.Partitions.Count];
             long bytes = 0;
+            int budget = Math.Max(0, request.MaxBytes); // the response's max bytes; the first batch found is sent whatever its size
             bool anyError = false, highWatermarkNews = false;
             for (int i = 0; i < results.Length; i++)
             {
@@ -218,8 +278,11 @@ public sealed partial class Broker
                     anyError = true;
                     continue;
                 }
-                results[i] = replica.Read(p, request.ReplicaId >= 0);
+                results[i] = replica.Read(p with { PartitionMaxBytes = Math.Min(p.PartitionMaxBytes, budget) }, request.ReplicaId >= 0);
+                if (bytes > 0 && results[i].Records.Length > budget)
+                    results[i] = results[i] with { Records = WholeBatchesWithin(results[i].Records, budget) };
                 bytes += results[i].Records.Length;
+                budget = (int)Math.Max(0, budget - results[i].Records.Length);
                 anyError |= results[i].Error != ErrorCode.None;
                 highWatermarkNews |= request.ReplicaId >= 0 && replica.FollowerMissesHighWatermark(request.ReplicaId);
             }
@@ -249,6 +312,20 @@ public sealed partial class Broker
                 replica.HighWatermarkSent(followerId, r.HighWatermark);
     }
 
+    // Reads return at least one batch; past the first partition with data the response's max bytes is a hard limit.
+    private static ReadOnlyMemory<byte> WholeBatchesWithin(ReadOnlyMemory<byte> records, int limit)
+    {
+        int end = 0;
+        var span = records.Span;
+        while (end + RecordBatchFormat.LogOverhead <= span.Length)
+        {
+            int size = System.Buffers.Binary.BinaryPrimitives.ReadInt32BigEndian(span.Slice(end + RecordBatchFormat.BatchLengthOffset)) + RecordBatchFormat.LogOverhead;
+            if (end + size > limit) break;
+            end += size;
+        }
+        return records[..end];
+    }
+
     /// <summary>ListOffsets: earliest, latest, or the first offset at or after a timestamp.</summary>
     public IReadOnlyList<ListOffsetsResult> ListOffsets(IReadOnlyList<ListOffsetsPartition> partitions)
     {
@@ -262,15 +339,27 @@ public sealed partial class Broker
                 results.Add(new ListOffsetsResult(p.Topic, p.Partition, code, -1, -1));
                 continue;
             }
-            long offset = p.Timestamp switch
+            long hw = replica.HighWatermark;
+            var (timestamp, offset) = p.Timestamp switch
             {
-                OffsetSpec.Earliest => replica.LogStartOffset,
-                OffsetSpec.Latest => replica.HighWatermark,
-                _ => replica.Log.OffsetForTimestamp(p.Timestamp) is { } found && found.Offset < replica.HighWatermark ? found.Offset : replica.HighWatermark,
+                OffsetSpec.Earliest => (-1L, replica.LogStartOffset),
+                OffsetSpec.Latest => (-1L, hw),
+                OffsetSpec.MaxTimestamp => MaxTimestampOffset(replica.Log),
+                _ => replica.Log.OffsetForTimestamp(p.Timestamp) is { } found ? found : (-1L, -1L),
             };
-            results.Add(new ListOffsetsResult(p.Topic, p.Partition, ErrorCode.None, offset, -1, replica.LeaderEpoch));
+            // Like Kafka: nothing at or after the timestamp below the high watermark is "no offset" (-1, -1).
+            if (p.Timestamp is not (OffsetSpec.Latest or OffsetSpec.Earliest) && offset >= hw) (timestamp, offset) = (-1, -1);
+            results.Add(new ListOffsetsResult(p.Topic, p.Partition, ErrorCode.None, offset, timestamp, replica.LeaderEpoch));
         }
         return results;
+    }
+
+    // The first record carrying the log's largest timestamp (ListOffsets v7's MAX_TIMESTAMP).
+    private static (long Timestamp, long Offset) MaxTimestampOffset(PartitionLog log)
+    {
+        var segment = log.Segments.Where(s => !s.IsEmpty).MaxBy(s => s.LargestTimestamp);
+        if (segment is null || segment.LargestTimestamp < 0) return (-1, -1);
+        return segment.FindOffsetByTimestamp(segment.LargestTimestamp, log.LogStartOffset) ?? (-1, -1);
     }
 
     /// <summary>Metadata: brokers, controller and topics (all of them when <paramref name="topics"/> is null).</summary>
@@ -290,4 +379,12 @@ public sealed partial class Broker
         _cluster.Controller.PartitionExists(topic, partition) ? ErrorCode.NotLeaderOrFollower : ErrorCode.UnknownTopicOrPartition;
 
     public override string ToString() => $"Broker {Id} ({Address}, {State})";
+}
+
+/// <summary>A broker could not listen because its port is taken (by another broker, another program, or a Kafka).</summary>
+public sealed class PortInUseException(int brokerId, string address, int port, Exception inner)
+    : IOException($"Broker {brokerId} cannot listen on {address}:{port}: the port is in use. Choose another with -Port (0 picks a free one).", inner)
+{
+    public int BrokerId { get; } = brokerId;
+    public int Port { get; } = port;
 }

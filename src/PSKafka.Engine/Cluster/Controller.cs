@@ -106,18 +106,21 @@ public sealed class Controller
 
         var live = _cluster.RunningBrokerIds();
         if (live.Count == 0) throw new KafkaException(ErrorCode.BrokerNotAvailable, "No broker is running.");
-        int partitions = request.Partitions == -1 ? IntConfig("num.partitions") : request.Partitions;
-        int rf = request.ReplicationFactor == -1 ? IntConfig("default.replication.factor") : request.ReplicationFactor;
+        var manual = request.Assignments is { Count: > 0 } ? ManualAssignment(request) : null;
+        int partitions = manual?.Count ?? (request.Partitions == -1 ? IntConfig("num.partitions") : request.Partitions);
+        int rf = manual?[0].Count ?? (request.ReplicationFactor == -1 ? IntConfig("default.replication.factor") : request.ReplicationFactor);
+        if (partitions > MaxPartitionsPerTopic)
+            throw new KafkaException(ErrorCode.InvalidPartitions, $"Number of partitions {partitions} is more than PSKafka allows per topic ({MaxPartitionsPerTopic}).");
         if (partitions < 1) throw new KafkaException(ErrorCode.InvalidPartitions, $"Number of partitions must be larger than 0 (was {partitions}).");
         if (rf < 1) throw new KafkaException(ErrorCode.InvalidReplicationFactor, $"Replication factor must be larger than 0 (was {rf}).");
-        if (rf > live.Count)
+        if (manual is null && rf > live.Count)
             throw new KafkaException(ErrorCode.InvalidReplicationFactor, $"Replication factor: {rf} larger than available brokers: {live.Count}.");
         var configs = ConfigDefinitions.ValidateTopicConfigs(request.Configs);
         var settings = new TopicSettings(configs, _clusterRecord.BrokerConfigs);
         if (settings.MinInsyncReplicas > rf && configs.ContainsKey(ConfigDefinitions.MinInsyncReplicas))
             throw new KafkaException(ErrorCode.InvalidConfig, $"min.insync.replicas ({settings.MinInsyncReplicas}) is larger than the replication factor ({rf}).");
 
-        var assignment = ReplicaAssignment.Assign(live, partitions, rf);
+        var assignment = manual ?? ReplicaAssignment.Assign(live, partitions, rf);
         if (validateOnly) return new CreateTopicResult(request.Name, ErrorCode.None, null, Guid.Empty, partitions, (short)rf);
 
         var record = new TopicRecord
@@ -130,8 +133,9 @@ public sealed class Controller
             {
                 Partition = i,
                 Replicas = replicas,
-                Isr = replicas.ToList(),
-                Leader = replicas[0],
+                // A manual assignment may name stopped brokers: the ISR is the live ones, led by the first of them.
+                Isr = replicas.Where(live.Contains).DefaultIfEmpty(replicas[0]).ToList(),
+                Leader = replicas.FirstOrDefault(live.Contains, -1),
                 LeaderEpoch = 0,
             }).ToList(),
         };
@@ -141,13 +145,53 @@ public sealed class Controller
         return new CreateTopicResult(record.Name, ErrorCode.None, null, record.TopicId, partitions, (short)rf);
     }
 
+    /// <summary>
+    /// Not a Kafka limit (Kafka has none per topic) but a guard: every partition is a directory and files on a leader,
+    /// so one request must not be able to create millions of them.
+    /// </summary>
+    public const int MaxPartitionsPerTopic = 10_000;
+
+    /// <summary>A client's own replica placement (CreateTopics assignments), checked with Kafka's rules.</summary>
+    private List<List<int>> ManualAssignment(CreateTopicRequest request)
+    {
+        var a = request.Assignments!;
+        if (request.Partitions != -1 || request.ReplicationFactor != -1)
+            throw new KafkaException(ErrorCode.InvalidRequest, "Both numPartitions or replicationFactor and replicasAssignments were set. Both cannot be used at the same time.");
+        if (a.Count > MaxPartitionsPerTopic)
+            throw new KafkaException(ErrorCode.InvalidPartitions, $"Number of partitions {a.Count} is more than PSKafka allows per topic ({MaxPartitionsPerTopic}).");
+        if (!a.Keys.Order().SequenceEqual(Enumerable.Range(0, a.Count)))
+            throw new KafkaException(ErrorCode.InvalidReplicaAssignment, "Unexpected existing partitions: partitions should be a consecutive 0-based integer sequence.");
+        var known = _cluster.RegisteredBrokerIds().ToHashSet();
+        var result = new List<List<int>>(a.Count);
+        for (int i = 0; i < a.Count; i++)
+        {
+            var replicas = a[i];
+            if (replicas.Count == 0) throw new KafkaException(ErrorCode.InvalidReplicaAssignment, $"Partition {i} has no replicas.");
+            if (replicas.Distinct().Count() != replicas.Count)
+                throw new KafkaException(ErrorCode.InvalidReplicaAssignment, $"Duplicate brokers not allowed in replica assignment: {string.Join(", ", replicas)} for partition id {i}.");
+            if (replicas.Count != a[0].Count)
+                throw new KafkaException(ErrorCode.InvalidReplicaAssignment, "All partitions should have the same number of replicas.");
+            var unknown = replicas.Where(r => !known.Contains(r)).ToList();
+            if (unknown.Count > 0)
+                throw new KafkaException(ErrorCode.InvalidReplicaAssignment, $"Unknown broker(s) in replica assignment: {string.Join(", ", unknown)}.");
+            result.Add(replicas.ToList());
+        }
+        return result;
+    }
+
     public IReadOnlyList<DeleteTopicResult> DeleteTopics(IReadOnlyList<string> names)
     {
         var results = new List<DeleteTopicResult>(names.Count);
         lock (_gate)
         {
+            bool enabled = GetBrokerConfig("delete.topic.enable") == "true";
             foreach (var name in names)
             {
+                if (!enabled && _topics.ContainsKey(name))
+                {
+                    results.Add(new DeleteTopicResult(name, ErrorCode.TopicDeletionDisabled, "Topic deletion is disabled (delete.topic.enable=false)."));
+                    continue;
+                }
                 if (!_topics.Remove(name))
                 {
                     results.Add(new DeleteTopicResult(name, ErrorCode.UnknownTopicOrPartition, $"Topic '{name}' does not exist."));
@@ -174,6 +218,11 @@ public sealed class Controller
                     continue;
                 }
                 int current = topic.Partitions.Count;
+                if (count > MaxPartitionsPerTopic)
+                {
+                    results.Add(new(name, ErrorCode.InvalidPartitions, $"Number of partitions {count} is more than PSKafka allows per topic ({MaxPartitionsPerTopic})."));
+                    continue;
+                }
                 if (count <= current)
                 {
                     results.Add(new(name, ErrorCode.InvalidPartitions, $"Topic currently has {current} partitions, which is higher than or equal to the requested {count}."));

@@ -103,33 +103,37 @@ public sealed class KafkaCluster : IDisposable
 
     /// <summary>
     /// Starts a broker: an existing one by id (with its data), or a new one with the next free id.
-    /// A new broker's port defaults to 9092 + id.
+    /// A new broker's port defaults to 9092 + id; port 0 picks a free port, which is then kept.
+    /// <paramref name="listenAddress"/> (default 127.0.0.1) is the local address its listener binds.
+    /// A broker whose port is taken throws <see cref="PortInUseException"/> and stays stopped (a new one is not registered).
     /// </summary>
-    public Broker StartBroker(int? id = null, int? port = null)
+    public Broker StartBroker(int? id = null, int? port = null, string? listenAddress = null)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
+        if (port is < 0 or > 65535) throw new ArgumentOutOfRangeException(nameof(port), "A port is 0 (any free port) to 65535.");
         Broker broker;
         lock (_gate)
         {
             int brokerId = id ?? (_brokers.Count == 0 ? 0 : _brokers.Keys.Max() + 1);
             if (brokerId < 0) throw new ArgumentOutOfRangeException(nameof(id), "A broker id is 0 or more.");
-            if (!_brokers.TryGetValue(brokerId, out broker!))
+            bool isNew = !_brokers.TryGetValue(brokerId, out broker!);
+            if (isNew)
             {
-                var record = new BrokerRecord { Id = brokerId, Port = port ?? DefaultFirstPort + brokerId, Registered = DateTime.UtcNow };
-                _store.SaveBroker(record);
-                broker = new Broker(this, record);
-                _brokers[brokerId] = broker;
+                broker = new Broker(this, new BrokerRecord { Id = brokerId, Port = port ?? DefaultFirstPort + brokerId, Registered = DateTime.UtcNow });
             }
             else if (broker.IsRunning)
             {
                 throw new InvalidOperationException($"Broker {brokerId} is already running.");
             }
-            else if (port is { } p && p != broker.Port)
+            else if (port is { } p)
             {
                 broker.Port = p;
-                _store.SaveBroker(new BrokerRecord { Id = brokerId, Port = p, Registered = DateTime.UtcNow });
             }
-            broker.Start();
+            if (listenAddress is not null) broker.ListenAddress = listenAddress;
+            broker.Start(); // throws before registering a new broker whose port is taken
+            _brokers[brokerId] = broker;
+            // The bound port is what clients are told, so it is what is kept (port 0 became a real one).
+            _store.SaveBroker(new BrokerRecord { Id = brokerId, Port = broker.Port, ListenAddress = broker.ListenAddress, Registered = DateTime.UtcNow });
         }
         Controller.OnBrokerStarted(broker);
         return broker;

@@ -21,6 +21,8 @@ public sealed class PartitionReplica
     private readonly Dictionary<int, FollowerState> _followers = new();
     private readonly List<PendingAck> _pendingAcks = new(); // ascending RequiredOffset: appends are ordered
     private bool _isrChangeInFlight;
+    // Idempotent producers' last batches, for duplicate detection; kept on followers too, so a new leader has it.
+    private ProducerStateTable _producers;
 
     private sealed class FollowerState
     {
@@ -44,6 +46,8 @@ public sealed class PartitionReplica
         Log = log;
         Settings = settings;
         _highWatermark = Math.Clamp(checkpointedHighWatermark, log.LogStartOffset, log.LogEndOffset);
+        // Retries that matter come within seconds, so the active segment's batches are enough to rebuild from.
+        _producers = ProducerStateTable.Rebuild(log, log.ActiveSegment.BaseOffset);
     }
 
     public int BrokerId { get; }
@@ -152,9 +156,18 @@ public sealed class PartitionReplica
                     return (new(data.Topic, data.Partition, ErrorCode.NotEnoughReplicas,
                         ErrorMessage: $"The in-sync replicas of {TopicPartition} ({Isr.Count}: [{string.Join(",", Isr)}]) are fewer than min.insync.replicas ({Settings.MinInsyncReplicas})."), -1);
             }
-            info = Log.AppendAsLeader(data.Records.Span, LeaderEpoch, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds());
+            var verdict = _producers.Check(data.Records.Span, TopicPartition.ToString());
+            if (verdict.IsDuplicate) // a retried batch: already written, answered with its first offset once it is committed
+                return (new(data.Topic, data.Partition, ErrorCode.None, verdict.DuplicateFirstOffset, -1, Log.LogStartOffset), verdict.DuplicateLastOffset + 1);
+            if (verdict.Error != ErrorCode.None)
+                return (new(data.Topic, data.Partition, verdict.Error, LogStartOffset: Log.LogStartOffset, ErrorMessage: verdict.Message), -1);
+            long now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+            info = Log.AppendAsLeader(data.Records.Span, LeaderEpoch, now);
             if (info.Error == ErrorCode.None)
+            {
+                _producers.Update(data.Records.Span, now);
                 lock (_lock) MaybeIncrementHighWatermarkLocked();
+            }
         }
         if (info.Error != ErrorCode.None)
             return (new(data.Topic, data.Partition, info.Error, LogStartOffset: Log.LogStartOffset, ErrorMessage: info.ErrorMessage), -1);
@@ -306,7 +319,11 @@ public sealed class PartitionReplica
         LogAppendInfo info = default;
         if (!batches.IsEmpty)
         {
-            lock (_appendLock) info = Log.AppendAsFollower(batches);
+            lock (_appendLock)
+            {
+                info = Log.AppendAsFollower(batches);
+                if (info.Error == ErrorCode.None) _producers.Update(batches, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds());
+            }
             if (info.Error != ErrorCode.None) return info;
         }
         UpdateFollowerHighWatermark(leaderHighWatermark);
@@ -327,7 +344,12 @@ public sealed class PartitionReplica
     /// <summary>Truncation by leader epoch (KIP-101/279): drops the tail after <paramref name="offset"/>.</summary>
     internal void TruncateTo(long offset)
     {
-        lock (_appendLock) Log.TruncateTo(offset);
+        lock (_appendLock)
+        {
+            Log.TruncateTo(offset);
+            // Truncated batches must not count as duplicates of future retries.
+            _producers = ProducerStateTable.Rebuild(Log, Log.ActiveSegment.BaseOffset);
+        }
         lock (_lock)
         {
             if (HighWatermark > Log.LogEndOffset) Volatile.Write(ref _highWatermark, Log.LogEndOffset);

@@ -46,18 +46,37 @@ public sealed class KafkaProtocolHandler(IKafkaApi api) : IRequestHandler
             return Reject(connection);
         }
 
-        IApiMessage response;
-        if (body is ApiVersionsRequest)
+        try
         {
-            response = ApiVersions(ErrorCode.None);
+            IApiMessage response;
+            if (body is ApiVersionsRequest)
+            {
+                response = ApiVersions(ErrorCode.None);
+            }
+            else
+            {
+                response = await KafkaApiRouter.InvokeAsync(_api, body, context, cancellationToken).ConfigureAwait(false);
+                if (body is ProduceRequest { Acks: 0 }) return null; // acks=0: the client expects no answer
+            }
+            return Frame(context.CorrelationId, responseHeaderVersion, response, context.ApiVersion);
         }
-        else
+        catch (Exception e) when (e is not OperationCanceledException)
         {
-            response = await KafkaApiRouter.InvokeAsync(_api, body, context, cancellationToken).ConfigureAwait(false);
-            if (body is ProduceRequest { Acks: 0 }) return null; // acks=0: the client expects no answer
+            // An API that failed without an answer of its own: this connection ends, the broker and other clients go on.
+            Interlocked.Increment(ref _failed);
+            LastFailure = e;
+            connection.RequestClose();
+            return null;
         }
-        return Frame(context.CorrelationId, responseHeaderVersion, response, context.ApiVersion);
     }
+
+    long _failed;
+
+    /// <summary>Requests whose API method or response encoding threw (their connection was closed); for tests and diagnostics.</summary>
+    public long FailedRequests => Interlocked.Read(ref _failed);
+
+    /// <summary>The most recent such failure, for diagnostics.</summary>
+    public Exception? LastFailure { get; private set; }
 
     ResponseBody? Reject(ConnectionContext connection)
     {

@@ -15,7 +15,7 @@ internal sealed class TestCluster : IDisposable
     public TestCluster(int brokers)
     {
         Cluster = KafkaCluster.Open(_dir.Path);
-        for (int i = 0; i < brokers; i++) Cluster.StartBroker();
+        for (int i = 0; i < brokers; i++) Cluster.StartBroker(port: 0);
     }
 
     public KafkaCluster Cluster { get; }

@@ -1,0 +1,125 @@
+# The brokers speak the Kafka wire protocol: listeners on their ports, and real clients (kcat, kafka-python)
+# exchanging messages with Send-Message and Receive-Message byte for byte.
+
+BeforeDiscovery {
+    # -Skip is decided at discovery: a client that is not installed shows as skipped, never as passed.
+    $hasKcat = [bool](Get-Command kcat -ErrorAction SilentlyContinue)
+    $hasPython = $false
+    if (Test-Path /usr/bin/python3) { /usr/bin/python3 -c 'import kafka' 2>$null; $hasPython = $LASTEXITCODE -eq 0 }
+}
+
+BeforeAll {
+    Import-Module (Join-Path $PSScriptRoot 'TestHelpers.psm1') -Force
+    Import-PSKafkaForTest
+}
+
+Describe 'Broker listeners' {
+    BeforeAll { $script:data = Start-TestCluster -Brokers 3 }
+    AfterAll { Stop-TestCluster }
+
+    It 'listens on each broker''s own port and shows it as the address' {
+        $brokers = Get-Broker
+        $brokers.Count | Should -Be 3
+        foreach ($b in $brokers) {
+            $b.Address | Should -Match '^localhost:\d+$'
+            $port = [int]($b.Address -split ':')[1]
+            $port | Should -BeGreaterThan 0
+            $tcp = [Net.Sockets.TcpClient]::new()
+            try { $tcp.Connect('127.0.0.1', $port); $tcp.Connected | Should -BeTrue } finally { $tcp.Dispose() }
+        }
+        ($brokers | ForEach-Object Address | Sort-Object -Unique).Count | Should -Be 3
+    }
+
+    It 'refuses a port in use with PortInUse, naming the port, and starts nothing' {
+        $blocker = [Net.Sockets.TcpListener]::new([Net.IPAddress]::Loopback, 0)
+        $blocker.Start()
+        try {
+            $port = $blocker.LocalEndpoint.Port
+            $before = (Get-Broker).Count
+            { Start-Broker -Count 1 -Port $port -ErrorAction Stop } | Should -Throw -ErrorId 'PortInUse,*' -ExpectedMessage "*$port*"
+            (Get-Broker).Count | Should -Be $before
+        } finally { $blocker.Stop() }
+    }
+
+    It 'keeps a broker''s port across a stop and start' {
+        $b = Get-Broker -Id 2
+        Stop-Broker -Id 2
+        $again = Start-Broker -Id 2
+        $again.Address | Should -Be $b.Address
+    }
+}
+
+Describe 'Real clients and the cmdlets' {
+    BeforeAll {
+        $script:data = Start-TestCluster -Brokers 3
+        # (Get-Broker).Address would call the array's own Address() method, hence ForEach-Object.
+        $script:bootstrap = (Get-Broker | ForEach-Object Address) -join ','
+    }
+    AfterAll { Stop-TestCluster }
+
+    It 'Receive-Message reads what kcat produced, with keys, headers and timestamps' -Skip:(-not $hasKcat) {
+        New-Topic -Name from-kcat -Partitions 1 | Out-Null
+        "k1:hello`nk2:wörld`n" | kcat -b $bootstrap -P -t from-kcat -K: -H 'src=kcat' -H 'n=1' 2>&1 | Out-Null
+        $LASTEXITCODE | Should -Be 0
+        $m = Receive-Message -Topic from-kcat -FromBeginning
+        $m.Count | Should -Be 2
+        $m[0].Key | Should -Be 'k1'
+        $m[1].Value | Should -Be 'wörld'
+        $m[1].ValueBytes | Should -Be ([Text.Encoding]::UTF8.GetBytes('wörld'))
+        $m[0].Headers['src'] | Should -Be 'kcat'
+        $m[0].Headers['n'] | Should -Be '1'
+        $ts = kcat -b $bootstrap -C -t from-kcat -o beginning -e -f '%T\n' 2>$null
+        [long[]]$ts | Should -Be ([long[]]($m.Timestamp | ForEach-Object ToUnixTimeMilliseconds))
+    }
+
+    It 'kcat reads what Send-Message sent, byte for byte' -Skip:(-not $hasKcat) {
+        New-Topic -Name to-kcat -Partitions 1 | Out-Null
+        $t = [DateTimeOffset]::FromUnixTimeMilliseconds(1700000000999)
+        Send-Message -Topic to-kcat -Key 'k€y' -Value 'välue' -Header @{ trace = 'xyz' } -Timestamp $t
+        $line = kcat -b $bootstrap -C -t to-kcat -o beginning -e -f '%k|%s|%T|%h\n' 2>$null
+        $line | Should -Be 'k€y|välue|1700000000999|trace=xyz'
+    }
+
+    It 'keyed kcat messages (murmur2, Java''s partitioner) land where Send-Message -Key puts the same keys' -Skip:(-not $hasKcat) {
+        New-Topic -Name keyed -Partitions 5 | Out-Null
+        $keys = 1..40 | ForEach-Object { "key-$_" }
+        # kcat's default partitioner is consistent_random (CRC32); murmur2_random is the Java client's.
+        ($keys | ForEach-Object { "${_}:kcat" }) -join "`n" | kcat -b $bootstrap -P -t keyed -K: -X partitioner=murmur2_random 2>&1 | Out-Null
+        $sent = $keys | ForEach-Object { Send-Message -Topic keyed -Key $_ -Value 'cmdlet' -PassThru }
+        $byKcat = @{}
+        Receive-Message -Topic keyed -FromBeginning | Where-Object Value -eq 'kcat' | ForEach-Object { $byKcat[$_.Key] = $_.Partition }
+        $byKcat.Count | Should -Be 40
+        foreach ($s in $sent) { $byKcat[$s.Key] | Should -Be $s.Partition -Because "key $($s.Key)" }
+    }
+
+    It 'Receive-Message reads what kafka-python produced, and kafka-python reads Send-Message' -Skip:(-not $hasPython) {
+        New-Topic -Name py -Partitions 1 | Out-Null
+        $script = @'
+import sys
+from kafka import KafkaProducer, KafkaConsumer, TopicPartition
+boot = sys.argv[1].split(',')
+p = KafkaProducer(bootstrap_servers=boot, acks='all')
+p.send('py', key=b'pk', value=b'from python', headers=[('h', b'v')], timestamp_ms=1700000000321)
+p.flush()
+c = KafkaConsumer(bootstrap_servers=boot, enable_auto_commit=False, consumer_timeout_ms=10000)
+tp = TopicPartition('py', 0)
+c.assign([tp])
+c.seek(tp, 0)
+for m in c:
+    print('%d|%s|%s|%d' % (m.offset, m.key.decode(), m.value.decode(), m.timestamp))
+    if m.offset == 1: break
+'@
+        $job = Start-ThreadJob { param($s, $b) /usr/bin/python3 -c $s $b 2>&1 } -ArgumentList $script, $bootstrap
+        $deadline = (Get-Date).AddSeconds(30)
+        while (-not (Receive-Message -Topic py -FromBeginning -Timeout 1) -and (Get-Date) -lt $deadline) { }
+        $m = Receive-Message -Topic py -FromBeginning
+        $m.Key | Should -Be 'pk'
+        $m.Value | Should -Be 'from python'
+        $m.Headers['h'] | Should -Be 'v'
+        $m.Timestamp.ToUnixTimeMilliseconds() | Should -Be 1700000000321
+        Send-Message -Topic py -Key 'ck' -Value 'from cmdlet' -Timestamp ([DateTimeOffset]::FromUnixTimeMilliseconds(1700000000654))
+        $out = $job | Wait-Job -Timeout 60 | Receive-Job
+        $job | Remove-Job -Force
+        $out | Should -Be @('0|pk|from python|1700000000321', '1|ck|from cmdlet|1700000000654')
+    }
+}

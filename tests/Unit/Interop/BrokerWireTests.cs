@@ -1,0 +1,142 @@
+using System.Buffers.Binary;
+using System.Net;
+using System.Net.Sockets;
+using PSKafka.Engine;
+using PSKafka.Engine.Api;
+using PSKafka.Engine.Cluster;
+using PSKafka.Engine.Protocol;
+using PSKafka.Engine.Storage;
+using PSKafka.Tests.Protocol;
+using Messages = PSKafka.Engine.Protocol.Messages;
+
+namespace PSKafka.Tests.Interop;
+
+/// <summary>The broker's listener and the engine behaviour behind the wire APIs, without an outside client.</summary>
+[Collection("Interop")]
+public sealed class BrokerWireTests
+{
+    [Fact]
+    public void A_taken_port_fails_with_PortInUse_and_the_broker_is_not_registered()
+    {
+        using var blocker = new TcpListener(IPAddress.Loopback, 0);
+        blocker.Start();
+        int taken = ((IPEndPoint)blocker.LocalEndpoint).Port;
+        using var c = new WireCluster(brokers: 1);
+        var e = Assert.Throws<PortInUseException>(() => c.Cluster.StartBroker(port: taken));
+        Assert.Equal(taken, e.Port);
+        Assert.Contains(taken.ToString(), e.Message);
+        Assert.Single(c.Cluster.Brokers); // no half-started second broker
+        Assert.Single(c.Cluster.RegisteredBrokerIds());
+    }
+
+    [Fact]
+    public void Port_0_becomes_a_real_port_that_is_kept_advertised_and_closed_on_stop()
+    {
+        using var c = new WireCluster(brokers: 2);
+        var b = c.Cluster.Brokers[1];
+        Assert.NotEqual(0, b.Port);
+        Assert.Equal(b.Port, b.Listener!.Port);
+        Assert.Equal($"localhost:{b.Port}", b.Address);
+        Assert.Contains(c.Cluster.Controller.Describe(null, false).Brokers, m => m.Id == b.Id && m.Port == b.Port && m.Host == "localhost");
+
+        c.Cluster.StopBroker(b.Id);
+        Assert.Null(b.Listener);
+        using (var probe = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp))
+            Assert.Throws<SocketException>(() => probe.Connect(IPAddress.Loopback, b.Port));
+        c.Cluster.StartBroker(b.Id); // the kept port, free again
+        Assert.Equal(b.Port, b.Listener!.Port);
+        c.Cluster.StopBroker(b.Id, kill: true);
+        Assert.Null(b.Listener);
+    }
+
+    private static Memory<byte> IdempotentBatch(long producerId, short epoch, int baseSequence, int records)
+    {
+        using var builder = new RecordBatchBuilder { ProducerId = producerId, ProducerEpoch = epoch, BaseSequence = baseSequence };
+        for (int i = 0; i < records; i++) builder.Append(1_000 + i, null, [(byte)i]);
+        return builder.ToArray();
+    }
+
+    private static ProducePartitionResult Produce(Broker leader, Memory<byte> batch) =>
+        leader.ProduceAsync(new ProduceRequest { Acks = Acks.All, Partitions = [new ProducePartitionData("idem", 0, batch.ToArray())] }).AsTask().Result[0];
+
+    [Fact]
+    public void A_retried_idempotent_batch_is_written_once_and_a_sequence_gap_is_refused_also_after_a_restart()
+    {
+        using var c = new WireCluster(brokers: 1);
+        c.CreateTopic("idem", partitions: 1);
+        var leader = c.Cluster.Brokers[0];
+
+        Assert.Equal(0, Produce(leader, IdempotentBatch(42, 0, 0, 3)).BaseOffset);
+        Assert.Equal(3, Produce(leader, IdempotentBatch(42, 0, 3, 2)).BaseOffset);
+        var retry = Produce(leader, IdempotentBatch(42, 0, 0, 3)); // the first batch again: its original offset, nothing written
+        Assert.Equal(ErrorCode.None, retry.Error);
+        Assert.Equal(0, retry.BaseOffset);
+        Assert.Equal(5, leader.GetReplica(new TopicPartition("idem", 0))!.LogEndOffset);
+
+        var gap = Produce(leader, IdempotentBatch(42, 0, 9, 1));
+        Assert.Equal(ErrorCode.OutOfOrderSequenceNumber, gap.Error);
+        Assert.Contains("9 (incoming seq. number), 4 (current end sequence number)", gap.ErrorMessage);
+        // The state comes back from the log's batches after a restart.
+        c.Cluster.StopBroker(0);
+        c.Cluster.StartBroker(0);
+        leader = c.Cluster.Brokers[0];
+        var afterRestart = Produce(leader, IdempotentBatch(42, 0, 3, 2));
+        Assert.Equal(3, afterRestart.BaseOffset);
+        Assert.Equal(ErrorCode.OutOfOrderSequenceNumber, Produce(leader, IdempotentBatch(42, 0, 7, 1)).Error);
+        // A new epoch starts again at sequence 0; an older epoch is fenced.
+        Assert.Equal(ErrorCode.None, Produce(leader, IdempotentBatch(42, 1, 0, 1)).Error);
+        Assert.Equal(ErrorCode.InvalidProducerEpoch, Produce(leader, IdempotentBatch(42, 0, 6, 1)).Error);
+        Assert.Equal(ErrorCode.OutOfOrderSequenceNumber, Produce(leader, IdempotentBatch(42, 2, 5, 1)).Error);
+    }
+
+    [Fact]
+    public async Task A_Metadata_request_claiming_int_MaxValue_topics_is_refused_and_the_broker_keeps_serving()
+    {
+        using var c = new WireCluster(brokers: 1);
+        c.CreateTopic("still-here", 1);
+        int port = c.Cluster.Brokers[0].Port;
+
+        // Metadata v1 header, then a topic array count of 2^31-1 with no topics behind it.
+        var payload = new byte[4 + 2 + 2 + 4 + 2 + 4];
+        var s = payload.AsSpan();
+        BinaryPrimitives.WriteInt16BigEndian(s, 3);            // api key: Metadata
+        BinaryPrimitives.WriteInt16BigEndian(s[2..], 1);       // version 1
+        BinaryPrimitives.WriteInt32BigEndian(s[4..], 7);       // correlation id
+        BinaryPrimitives.WriteInt16BigEndian(s[8..], -1);      // client id: null
+        BinaryPrimitives.WriteInt32BigEndian(s[10..], int.MaxValue);
+        using (var evil = await TestClient.ConnectAsync(port))
+        {
+            await evil.SendAsync(MessageFixtures.Framed(payload[..14]));
+            Assert.True(await evil.IsClosedByServerAsync(TimeSpan.FromSeconds(10)));
+        }
+
+        using var good = await TestClient.ConnectAsync(port);
+        await good.SendAsync(MessageFixtures.Framed(MessageFixtures.RequestPayload(new Messages.MetadataRequest { Topics = null }, 12, 8)));
+        var frame = await good.ReadFrameAsync();
+        Assert.NotNull(frame);
+        var r = new ProtocolReader(frame!);
+        Assert.Equal(8, Messages.ResponseHeader.Read(ref r, 1).CorrelationId);
+        var metadata = Messages.MetadataResponse.Read(ref r, 12);
+        Assert.Equal("still-here", Assert.Single(metadata.Topics).Name);
+        Assert.Equal(c.Cluster.ClusterId, metadata.ClusterId);
+    }
+
+    [Fact]
+    public async Task Huge_partition_counts_are_refused_with_a_clear_error()
+    {
+        using var c = new WireCluster(brokers: 1);
+        using var client = await TestClient.ConnectAsync(c.Cluster.Brokers[0].Port);
+        var create = new Messages.CreateTopicsRequest
+        {
+            Topics = [new Messages.CreateTopicsRequest.CreatableTopic { Name = "huge", NumPartitions = int.MaxValue, ReplicationFactor = 1 }],
+        };
+        await client.SendAsync(MessageFixtures.Framed(MessageFixtures.RequestPayload(create, 7, 1)));
+        var frame = await client.ReadFrameAsync();
+        var r = new ProtocolReader(frame!);
+        Messages.ResponseHeader.Read(ref r, 1);
+        var result = Assert.Single(Messages.CreateTopicsResponse.Read(ref r, 7).Topics);
+        Assert.Equal((short)ErrorCode.InvalidPartitions, result.ErrorCode);
+        Assert.Contains("10000", result.ErrorMessage);
+        Assert.False(c.Cluster.Controller.TopicExists("huge"));
+    }
+}
