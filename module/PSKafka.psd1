@@ -16,6 +16,8 @@
         'formats/Topic.Format.ps1xml'
         'formats/Message.Format.ps1xml'
         'formats/Traffic.Format.ps1xml'
+        'formats/Log.Format.ps1xml'
+        'formats/Config.Format.ps1xml'
     )
 
     # Explicit export lists: nothing is exported by wildcard.
@@ -32,6 +34,14 @@
         'Stop-LogGenerator'
         'Get-LogGenerator'
         'Get-AccessLog'
+        'Get-LogSegment'
+        'Read-LogSegment'
+        'Invoke-LogRetention'
+        'Invoke-LogCleaner'
+        'Get-BrokerConfig'
+        'Set-BrokerConfig'
+        'Get-TopicConfig'
+        'Set-TopicConfig'
     )
     FunctionsToExport    = @()
     VariablesToExport    = @()

@@ -22,6 +22,9 @@ public interface IKafkaClient
     /// <summary>The effective configs of a topic with their sources.</summary>
     IReadOnlyList<ConfigEntry> DescribeTopicConfigs(string topic);
 
+    /// <summary>IncrementalAlterConfigs of a topic: non-null values set an override, null ones remove it.</summary>
+    void AlterTopicConfigs(string topic, IReadOnlyDictionary<string, string?> changes);
+
     IProducerSession OpenProducer(ProducerSettings settings);
     IConsumerSession OpenConsumer(ConsumerSettings settings);
 }

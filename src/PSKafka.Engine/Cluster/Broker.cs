@@ -51,6 +51,7 @@ public sealed partial class Broker
             _cluster.Controller.TopicExists(topic) ? _cluster.Controller.SettingsFor(topic).ToLogConfig() : LogConfig.Default);
         StartTime = DateTimeOffset.UtcNow;
         State = BrokerState.Running;
+        StartMaintenance();
     }
 
     /// <summary>Stops the broker: flushed and closed with a clean-shutdown marker, or, with <paramref name="kill"/>, abandoned as a crash would leave it.</summary>
@@ -58,6 +59,7 @@ public sealed partial class Broker
     {
         if (State is BrokerState.Stopped or BrokerState.Crashed) return;
         State = BrokerState.Stopping;
+        StopMaintenance();
         foreach (var replica in _replicas.Values) replica.Signal();
         _replicas.Clear();
         if (kill) _logs?.Abandon();
@@ -93,6 +95,7 @@ public sealed partial class Broker
         {
             if (_replicas.TryRemove(tp, out var replica)) replica.Signal();
             _logs?.DeleteLog(tp.Topic, tp.Partition);
+            _cleaner?.Remove(tp.Topic, tp.Partition);
         }
     }
 

@@ -132,8 +132,9 @@ public static class LogDump
             NoProducerId, NoProducerEpoch, NoSequence, NoSequence, false, false, NoPartitionLeaderEpoch, null, problem);
 
     /// <summary>
-    /// Entries of an .index file. The active segment's index is preallocated with zeros; as kafka-dump-log does, the
-    /// walk stops at the first entry after the first whose relative offset is 0.
+    /// Entries of an .index file. The active segment's index is preallocated with zeros, so the walk stops at a zero
+    /// entry: one with relative offset 0 after the first (as kafka-dump-log), or (0, position 0) at the start, which no
+    /// broker writes (the batch at position 0 is never indexed).
     /// </summary>
     public static IEnumerable<OffsetIndexEntry> ReadOffsetIndex(string indexPath)
     {
@@ -144,12 +145,12 @@ public static class LogDump
             int p = i * OffsetIndex.EntryBytes;
             int rel = BinaryPrimitives.ReadInt32BigEndian(data.AsSpan(p));
             int position = BinaryPrimitives.ReadInt32BigEndian(data.AsSpan(p + 4));
-            if (i > 0 && rel == 0) yield break;
+            if (rel == 0 && (i > 0 || position == 0)) yield break;
             yield return new OffsetIndexEntry(i, baseOffset + rel, position);
         }
     }
 
-    /// <summary>Entries of a .timeindex file, stopping at the zero-filled preallocated tail like kafka-dump-log.</summary>
+    /// <summary>Entries of a .timeindex file, stopping at the zero-filled preallocated tail.</summary>
     public static IEnumerable<TimeIndexEntry> ReadTimeIndex(string timeIndexPath)
     {
         long baseOffset = BaseOffsetOf(timeIndexPath);
@@ -159,7 +160,7 @@ public static class LogDump
             int p = i * TimeIndex.EntryBytes;
             long ts = BinaryPrimitives.ReadInt64BigEndian(data.AsSpan(p));
             int rel = BinaryPrimitives.ReadInt32BigEndian(data.AsSpan(p + 8));
-            if (i > 0 && ts == 0 && rel == 0) yield break;
+            if (ts == 0 && rel == 0) yield break;
             yield return new TimeIndexEntry(i, ts, baseOffset + rel);
         }
     }
