@@ -17,6 +17,8 @@
         'formats/Message.Format.ps1xml'
         'formats/Traffic.Format.ps1xml'
         'formats/LeaderElection.Format.ps1xml'
+        'formats/Log.Format.ps1xml'
+        'formats/Config.Format.ps1xml'
     )
 
     # Explicit export lists: nothing is exported by wildcard.
@@ -34,6 +36,14 @@
         'Stop-LogGenerator'
         'Get-LogGenerator'
         'Get-AccessLog'
+        'Get-LogSegment'
+        'Read-LogSegment'
+        'Invoke-LogRetention'
+        'Invoke-LogCleaner'
+        'Get-BrokerConfig'
+        'Set-BrokerConfig'
+        'Get-TopicConfig'
+        'Set-TopicConfig'
     )
     FunctionsToExport    = @()
     VariablesToExport    = @()

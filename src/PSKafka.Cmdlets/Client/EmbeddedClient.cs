@@ -60,6 +60,9 @@ public sealed class EmbeddedClient(KafkaCluster cluster) : IKafkaClient
             .Select(kv => new ConfigEntry(kv.Key, kv.Value.Value, SourceName(kv.Value.Source), kv.Value.Source == Engine.Config.ConfigSource.Default))
             .ToList();
 
+    public void AlterTopicConfigs(string topic, IReadOnlyDictionary<string, string?> changes) =>
+        AnyBroker().AlterTopicConfigs(topic, changes);
+
     internal static string SourceName(Engine.Config.ConfigSource source) => source switch
     {
         Engine.Config.ConfigSource.TopicConfig => "DYNAMIC_TOPIC_CONFIG",

@@ -26,6 +26,9 @@ public interface IKafkaClient
     /// <summary>Preferred leader election for the given partitions (every partition when null).</summary>
     IReadOnlyList<LeaderElectionResult> ElectPreferredLeaders(IReadOnlyList<TopicPartition>? partitions);
 
+    /// <summary>IncrementalAlterConfigs of a topic: non-null values set an override, null ones remove it.</summary>
+    void AlterTopicConfigs(string topic, IReadOnlyDictionary<string, string?> changes);
+
     IProducerSession OpenProducer(ProducerSettings settings);
     IConsumerSession OpenConsumer(ConsumerSettings settings);
 }

@@ -29,6 +29,9 @@ public static class ErrorIds
     public const string InvalidMessage = "InvalidMessage";
     public const string InvalidOffset = "InvalidOffset";
     public const string RequestTimedOut = "RequestTimedOut";
+    public const string ReplicaNotFound = "ReplicaNotFound";
+    public const string LogFileNotFound = "LogFileNotFound";
+    public const string UnsupportedLogFile = "UnsupportedLogFile";
     public const string KafkaError = "KafkaError";
 
     public static (string ErrorId, ErrorCategory Category) For(ErrorCode code) => code switch
@@ -46,6 +49,7 @@ public static class ErrorIds
         ErrorCode.OffsetOutOfRange => (OffsetOutOfRange, ErrorCategory.InvalidArgument),
         ErrorCode.CorruptMessage or ErrorCode.InvalidRecord => (CorruptMessage, ErrorCategory.InvalidData),
         ErrorCode.RequestTimedOut => (RequestTimedOut, ErrorCategory.OperationTimeout),
+        ErrorCode.ReplicaNotAvailable => (ReplicaNotFound, ErrorCategory.ObjectNotFound),
         _ => (KafkaError, ErrorCategory.NotSpecified),
     };
 }

@@ -8,6 +8,9 @@ namespace PSKafka.Cmdlets.Infrastructure;
 /// <summary>A partition number outside the topic's partitions.</summary>
 public sealed class PartitionNotFoundException(string message) : KafkaException(ErrorCode.UnknownTopicOrPartition, message);
 
+/// <summary>A broker id that does not exist or is not running.</summary>
+public sealed class BrokerNotFoundException(string message) : ArgumentException(message);
+
 /// <summary>
 /// Base of every PSKafka cmdlet: turns engine failures into error records with stable ErrorIds and
 /// categories, and cancels long operations when the user presses Ctrl+C.
@@ -50,6 +53,7 @@ public abstract class KafkaCmdlet : PSCmdlet
         {
             PartitionNotFoundException => (ErrorIds.PartitionNotFound, ErrorCategory.ObjectNotFound),
             PSKafka.Engine.Cluster.PortInUseException => (ErrorIds.PortInUse, ErrorCategory.ResourceBusy),
+            BrokerNotFoundException => (ErrorIds.BrokerNotFound, ErrorCategory.ObjectNotFound),
             KafkaException k => ErrorIds.For(k.Code),
             DataDirectoryInUseException => (ErrorIds.DataDirectoryInUse, ErrorCategory.ResourceBusy),
             ArgumentException => ("InvalidArgument", ErrorCategory.InvalidArgument),

@@ -87,6 +87,7 @@ public sealed partial class Broker
         StartTime = DateTimeOffset.UtcNow;
         State = BrokerState.Running;
         StartReplicaManagement();
+        StartMaintenance();
     }
 
     /// <summary>Leaving the cluster: no more fetching and no more ISR changes from this broker (controlled shutdown's first step).</summary>
@@ -105,6 +106,7 @@ public sealed partial class Broker
         // Clients are cut off first, so no request runs against logs being closed.
         _server?.Stop();
         _server = null;
+        StopMaintenance();
         // A crash does not wait for the fetchers: whatever they try after the logs are abandoned fails and is dropped.
         StopReplicaManagement(wait: !kill);
         if (!kill) CheckpointHighWatermarks();
@@ -171,6 +173,7 @@ public sealed partial class Broker
             StopFetching(tp);
             if (_replicas.TryRemove(tp, out var replica)) replica.Close();
             _logs?.DeleteLog(tp.Topic, tp.Partition);
+            _cleaner?.Remove(tp.Topic, tp.Partition);
         }
     }
 

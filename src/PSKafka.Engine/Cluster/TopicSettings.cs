@@ -53,6 +53,9 @@ public sealed class TopicSettings
         CleanupPolicy = this[ConfigDefinitions.CleanupPolicy],
         MessageTimestampType = this[ConfigDefinitions.MessageTimestampType] == "LogAppendTime" ? TimestampType.LogAppendTime : TimestampType.CreateTime,
         FileDeleteDelayMs = Long(ConfigDefinitions.FileDeleteDelayMs),
+        DeleteRetentionMs = Long(ConfigDefinitions.DeleteRetentionMs),
+        MinCleanableDirtyRatio = double.Parse(this[ConfigDefinitions.MinCleanableDirtyRatio], CultureInfo.InvariantCulture),
+        MinCompactionLagMs = Long(ConfigDefinitions.MinCompactionLagMs),
     };
 
     private int Int(string name) => int.Parse(this[name], CultureInfo.InvariantCulture);

@@ -16,7 +16,8 @@ public sealed record ConfigDefinition(
     long Min = long.MinValue,
     long Max = long.MaxValue,
     string[]? ValidValues = null,
-    string Documentation = "")
+    string Documentation = "",
+    bool ReadOnly = false)
 {
     /// <summary>Validates with Kafka's rules and returns the normalised value, or throws InvalidConfig.</summary>
     public string Validate(string? value)
@@ -108,20 +109,32 @@ public static class ConfigDefinitions
         new(UncleanLeaderElectionEnable, ConfigType.Boolean, "false", "unclean.leader.election.enable"),
     ];
 
+    public const string LogDirs = "log.dirs";
+    public const string BrokerId = "broker.id";
+    public const string Listeners = "listeners";
+    public const string LogRetentionCheckIntervalMs = "log.retention.check.interval.ms";
+    public const string LogCleanerEnable = "log.cleaner.enable";
+    public const string LogCleanerBackoffMs = "log.cleaner.backoff.ms";
+
     public static readonly IReadOnlyList<ConfigDefinition> Broker =
     [
+        // Fixed when a broker starts (server.properties in Kafka): shown per broker, never altered.
+        new(BrokerId, ConfigType.Int, "-1", ReadOnly: true),
+        new(LogDirs, ConfigType.List, null, ReadOnly: true),
+        new(Listeners, ConfigType.List, "PLAINTEXT://:9092", ReadOnly: true),
         new("auto.create.topics.enable", ConfigType.Boolean, "true"),
         new("default.replication.factor", ConfigType.Int, "1", Min: 1),
         new("delete.topic.enable", ConfigType.Boolean, "true"),
         new("num.partitions", ConfigType.Int, "1", Min: 1),
         new("log.retention.hours", ConfigType.Int, "168"),
-        new("log.retention.check.interval.ms", ConfigType.Long, "300000", Min: 1),
+        new(LogRetentionCheckIntervalMs, ConfigType.Long, "300000", Min: 1),
         new("offsets.topic.num.partitions", ConfigType.Int, "50", Min: 1),
         new("offsets.topic.replication.factor", ConfigType.Int, "3", Min: 1),
         new("replica.lag.time.max.ms", ConfigType.Long, "30000", Min: 0),
         new("socket.request.max.bytes", ConfigType.Int, "104857600", Min: 1),
         new("group.initial.rebalance.delay.ms", ConfigType.Int, "3000", Min: 0),
-        new("log.cleaner.enable", ConfigType.Boolean, "true"),
+        new(LogCleanerEnable, ConfigType.Boolean, "true"),
+        new(LogCleanerBackoffMs, ConfigType.Long, "15000", Min: 0),
         .. Topic.Where(t => t.BrokerSynonym is not null)
             .Select(t => t with { Name = t.BrokerSynonym!, BrokerSynonym = null, Default = BrokerDefault(t) }),
     ];
@@ -158,6 +171,8 @@ public static class ConfigDefinitions
     {
         if (!BrokerByName.TryGetValue(name, out var def))
             throw new KafkaException(ErrorCode.InvalidConfig, $"Unknown broker config name: {name}.");
+        if (def.ReadOnly)
+            throw new KafkaException(ErrorCode.InvalidConfig, $"Cannot update these configs dynamically: {name} (read-only; it is fixed when the broker starts).");
         return def.Validate(value);
     }
 }

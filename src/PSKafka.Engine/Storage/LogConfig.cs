@@ -17,6 +17,9 @@ public sealed record LogConfig
     public const string FileDeleteDelayMsConfig = "file.delete.delay.ms";
     public const string FlushMessagesConfig = "flush.messages";
     public const string FlushMsConfig = "flush.ms";
+    public const string DeleteRetentionMsConfig = "delete.retention.ms";
+    public const string MinCleanableDirtyRatioConfig = "min.cleanable.dirty.ratio";
+    public const string MinCompactionLagMsConfig = "min.compaction.lag.ms";
 
     public const int DefaultSegmentBytes = 1073741824;        // 1 GiB
     public const long DefaultSegmentMs = 604800000;           // 7 days
@@ -32,6 +35,8 @@ public sealed record LogConfig
     public const long DefaultFileDeleteDelayMs = 60000;
     public const long DefaultFlushMessages = long.MaxValue;   // Kafka leaves flushing to the OS by default
     public const long DefaultFlushMs = long.MaxValue;
+    public const long DefaultDeleteRetentionMs = 86400000;    // 1 day
+    public const double DefaultMinCleanableDirtyRatio = 0.5;
 
     public int SegmentBytes { get; init; } = DefaultSegmentBytes;
     public long SegmentMs { get; init; } = DefaultSegmentMs;
@@ -45,6 +50,18 @@ public sealed record LogConfig
     public long FileDeleteDelayMs { get; init; } = DefaultFileDeleteDelayMs;
     public long FlushMessages { get; init; } = DefaultFlushMessages;
     public long FlushMs { get; init; } = DefaultFlushMs;
+    /// <summary>How long a tombstone stays readable after the cleaner first saw it (compacted topics).</summary>
+    public long DeleteRetentionMs { get; init; } = DefaultDeleteRetentionMs;
+    /// <summary>Dirty bytes / all cleanable bytes at which the cleaner compacts the log.</summary>
+    public double MinCleanableDirtyRatio { get; init; } = DefaultMinCleanableDirtyRatio;
+    /// <summary>Records younger than this are never compacted.</summary>
+    public long MinCompactionLagMs { get; init; }
+
+    public bool Compact => HasPolicy(CleanupPolicyCompact);
+    public bool Delete => HasPolicy(CleanupPolicyDelete);
+
+    private bool HasPolicy(string policy) =>
+        CleanupPolicy.Split(',', StringSplitOptions.TrimEntries).Contains(policy, StringComparer.OrdinalIgnoreCase);
 
     public static LogConfig Default { get; } = new();
 
@@ -66,6 +83,9 @@ public sealed record LogConfig
         if (props.TryGetValue(FileDeleteDelayMsConfig, out v)) c = c with { FileDeleteDelayMs = long.Parse(v) };
         if (props.TryGetValue(FlushMessagesConfig, out v)) c = c with { FlushMessages = long.Parse(v) };
         if (props.TryGetValue(FlushMsConfig, out v)) c = c with { FlushMs = long.Parse(v) };
+        if (props.TryGetValue(DeleteRetentionMsConfig, out v)) c = c with { DeleteRetentionMs = long.Parse(v) };
+        if (props.TryGetValue(MinCleanableDirtyRatioConfig, out v)) c = c with { MinCleanableDirtyRatio = double.Parse(v, System.Globalization.CultureInfo.InvariantCulture) };
+        if (props.TryGetValue(MinCompactionLagMsConfig, out v)) c = c with { MinCompactionLagMs = long.Parse(v) };
         return c;
     }
 }

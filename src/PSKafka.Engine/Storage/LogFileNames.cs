@@ -10,6 +10,7 @@ namespace PSKafka.Engine.Storage;
 ///   recovery-point-offset-checkpoint     "0\n&lt;n&gt;\n&lt;topic&gt; &lt;partition&gt; &lt;offset&gt;\n..."
 ///   log-start-offset-checkpoint          same format
 ///   replication-offset-checkpoint        same format: high watermarks (written by the broker)
+///   cleaner-offset-checkpoint            same format: first dirty offset of each compacted partition
 ///   &lt;topic&gt;-&lt;partition&gt;/
 ///     00000000000000000000.log           segments, named by their 20-digit zero-padded base offset
 ///     00000000000000000000.index
@@ -40,6 +41,8 @@ public static class LogFileNames
     public const string CleanShutdown = ".kafka_cleanshutdown";
     public const string RecoveryPointCheckpoint = "recovery-point-offset-checkpoint";
     public const string LogStartOffsetCheckpoint = "log-start-offset-checkpoint";
+    /// <summary>Per log dir: where each compacted partition's dirty section starts (Kafka's cleaner checkpoint).</summary>
+    public const string CleanerOffsetCheckpoint = "cleaner-offset-checkpoint";
 
     /// <summary>20-digit zero-padded offset, e.g. 00000000000000000042.</summary>
     public static string FormatOffset(long offset) => offset.ToString("D20", CultureInfo.InvariantCulture);

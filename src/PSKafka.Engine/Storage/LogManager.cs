@@ -103,7 +103,7 @@ public sealed class LogManager : IDisposable
 
     /// <summary>Applies retention to every log with cleanup.policy=delete; returns segments deleted.</summary>
     public int ApplyRetention(long now) =>
-        _logs.Values.Where(l => l.Config.CleanupPolicy.Contains(LogConfig.CleanupPolicyDelete, StringComparison.Ordinal)).Sum(l => l.ApplyRetention(now));
+        _logs.Values.Where(l => l.Config.Delete).Sum(l => l.ApplyRetention(now));
 
     /// <summary>Flushes and closes every log, checkpoints, then writes the clean shutdown marker.</summary>
     public void Close()

@@ -27,7 +27,7 @@ public readonly record struct LogReadResult(ErrorCode Error, ReadOnlyMemory<byte
 /// One appender at a time (a lock); reads take a snapshot of the segment list and the log end offset and run
 /// concurrently, never seeing a half-written batch because sizes and offsets are published after the write.
 /// </summary>
-public sealed class PartitionLog : IDisposable
+public sealed partial class PartitionLog : IDisposable
 {
     private readonly object _lock = new();
     private volatile LogSegment[] _segments;
@@ -412,31 +412,51 @@ public sealed class PartitionLog : IDisposable
     }
 
     /// <summary>
-    /// Time and size retention (cleanup.policy=delete): deletes the oldest closed segments whose largest timestamp is
-    /// older than retention.ms, and while the log exceeds retention.bytes by a whole segment. Advances the log start.
+    /// Time and size retention (cleanup.policy=delete), Kafka's deleteOldSegments: deletes the oldest segments whose
+    /// largest timestamp is older than retention.ms, then while the log exceeds retention.bytes by a whole segment,
+    /// never beyond <paramref name="highWatermark"/>. When every segment is due, the active one is rolled first so it
+    /// can go too (as Kafka does). Advances the log start offset; returns the number of segments deleted.
     /// </summary>
-    public int ApplyRetention(long now) => ApplyRetention(Config.RetentionMs, Config.RetentionBytes, now);
+    public int ApplyRetention(long now, long highWatermark = long.MaxValue) => ApplyRetention(Config.RetentionMs, Config.RetentionBytes, now, highWatermark);
 
-    public int ApplyRetention(long retentionMs, long retentionBytes, long now)
+    public int ApplyRetention(long retentionMs, long retentionBytes, long now, long highWatermark = long.MaxValue)
     {
         lock (_lock)
         {
             ThrowIfClosed();
             int deleted = 0;
             if (retentionMs >= 0)
-                deleted += DeleteSegmentsLocked(s => now - (s.LargestTimestamp != NoTimestamp ? s.LargestTimestamp : new DateTimeOffset(File.GetLastWriteTimeUtc(s.LogPath)).ToUnixTimeMilliseconds()) > retentionMs);
+                deleted += DeleteOldSegmentsLocked(s => now - (s.LargestTimestamp != NoTimestamp ? s.LargestTimestamp : new DateTimeOffset(File.GetLastWriteTimeUtc(s.LogPath)).ToUnixTimeMilliseconds()) > retentionMs, highWatermark);
             if (retentionBytes >= 0)
             {
                 long excess = Size - retentionBytes;
-                deleted += DeleteSegmentsLocked(s =>
+                deleted += DeleteOldSegmentsLocked(s =>
                 {
                     if (excess < s.Size) return false;
                     excess -= s.Size;
                     return true;
-                });
+                }, highWatermark);
             }
             return deleted;
         }
+    }
+
+    /// <summary>The prefix of segments matching <paramref name="due"/> whose offsets are all below the high watermark.</summary>
+    private int DeleteOldSegmentsLocked(Func<LogSegment, bool> due, long highWatermark)
+    {
+        var segs = _segments;
+        int n = 0;
+        while (n < segs.Length)
+        {
+            bool last = n == segs.Length - 1;
+            long upper = last ? _logEndOffset : segs[n + 1].BaseOffset;
+            if (upper > highWatermark || (last && segs[n].IsEmpty) || !due(segs[n])) break;
+            n++;
+        }
+        if (n == 0) return 0;
+        if (n == segs.Length) RollLocked(_logEndOffset); // the active segment is due too: it becomes a closed one
+        var doomed = segs[..n].ToHashSet();
+        return DeleteSegmentsLocked(doomed.Contains);
     }
 
     private long NextBaseOffset(LogSegment s)
@@ -457,8 +477,14 @@ public sealed class PartitionLog : IDisposable
         _segments = segs[n..];
         if (_segments[0].BaseOffset > _logStartOffset) Volatile.Write(ref _logStartOffset, _segments[0].BaseOffset);
         LeaderEpochCache.TruncateFromStart(_logStartOffset);
+        ScheduleDeleteLocked(doomed);
+        return n;
+    }
+
+    /// <summary>Renames to .deleted now and deletes after file.delete.delay.ms: readers may still hold the old snapshot.</summary>
+    private void ScheduleDeleteLocked(LogSegment[] doomed)
+    {
         foreach (var s in doomed) s.ChangeFileSuffix(LogFileNames.DeletedSuffix);
-        // Readers may still hold the old snapshot: delete after file.delete.delay.ms, as Kafka does.
         long delay = Config.FileDeleteDelayMs;
         _pendingDeletes.RemoveAll(t => t.IsCompleted);
         _pendingDeletes.Add(Task.Run(async () =>
@@ -466,7 +492,6 @@ public sealed class PartitionLog : IDisposable
             if (delay > 0) await Task.Delay(TimeSpan.FromMilliseconds(Math.Min(delay, int.MaxValue))).ConfigureAwait(false);
             foreach (var s in doomed) s.Delete();
         }));
-        return n;
     }
 
     /// <summary>fsyncs unflushed segments and advances the recovery point to the log end.</summary>

@@ -1,0 +1,207 @@
+using System.Globalization;
+using PSKafka.Engine.Api;
+using PSKafka.Engine.Config;
+using PSKafka.Engine.Storage;
+
+namespace PSKafka.Engine.Cluster;
+
+/// <summary>What a retention pass did to one partition.</summary>
+public sealed record LogRetentionResult(string Topic, int Partition, int SegmentsDeleted, long LogStartOffset, long LogEndOffset);
+
+/// <summary>What the log cleaner did to one partition.</summary>
+public sealed record LogCleanerResult(string Topic, int Partition, CleanResult Result);
+
+/// <summary>One broker setting with its effective value and where it came from (kafka-configs.sh --describe --all).</summary>
+public sealed record BrokerConfigValue(string Name, string? Value, ConfigSource Source, bool IsReadOnly, ConfigType Type, string? Default);
+
+/// <summary>
+/// The broker's background work on its logs, Kafka's LogManager scheduler and LogCleaner: every
+/// log.retention.check.interval.ms, time/size retention for cleanup.policy=delete and a checkpoint of recovery points
+/// and log start offsets; every log.cleaner.backoff.ms (when log.cleaner.enable), compaction of cleanup.policy=compact
+/// logs that are due. Both can also be run on demand. Plus the read-only views of logs and settings.
+/// </summary>
+public sealed partial class Broker
+{
+    private readonly Lock _maintenanceGate = new(); // one retention or cleaning pass at a time
+    private LogCleaner? _cleaner;
+    private CancellationTokenSource? _maintenanceStop;
+    private Thread? _maintenanceThread;
+
+    /// <summary>When the scheduler last ran retention / the cleaner, and the last thing that went wrong there.</summary>
+    public DateTimeOffset? LastRetentionCheck { get; private set; }
+    public DateTimeOffset? LastCleanerRun { get; private set; }
+    public string? LastMaintenanceError { get; private set; }
+
+    private void StartMaintenance()
+    {
+        _cleaner = new LogCleaner(LogDirectory);
+        var stop = _maintenanceStop = new CancellationTokenSource();
+        _maintenanceThread = new Thread(() => MaintenanceLoop(stop.Token)) { IsBackground = true, Name = $"pskafka-broker-{Id}-scheduler" };
+        _maintenanceThread.Start();
+    }
+
+    /// <summary>Stops the scheduler and waits for a running pass, before the logs close.</summary>
+    private void StopMaintenance()
+    {
+        _maintenanceStop?.Cancel();
+        if (_maintenanceThread is { } t && t != Thread.CurrentThread) t.Join();
+        lock (_maintenanceGate) { } // an on-demand pass still running
+        _maintenanceThread = null;
+        _maintenanceStop?.Dispose();
+        _maintenanceStop = null;
+    }
+
+    private long BrokerLong(string name) => long.Parse(_cluster.Controller.GetBrokerConfig(name), CultureInfo.InvariantCulture);
+
+    private void MaintenanceLoop(CancellationToken stop)
+    {
+        long lastRetention = Now(), lastClean = Now();
+        while (!stop.IsCancellationRequested)
+        {
+            try
+            {
+                long now = Now();
+                // Settings are read every round, so a lowered interval takes effect without a restart.
+                if (now - lastRetention >= BrokerLong(ConfigDefinitions.LogRetentionCheckIntervalMs))
+                {
+                    lastRetention = now;
+                    RunLogRetention(cancellationToken: stop);
+                }
+                if (now - lastClean >= BrokerLong(ConfigDefinitions.LogCleanerBackoffMs))
+                {
+                    lastClean = now;
+                    if (_cluster.Controller.GetBrokerConfig(ConfigDefinitions.LogCleanerEnable) == "true")
+                        RunLogCleaner(cancellationToken: stop);
+                }
+            }
+            catch (OperationCanceledException) { return; }
+            catch (Exception e)
+            {
+                // A broker never dies from its housekeeping; the error is kept for Get-Broker.
+                LastMaintenanceError = $"{DateTimeOffset.UtcNow:O} {e.GetType().Name}: {e.Message}";
+            }
+            stop.WaitHandle.WaitOne(100);
+        }
+    }
+
+    private static long Now() => DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+
+    private IEnumerable<PartitionReplica> ReplicasOf(string? topic) =>
+        _replicas.Values.Where(r => topic is null || r.TopicPartition.Topic == topic)
+            .OrderBy(r => r.TopicPartition.Topic, StringComparer.Ordinal).ThenBy(r => r.TopicPartition.Partition);
+
+    /// <summary>
+    /// Retention now, for the logs (of <paramref name="topic"/>, or all) whose cleanup.policy includes delete, on leaders
+    /// and followers alike; then checkpoints. <paramref name="now"/> lets tests move the clock.
+    /// </summary>
+    public IReadOnlyList<LogRetentionResult> RunLogRetention(string? topic = null, long? now = null, CancellationToken cancellationToken = default)
+    {
+        var results = new List<LogRetentionResult>();
+        lock (_maintenanceGate)
+        {
+            if (!IsRunning || _logs is not { } logs) return results;
+            long time = now ?? Now();
+            foreach (var replica in ReplicasOf(topic))
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                var log = replica.Log;
+                if (!log.Config.Delete) continue;
+                try
+                {
+                    int deleted = log.ApplyRetention(time, replica.HighWatermark);
+                    results.Add(new LogRetentionResult(replica.TopicPartition.Topic, replica.TopicPartition.Partition, deleted, log.LogStartOffset, log.LogEndOffset));
+                }
+                catch (ObjectDisposedException) { } // deleted or stopped meanwhile
+            }
+            logs.Checkpoint();
+            LastRetentionCheck = DateTimeOffset.UtcNow;
+        }
+        return results;
+    }
+
+    /// <summary>
+    /// The log cleaner now, for the logs (of <paramref name="topic"/>, or all) whose cleanup.policy includes compact and
+    /// that are due (dirty ratio, delete horizons) or every one with <paramref name="force"/>.
+    /// </summary>
+    public IReadOnlyList<LogCleanerResult> RunLogCleaner(string? topic = null, bool force = false, long? now = null, CancellationToken cancellationToken = default)
+    {
+        var results = new List<LogCleanerResult>();
+        lock (_maintenanceGate)
+        {
+            if (!IsRunning || _cleaner is not { } cleaner) return results;
+            long time = now ?? Now();
+            foreach (var replica in ReplicasOf(topic))
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                if (!replica.Log.Config.Compact) continue;
+                var tp = replica.TopicPartition;
+                try
+                {
+                    results.Add(new LogCleanerResult(tp.Topic, tp.Partition, cleaner.Clean(tp.Topic, tp.Partition, replica.Log, time, replica.HighWatermark, force, cancellationToken)));
+                }
+                catch (Exception e) when (e is ObjectDisposedException or FileNotFoundException or DirectoryNotFoundException)
+                {
+                    // the partition was deleted or the broker stopped meanwhile
+                }
+            }
+            LastCleanerRun = DateTimeOffset.UtcNow;
+        }
+        return results;
+    }
+
+    /// <summary>This broker's replica of a partition, or an error naming why there is none.</summary>
+    public PartitionReplica RequireReplica(string topic, int partition)
+    {
+        if (!IsRunning) throw new KafkaException(ErrorCode.BrokerNotAvailable, $"Broker {Id} is not running.");
+        return GetReplica(new TopicPartition(topic, partition))
+            ?? throw new KafkaException(UnknownOrNotHere(topic, partition) == ErrorCode.UnknownTopicOrPartition ? ErrorCode.UnknownTopicOrPartition : ErrorCode.ReplicaNotAvailable,
+                _cluster.Controller.PartitionExists(topic, partition)
+                    ? $"Broker {Id} has no replica of {topic}-{partition}."
+                    : $"Partition {partition} of topic '{topic}' does not exist.");
+    }
+
+    /// <summary>The segments of this broker's replica of a partition, as <c>ls -l &lt;log.dir&gt;/&lt;topic&gt;-&lt;p&gt;</c> and more.</summary>
+    public IReadOnlyList<SegmentSummary> DescribeLogSegments(string topic, int partition) =>
+        RequireReplica(topic, partition).Log.DescribeSegments();
+
+    /// <summary>Every broker setting with its value and source; read-only ones are this broker's own.</summary>
+    public IReadOnlyList<BrokerConfigValue> DescribeConfigs()
+    {
+        var dynamic = _cluster.Controller.BrokerConfigs;
+        var result = new List<BrokerConfigValue>();
+        foreach (var def in ConfigDefinitions.Broker.OrderBy(d => d.Name, StringComparer.Ordinal))
+        {
+            string? fixedValue = def.Name switch
+            {
+                ConfigDefinitions.BrokerId => Id.ToString(CultureInfo.InvariantCulture),
+                ConfigDefinitions.LogDirs => LogDirectory,
+                ConfigDefinitions.Listeners => $"PLAINTEXT://{Host}:{Port.ToString(CultureInfo.InvariantCulture)}",
+                _ => null,
+            };
+            if (fixedValue is not null)
+                result.Add(new BrokerConfigValue(def.Name, fixedValue, ConfigSource.StaticBrokerConfig, true, def.Type, def.Default));
+            else if (dynamic.TryGetValue(def.Name, out var v))
+                result.Add(new BrokerConfigValue(def.Name, v, ConfigSource.DynamicBrokerConfig, def.ReadOnly, def.Type, def.Default));
+            else
+                result.Add(new BrokerConfigValue(def.Name, def.Default, ConfigSource.Default, def.ReadOnly, def.Type, def.Default));
+        }
+        return result;
+    }
+
+    /// <summary>
+    /// Sets (value) or removes (null) a cluster-wide dynamic default, Kafka's
+    /// <c>kafka-configs.sh --alter --entity-type brokers --entity-default</c>; validated, persisted, applied to every log.
+    /// </summary>
+    public void AlterBrokerConfig(string name, string? value)
+    {
+        if (!ConfigDefinitions.TryGetBroker(name, out var def))
+            throw new KafkaException(ErrorCode.InvalidConfig, $"Unknown broker config name: {name}.");
+        if (value is null && def.ReadOnly)
+            throw new KafkaException(ErrorCode.InvalidConfig, $"Cannot update these configs dynamically: {name} (read-only; it is fixed when the broker starts).");
+        _cluster.Controller.SetBrokerConfig(name, value);
+    }
+
+    /// <summary>IncrementalAlterConfigs for a topic: sets non-null values, removes null ones (back to the broker's or Kafka's default).</summary>
+    public void AlterTopicConfigs(string topic, IReadOnlyDictionary<string, string?> changes) =>
+        _cluster.Controller.AlterTopicConfigs(topic, changes);
+}

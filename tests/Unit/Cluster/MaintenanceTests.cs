@@ -1,0 +1,151 @@
+using System.Text;
+using PSKafka.Engine;
+using PSKafka.Engine.Api;
+using PSKafka.Engine.Cluster;
+using PSKafka.Engine.Config;
+using PSKafka.Engine.Storage;
+
+namespace PSKafka.Tests.Cluster;
+
+public sealed class MaintenanceTests : IDisposable
+{
+    private readonly string _dir = Path.Combine(Path.GetTempPath(), "pskafka-maint-" + Guid.NewGuid().ToString("N"));
+
+    public void Dispose()
+    {
+        KafkaCluster.Find(_dir)?.Dispose();
+        Directory.Delete(_dir, recursive: true);
+    }
+
+    private static Memory<byte> Batch(long timestamp, params (string? Key, string? Value)[] records)
+    {
+        using var b = new RecordBatchBuilder();
+        foreach (var (k, v) in records) b.Append(timestamp, k is null ? null : Encoding.UTF8.GetBytes(k), v is null ? null : Encoding.UTF8.GetBytes(v));
+        return b.Build().ToArray();
+    }
+
+    private static async Task Produce(Broker broker, string topic, long timestamp, params (string? Key, string? Value)[] records)
+    {
+        var r = await broker.ProduceAsync(new ProduceRequest { Partitions = [new(topic, 0, Batch(timestamp, records))] });
+        Assert.Equal(ErrorCode.None, r[0].Error);
+    }
+
+    [Fact]
+    public async Task TheSchedulerAppliesRetentionEveryCheckIntervalAndConsumersStartAtTheNewLogStart()
+    {
+        var cluster = KafkaCluster.Open(_dir);
+        var broker = cluster.StartBroker(port: 0);
+        broker.AlterBrokerConfig(ConfigDefinitions.LogRetentionCheckIntervalMs, "100");
+        broker.CreateTopics([new CreateTopicRequest("old", 1, Configs: new Dictionary<string, string> { ["retention.ms"] = "60000", ["segment.bytes"] = "200", ["file.delete.delay.ms"] = "0" })]);
+        long hourAgo = DateTimeOffset.UtcNow.AddHours(-1).ToUnixTimeMilliseconds();
+        for (int i = 0; i < 6; i++) await Produce(broker, "old", hourAgo, (null, $"old-{i}"), (null, $"old-{i}b"));
+        await Produce(broker, "old", DateTimeOffset.UtcNow.ToUnixTimeMilliseconds(), (null, "fresh"));
+        var replica = broker.GetReplica(new TopicPartition("old", 0))!;
+        Assert.True(replica.Log.Segments.Count > 2);
+
+        var deadline = DateTime.UtcNow.AddSeconds(10);
+        while (replica.Log.LogStartOffset == 0 && DateTime.UtcNow < deadline) await Task.Delay(50);
+
+        Assert.Equal(12, replica.Log.LogStartOffset); // every old segment gone, the fresh record's segment kept
+        Assert.Equal(13, replica.Log.LogEndOffset);
+        Assert.NotNull(broker.LastRetentionCheck);
+        var earliest = broker.ListOffsets([new ListOffsetsPartition("old", 0, OffsetSpec.Earliest)]);
+        Assert.Equal(12, earliest[0].Offset);
+        var fetch = await broker.FetchAsync(new FetchRequest { MaxWaitMs = 0, Partitions = [new("old", 0, 0)] });
+        Assert.Equal(ErrorCode.OffsetOutOfRange, fetch[0].Error);
+        // The log start offset is checkpointed, so it survives a restart.
+        var checkpoint = File.ReadAllText(Path.Combine(broker.LogDirectory, LogFileNames.LogStartOffsetCheckpoint));
+        Assert.Contains("old 0 12", checkpoint);
+    }
+
+    [Fact]
+    public async Task TheCleanerRunsOnDemandOnCompactedTopicsOnly()
+    {
+        var cluster = KafkaCluster.Open(_dir);
+        var broker = cluster.StartBroker(port: 0);
+        broker.AlterBrokerConfig(ConfigDefinitions.LogCleanerEnable, "false"); // only on demand here
+        broker.CreateTopics([
+            new CreateTopicRequest("table", 1, Configs: new Dictionary<string, string> { ["cleanup.policy"] = "compact", ["segment.bytes"] = "300" }),
+            new CreateTopicRequest("plain", 1, Configs: new Dictionary<string, string> { ["segment.bytes"] = "300" }),
+        ]);
+        long now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+        for (int i = 0; i < 8; i++)
+        {
+            await Produce(broker, "table", now, ("user-1", $"v{i}"), ("user-2", $"v{i}"));
+            await Produce(broker, "plain", now, ("user-1", $"v{i}"));
+        }
+        var results = broker.RunLogCleaner();
+        var table = Assert.Single(results);
+        Assert.Equal("table", table.Topic);
+        Assert.True(table.Result.Cleaned);
+        Assert.True(table.Result.RecordsRemoved > 0);
+
+        var fetch = await broker.FetchAsync(new FetchRequest { MaxWaitMs = 0, Partitions = [new("table", 0, 0, 1 << 20)] });
+        var seen = new List<(long, string)>();
+        foreach (var b in new RecordBatchReader(fetch[0].Records))
+            foreach (var r in b.Records) seen.Add((r.Offset, Encoding.UTF8.GetString(r.Key.Span) + "=" + Encoding.UTF8.GetString(r.Value.Span)));
+        long active = broker.GetReplica(new TopicPartition("table", 0))!.Log.ActiveSegment.BaseOffset;
+        var cleanPart = seen.Where(s => s.Item1 < active).Select(s => s.Item2.Split('=')[0]).ToList();
+        Assert.Equal(cleanPart.Distinct().Count(), cleanPart.Count); // one record per key below the active segment
+        Assert.Equal(16, broker.GetReplica(new TopicPartition("table", 0))!.Log.LogEndOffset);
+    }
+
+    [Fact]
+    public void TopicConfigsAreValidatedWithKafkasRulesAndReachTheLiveLog()
+    {
+        var cluster = KafkaCluster.Open(_dir);
+        var broker = cluster.StartBroker(port: 0);
+        broker.CreateTopics([new CreateTopicRequest("t", 1)]);
+        var log = broker.GetReplica(new TopicPartition("t", 0))!.Log;
+
+        broker.AlterTopicConfigs("t", new Dictionary<string, string?> { ["segment.bytes"] = "5000", ["cleanup.policy"] = "compact,delete", ["min.cleanable.dirty.ratio"] = "0.1" });
+        Assert.Equal(5000, log.Config.SegmentBytes);
+        Assert.True(log.Config.Compact && log.Config.Delete);
+        Assert.Equal(0.1, log.Config.MinCleanableDirtyRatio);
+
+        foreach (var (name, value) in new[] { ("retention.ms", "abc"), ("min.cleanable.dirty.ratio", "1.5"), ("cleanup.policy", "shred"), ("segment.bytes", "10"), ("no.such.config", "1") })
+        {
+            var e = Assert.Throws<KafkaException>(() => broker.AlterTopicConfigs("t", new Dictionary<string, string?> { [name] = value }));
+            Assert.Equal(ErrorCode.InvalidConfig, e.Code);
+        }
+        Assert.Equal(5000, log.Config.SegmentBytes);
+
+        // Sources, as kafka-configs.sh --describe shows them.
+        broker.AlterBrokerConfig("log.retention.hours", "1");
+        var settings = cluster.Controller.SettingsFor("t").Values;
+        Assert.Equal(("3600000", ConfigSource.DynamicBrokerConfig), settings["retention.ms"]);
+        Assert.Equal(("5000", ConfigSource.TopicConfig), settings["segment.bytes"]);
+        Assert.Equal(("1048588", ConfigSource.Default), settings["max.message.bytes"]);
+        Assert.Equal(3_600_000, log.Config.RetentionMs);
+
+        broker.AlterTopicConfigs("t", new Dictionary<string, string?> { ["segment.bytes"] = null });
+        Assert.Equal(ConfigSource.Default, cluster.Controller.SettingsFor("t").Values["segment.bytes"].Source);
+        Assert.Equal(LogConfig.DefaultSegmentBytes, log.Config.SegmentBytes);
+    }
+
+    [Fact]
+    public void BrokerConfigsShowTheirSourcesRefuseReadOnlyNamesAndPersist()
+    {
+        var cluster = KafkaCluster.Open(_dir);
+        var broker = cluster.StartBroker(port: 0);
+        var configs = broker.DescribeConfigs().ToDictionary(c => c.Name);
+        Assert.Equal((broker.LogDirectory, ConfigSource.StaticBrokerConfig, true), (configs["log.dirs"].Value, configs["log.dirs"].Source, configs["log.dirs"].IsReadOnly));
+        Assert.Equal(("1", ConfigSource.Default), (configs["num.partitions"].Value, configs["num.partitions"].Source));
+        Assert.Equal("300000", configs["log.retention.check.interval.ms"].Value);
+
+        Assert.Equal(ErrorCode.InvalidConfig, Assert.Throws<KafkaException>(() => broker.AlterBrokerConfig("log.dirs", "/elsewhere")).Code);
+        Assert.Equal(ErrorCode.InvalidConfig, Assert.Throws<KafkaException>(() => broker.AlterBrokerConfig("num.partitions", "0")).Code);
+        Assert.Equal(ErrorCode.InvalidConfig, Assert.Throws<KafkaException>(() => broker.AlterBrokerConfig("no.such", null)).Code);
+
+        broker.AlterBrokerConfig("num.partitions", "3");
+        Assert.Equal(("3", ConfigSource.DynamicBrokerConfig), broker.DescribeConfigs().Where(c => c.Name == "num.partitions").Select(c => (c.Value, c.Source)).Single());
+        Assert.Equal(3, broker.CreateTopics([new CreateTopicRequest("three")])[0].Partitions);
+
+        cluster.Dispose();
+        var again = KafkaCluster.Open(_dir);
+        var restarted = again.StartBroker(0);
+        Assert.Equal("3", restarted.DescribeConfigs().Single(c => c.Name == "num.partitions").Value);
+        restarted.AlterBrokerConfig("num.partitions", null);
+        Assert.Equal(ConfigSource.Default, restarted.DescribeConfigs().Single(c => c.Name == "num.partitions").Source);
+    }
+}
