@@ -32,6 +32,7 @@
         'Stop-LogGenerator'
         'Get-LogGenerator'
         'Get-AccessLog'
+        'Show-Cluster'
     )
     FunctionsToExport    = @()
     VariablesToExport    = @()

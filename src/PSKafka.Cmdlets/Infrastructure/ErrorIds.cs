@@ -28,6 +28,7 @@ public static class ErrorIds
     public const string InvalidMessage = "InvalidMessage";
     public const string InvalidOffset = "InvalidOffset";
     public const string RequestTimedOut = "RequestTimedOut";
+    public const string NoTerminal = "NoTerminal";
     public const string KafkaError = "KafkaError";
 
     public static (string ErrorId, ErrorCategory Category) For(ErrorCode code) => code switch

@@ -112,6 +112,7 @@ public sealed partial class Broker
             results[i] = replica is null
                 ? new ProducePartitionResult(data.Topic, data.Partition, UnknownOrNotHere(data.Topic, data.Partition))
                 : replica.AppendAsLeader(data, request.Acks);
+            if (results[i].Error == ErrorCode.None) CountBytesIn(data.Records.Length);
         }
         return ValueTask.FromResult<IReadOnlyList<ProducePartitionResult>>(results);
     }
@@ -147,7 +148,10 @@ public sealed partial class Broker
             }
             var remaining = deadline - DateTime.UtcNow;
             if (anyError || bytes >= Math.Max(1, request.MinBytes) || remaining <= TimeSpan.Zero || waits.Count == 0 || !IsRunning)
+            {
+                if (request.ReplicaId < 0) CountBytesOut(bytes);
                 return results;
+            }
             try
             {
                 await Task.WhenAny(Task.WhenAny(waits), Task.Delay(remaining, cancellationToken)).ConfigureAwait(false);
