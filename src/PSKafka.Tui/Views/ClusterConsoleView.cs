@@ -1,6 +1,9 @@
 using System.Globalization;
+using PSKafka.Engine.Cluster;
 using PSKafka.Tui.Model;
 using Terminal.Gui.App;
+using Terminal.Gui.Drawing;
+using Attribute = Terminal.Gui.Drawing.Attribute;
 using Terminal.Gui.Input;
 using Terminal.Gui.ViewBase;
 using Terminal.Gui.Views;
@@ -72,7 +75,7 @@ public sealed class ClusterConsoleView : Runnable
         _groupsFrame = NewFrame("Consumer groups", _groups);
         _groupsFrame.X = 0;
         _groupsFrame.Y = Pos.Bottom(_partitionsFrame);
-        _groupsFrame.Width = Dim.Percent(40);
+        _groupsFrame.Width = Dim.Percent(55);
         _groupsFrame.Height = Dim.Fill(2);
         _noGroups = new Label { X = 1, Y = 0, Text = "no groups yet" };
         _groupsFrame.Add(_noGroups);
@@ -94,6 +97,26 @@ public sealed class ClusterConsoleView : Runnable
 
         Add(_header, _brokersFrame, _topicsFrame, _partitionsFrame, _groupsFrame, _tailFrame, _status, help);
 
+        // Trouble shows in words (crashed, OFFLINE, under-replicated) and in bold colour, so it reads on a monochrome terminal too.
+        Highlight(_brokers, row => Row(_snapshot.Brokers, row) switch
+        {
+            { State: BrokerState.Crashed } => Severity.Error,
+            { State: not BrokerState.Running } => Severity.Warning,
+            _ => Severity.None,
+        });
+        Highlight(_topics, row => Row(_snapshot.Topics, row) switch
+        {
+            { Offline: > 0 } => Severity.Error,
+            { UnderReplicated: > 0 } => Severity.Warning,
+            _ => Severity.None,
+        });
+        Highlight(_partitions, row => Row(SelectedTopic()?.Partitions ?? [], row) switch
+        {
+            { IsOffline: true } => Severity.Error,
+            { IsUnderReplicated: true } => Severity.Warning,
+            _ => Severity.None,
+        });
+
         _topics.ValueChanged += (_, _) => SelectionChanged();
         _partitions.ValueChanged += (_, _) => SelectionChanged();
         Confirm = (title, message) => MessageBox.Query(App!, title, message, "_No", "_Yes") == 1;
@@ -110,12 +133,28 @@ public sealed class ClusterConsoleView : Runnable
     public bool TailPaused => _tailPaused;
     public string StatusText => _status.Text;
 
+    private enum Severity { None, Warning, Error }
+
+    private static T? Row<T>(IReadOnlyList<T> rows, int row) where T : class => row >= 0 && row < rows.Count ? rows[row] : null;
+
+    private static void Highlight(TableView table, Func<int, Severity> severity) =>
+        table.Style.RowColorGetter = args =>
+        {
+            var level = severity(args.RowIndex);
+            if (level == Severity.None) return null;
+            var normal = table.GetAttributeForRole(VisualRole.Normal);
+            var foreground = new Color(level == Severity.Error ? ColorName16.BrightRed : ColorName16.Yellow);
+            return new Scheme(new Attribute(foreground, normal.Background, TextStyle.Bold));
+        };
+
     private static TableView NewTable()
     {
         var table = new TableView { X = 0, Y = 0, Width = Dim.Fill(), Height = Dim.Fill(), FullRowSelect = true, MultiSelect = false };
         table.Style.ShowHorizontalHeaderOverline = false;
         table.Style.ShowHorizontalBottomLine = false;
         table.Style.ExpandLastColumn = true;
+        table.Style.ShowVerticalCellLineForFirstColumn = false;
+        table.Style.ShowVerticalCellLineForLastColumn = false;
         return table;
     }
 
@@ -180,15 +219,19 @@ public sealed class ClusterConsoleView : Runnable
         _noGroups.Visible = groups.Count == 0;
         _groups.Visible = groups.Count > 0;
         if (groups.Count > 0) _groups.Table = Tables.Groups(groups);
-        _groupsFrame.Title = groups.Count == 0 ? "Consumer groups" : $"Consumer groups (total lag {Display.Count(groups.Sum(g => g.TotalLag))})";
+        _groupsFrame.Title = groups.Count switch
+        {
+            0 => "Consumer groups",
+            1 => $"Consumer group {groups[0].GroupId}: total lag {Display.Count(groups[0].TotalLag)} {Display.Sparkline(groups[0].LagHistory, Tables.TrendWidth)}",
+            _ => $"Consumer groups: total lag {string.Join(", ", groups.Select(g => $"{g.GroupId} {Display.Count(g.TotalLag)} {Display.Sparkline(g.LagHistory, 8)}"))}",
+        };
     }
 
     private void ShowTail(IReadOnlyList<TailRecord> tail)
     {
         _tailRecords = tail;
-        _tail.Table = Tables.Tail(tail);
-        // The newest record at the bottom, in view.
-        if (tail.Count > 0) _tail.SetSelection(0, tail.Count - 1, false, null);
+        // Newest first, so the newest records are in view whatever the height.
+        _tail.Table = Tables.Tail(tail.Reverse().ToList());
         UpdateTailTitle();
     }
 
@@ -197,7 +240,7 @@ public sealed class ClusterConsoleView : Runnable
         var target = _tailTarget;
         _tailFrame.Title = target is null
             ? "Tail (select a partition)"
-            : $"Tail of {target.Topic}-{target.Partition}, newest {_tailRecords.Count}{(_tailPaused ? " [PAUSED, p resumes]" : "")}";
+            : $"Tail of {target.Topic}-{target.Partition}, newest {_tailRecords.Count} first{(_tailPaused ? " [PAUSED, p resumes]" : "")}";
     }
 
     private static void Reselect(TableView table, int row)
@@ -215,8 +258,7 @@ public sealed class ClusterConsoleView : Runnable
     private static T? Row<T>(IReadOnlyList<T> rows, TableView table) where T : class
     {
         if (rows.Count == 0 || table.Table is null) return null;
-        int row = SelectedRow(table);
-        return row >= 0 && row < rows.Count ? rows[row] : null;
+        return Row(rows, SelectedRow(table));
     }
 
     private void SelectionChanged()

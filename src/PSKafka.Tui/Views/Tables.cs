@@ -57,13 +57,13 @@ internal static class Tables
         return new EnumerableTableSource<GroupRow>(rows, new()
         {
             ["Group"] = r => r.Group.GroupId,
-            ["State"] = r => $"{r.Group.State} ({r.Group.Members.Count} members)",
+            ["State"] = r => r.Group.State,
+            ["Members"] = r => r.Group.Members.Count,
             ["Partition"] = r => r.Offset is null ? "" : $"{r.Offset.Topic}-{r.Offset.Partition}",
-            ["Member"] = r => r.Owner?.ClientId ?? "",
+            ["Owner"] = r => r.Owner?.ClientId ?? "",
             ["Committed"] = r => r.Offset is null ? "" : Display.Count(r.Offset.CommittedOffset),
             ["End"] = r => r.Offset is null ? "" : Display.Count(r.Offset.LogEndOffset),
             ["Lag"] = r => r.Offset?.Lag is { } lag ? Display.Count(lag) : "-",
-            ["Total lag"] = r => $"{Display.Count(r.Group.TotalLag)} {Display.Sparkline(r.Group.LagHistory, 10)}",
         });
     }
 
