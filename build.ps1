@@ -65,6 +65,12 @@ function Invoke-Build {
     $bin = Join-Path $root "src/PSKafka.Cmdlets/bin/$Configuration/net10.0"
     Copy-Item (Join-Path $bin '*') $moduleOut -Recurse -Exclude '*.pdb', '*.deps.json'
     Copy-Item (Join-Path $root 'module/*') $moduleOut -Recurse
+    # Show-Cluster's console and Terminal.Gui go to dependencies/, loaded in the module's own AssemblyLoadContext.
+    # What the module root already has (the engine and its packages) stays out so both sides share those types.
+    $dependencies = New-Item -ItemType Directory (Join-Path $moduleOut 'dependencies')
+    $tuiBin = Join-Path $root "src/PSKafka.Tui/bin/$Configuration/net10.0"
+    Get-ChildItem $tuiBin -Filter '*.dll' | Where-Object { -not (Test-Path (Join-Path $moduleOut $_.Name)) } | Copy-Item -Destination $dependencies
+    Copy-Item (Join-Path $tuiBin 'runtimes') $dependencies -Recurse
     $manifest = Join-Path $moduleOut 'PSKafka.psd1'
     $version = Get-ProductVersion
     (Get-Content -Raw $manifest) -replace "ModuleVersion\s*=\s*'[^']*'", "ModuleVersion = '$version'" |

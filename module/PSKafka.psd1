@@ -44,6 +44,7 @@
         'Set-BrokerConfig'
         'Get-TopicConfig'
         'Set-TopicConfig'
+        'Show-Cluster'
     )
     FunctionsToExport    = @()
     VariablesToExport    = @()

@@ -32,6 +32,7 @@ public static class ErrorIds
     public const string ReplicaNotFound = "ReplicaNotFound";
     public const string LogFileNotFound = "LogFileNotFound";
     public const string UnsupportedLogFile = "UnsupportedLogFile";
+    public const string NoTerminal = "NoTerminal";
     public const string KafkaError = "KafkaError";
 
     public static (string ErrorId, ErrorCategory Category) For(ErrorCode code) => code switch

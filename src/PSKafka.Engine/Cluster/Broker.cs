@@ -201,6 +201,7 @@ public sealed partial class Broker
                 continue;
             }
             (results[i], long nextOffset) = replica.AppendAsLeader(data, request.Acks);
+            if (results[i].Error == ErrorCode.None) CountBytesIn(data.Records.Length);
             if (request.Acks == Acks.All && results[i].Error == ErrorCode.None)
             {
                 var wait = replica.WaitForCommitAsync(nextOffset);
@@ -293,6 +294,7 @@ public sealed partial class Broker
             if (anyError || highWatermarkNews || bytes >= Math.Max(1, request.MinBytes) || remaining <= TimeSpan.Zero || waits.Count == 0 || !IsRunning)
             {
                 if (request.ReplicaId >= 0) RecordHighWatermarksSent(request.ReplicaId, results);
+                if (request.ReplicaId < 0) CountBytesOut(bytes);
                 return results;
             }
             try

@@ -1,0 +1,34 @@
+using System.Management.Automation;
+using System.Runtime.CompilerServices;
+using PSKafka.Cmdlets.Infrastructure;
+using PSKafka.Engine;
+using PSKafka.Engine.Cluster;
+
+namespace PSKafka.Cmdlets.Commands;
+
+/// <summary>
+/// Show-Cluster: a live full-screen console of the session's cluster (brokers, topics, partitions with
+/// leaders and ISR, consumer groups, a tail of a partition) with actions to stop, crash and restart
+/// brokers and to create and delete topics. Returns to the prompt when the user quits; writes nothing
+/// to the pipeline.
+/// </summary>
+[Cmdlet(VerbsCommon.Show, "Cluster")]
+[OutputType(typeof(void))]
+public sealed class ShowClusterCommand : KafkaCmdlet
+{
+    protected override void End()
+    {
+        // Without a terminal to draw on and read keys from, the console would wait for input that never comes.
+        if (Console.IsInputRedirected || Console.IsOutputRedirected)
+            ThrowKafkaError(ErrorIds.NoTerminal, ErrorCategory.DeviceError,
+                "Show-Cluster needs an interactive terminal, but this session's input or output is redirected. Use Get-Broker and Get-Topic in scripts.", null);
+        var cluster = Session.LocalCluster
+            ?? throw new KafkaException(ErrorCode.BrokerNotAvailable, "No local cluster is open in this session. Start one with Start-Broker (./pskafka starts one for you).");
+        DependencyLoadContext.Register();
+        RunConsole(cluster, StopToken);
+    }
+
+    // Kept apart so that PSKafka.Tui is resolved only after the load context is registered.
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static void RunConsole(KafkaCluster cluster, CancellationToken stop) => Tui.ClusterConsole.Run(cluster, stop);
+}

@@ -1,0 +1,23 @@
+namespace PSKafka.Tui.Model;
+
+/// <summary>
+/// What the console reads and does. Implementations are called from the console's background
+/// thread (Capture, GetGroups, Tail) and from actions the user confirmed; none of them is called on
+/// the UI thread, so a slow call never freezes the screen.
+/// </summary>
+public interface IClusterSource
+{
+    /// <summary>Brokers, topics and partitions with cumulative counters; cheap (no log scans), rates left at 0.</summary>
+    ClusterSnapshot Capture();
+
+    /// <summary>The consumer groups with members, committed offsets and log end offsets; empty when there are none.</summary>
+    IReadOnlyList<GroupView> GetGroups();
+
+    /// <summary>The newest <paramref name="count"/> records of a partition below its high watermark, oldest first.</summary>
+    IReadOnlyList<TailRecord> Tail(string topic, int partition, int count);
+
+    void StopBroker(int id, bool kill);
+    void StartBroker(int id);
+    void CreateTopic(string name, int partitions, short replicationFactor);
+    void DeleteTopic(string name);
+}

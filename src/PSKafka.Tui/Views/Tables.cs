@@ -1,0 +1,79 @@
+using System.Globalization;
+using PSKafka.Tui.Model;
+using Terminal.Gui.Views;
+
+namespace PSKafka.Tui.Views;
+
+/// <summary>The columns of each table of the console: one place for what a row shows.</summary>
+internal static class Tables
+{
+    public const int TrendWidth = 20;
+
+    public static ITableSource Brokers(IReadOnlyList<BrokerView> rows) => new EnumerableTableSource<BrokerView>(rows, new()
+    {
+        ["Id"] = b => b.Id,
+        ["Address"] = b => b.Address,
+        ["State"] = b => b.StateName,
+        ["Controller"] = b => b.IsController ? "controller" : "",
+        ["Leads"] = b => b.PartitionsLed,
+        ["Follows"] = b => b.PartitionsFollowed,
+        ["In"] = b => Display.BytesPerSecond(b.BytesInPerSec),
+        ["Out"] = b => Display.BytesPerSecond(b.BytesOutPerSec),
+    });
+
+    public static ITableSource Topics(IReadOnlyList<TopicView> rows) => new EnumerableTableSource<TopicView>(rows, new()
+    {
+        ["Topic"] = t => t.Name,
+        ["Partitions"] = t => t.PartitionCount,
+        ["RF"] = t => t.ReplicationFactor,
+        ["UnderRepl"] = t => t.UnderReplicated,
+        ["Offline"] = t => t.Offline,
+        ["Msg/s"] = t => Display.Rate(t.MessagesPerSec),
+        ["Trend"] = t => Display.Sparkline(t.RateHistory, TrendWidth),
+    });
+
+    public static ITableSource Partitions(IReadOnlyList<PartitionView> rows) => new EnumerableTableSource<PartitionView>(rows, new()
+    {
+        ["P"] = p => p.Partition,
+        ["Leader"] = p => p.IsOffline ? "none" : p.Leader.ToString(CultureInfo.InvariantCulture),
+        ["Epoch"] = p => p.LeaderEpoch,
+        ["Replicas"] = p => Display.Ids(p.Replicas),
+        ["Isr"] = p => Display.Isr(p.Isr, p.OutOfSyncReplicas),
+        ["Status"] = p => p.IsOffline ? "OFFLINE" : p.IsUnderReplicated ? "under-replicated" : "ok",
+        ["LogStart"] = p => Display.Count(p.LogStartOffset),
+        ["HW"] = p => Display.Count(p.HighWatermark),
+        ["LEO"] = p => Display.Count(p.LogEndOffset),
+        ["Size"] = p => Display.Bytes(p.SizeBytes),
+        ["Segs"] = p => p.Segments,
+        ["Msg/s"] = p => Display.Rate(p.MessagesPerSec),
+    });
+
+    /// <summary>One row per partition a group has an offset for, with the member that owns it.</summary>
+    public static ITableSource Groups(IReadOnlyList<GroupView> groups)
+    {
+        var rows = groups.SelectMany(g => g.Offsets.Count == 0
+            ? [new GroupRow(g, null, null)]
+            : g.Offsets.Select(o => new GroupRow(g, o, g.Members.FirstOrDefault(m => m.Assignment.Contains((o.Topic, o.Partition)))))).ToList();
+        return new EnumerableTableSource<GroupRow>(rows, new()
+        {
+            ["Group"] = r => r.Group.GroupId,
+            ["State"] = r => r.Group.State,
+            ["Members"] = r => r.Group.Members.Count,
+            ["Partition"] = r => r.Offset is null ? "" : $"{r.Offset.Topic}-{r.Offset.Partition}",
+            ["Owner"] = r => r.Owner?.ClientId ?? "",
+            ["Committed"] = r => r.Offset is null ? "" : Display.Count(r.Offset.CommittedOffset),
+            ["End"] = r => r.Offset is null ? "" : Display.Count(r.Offset.LogEndOffset),
+            ["Lag"] = r => r.Offset?.Lag is { } lag ? Display.Count(lag) : "-",
+        });
+    }
+
+    public static ITableSource Tail(IReadOnlyList<TailRecord> rows) => new EnumerableTableSource<TailRecord>(rows, new()
+    {
+        ["Offset"] = r => r.Offset,
+        ["Timestamp"] = r => r.Timestamp.ToLocalTime().ToString("yyyy-MM-dd HH:mm:ss.fff", CultureInfo.InvariantCulture),
+        ["Key"] = r => r.Key ?? "(null)",
+        ["Value"] = r => r.Value ?? "(null)",
+    });
+
+    internal sealed record GroupRow(GroupView Group, GroupOffsetView? Offset, GroupMemberView? Owner);
+}

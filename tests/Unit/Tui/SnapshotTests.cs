@@ -1,0 +1,75 @@
+using PSKafka.Engine.Cluster;
+using PSKafka.Tui.Model;
+using PSKafka.Tui.Views;
+
+namespace PSKafka.Tests.Tui;
+
+public sealed class SnapshotTests
+{
+    private static ClusterSnapshot At(double seconds, long bytesIn, long bytesOut, long hw) => new(
+        DateTimeOffset.UnixEpoch.AddSeconds(seconds), "c", "d", 0,
+        [new BrokerView(0, "localhost:9092", BrokerState.Running, true, 1, 0, bytesIn, bytesOut)],
+        [new TopicView("t", [new PartitionView(0, 0, 0, [0], [0], 0, hw, hw, 10, 1)])],
+        [], TimeSpan.Zero);
+
+    [Fact]
+    public void RatesAreTheCounterDifferencesOverTheTimeBetweenSnapshots()
+    {
+        var next = SnapshotBuilder.WithRates(At(10, 1000, 500, 100), At(12, 5000, 2500, 2100));
+        Assert.Equal(2000, next.Brokers[0].BytesInPerSec);
+        Assert.Equal(1000, next.Brokers[0].BytesOutPerSec);
+        Assert.Equal(1000, next.Topics[0].Partitions[0].MessagesPerSec);
+        Assert.Equal(1000, next.Topics[0].MessagesPerSec);
+    }
+
+    [Fact]
+    public void CountersThatWentBackGiveNoRate()
+    {
+        // A truncated log (a new leader behind the old one) or a fresh counter.
+        var next = SnapshotBuilder.WithRates(At(10, 5000, 500, 2100), At(11, 10, 600, 100));
+        Assert.Equal(0, next.Brokers[0].BytesInPerSec);
+        Assert.Equal(100, next.Brokers[0].BytesOutPerSec);
+        Assert.Equal(0, next.Topics[0].MessagesPerSec);
+    }
+
+    [Fact]
+    public void TheFirstSnapshotHasNoRates() => Assert.Equal(0, SnapshotBuilder.WithRates(null, At(1, 5, 5, 5)).Brokers[0].BytesInPerSec);
+
+    [Fact]
+    public void PartitionHealthFollowsKafkasDefinitions()
+    {
+        var healthy = new PartitionView(0, 1, 0, [1, 2, 3], [1, 2, 3], 0, 0, 0, 0, 1);
+        var under = healthy with { Isr = [1, 3] };
+        var offline = healthy with { Leader = -1, Isr = [3] };
+        Assert.False(healthy.IsUnderReplicated);
+        Assert.True(under.IsUnderReplicated);
+        Assert.Equal([2], under.OutOfSyncReplicas);
+        Assert.True(offline.IsOffline);
+        Assert.Equal("1,3 (2 out)", Display.Isr(under.Isr, under.OutOfSyncReplicas));
+    }
+
+    [Fact]
+    public void LagIsEndMinusCommittedAndNoneWithoutACommit()
+    {
+        Assert.Equal(10, new GroupOffsetView("t", 0, 90, 100).Lag);
+        Assert.Null(new GroupOffsetView("t", 0, -1, 100).Lag);
+    }
+
+    [Theory]
+    [InlineData(new double[] { 0, 0, 0 }, "▁▁▁")]
+    [InlineData(new double[] { 0, 50, 100 }, "▁▅█")]
+    [InlineData(new double[] { 1, 2, 3, 4 }, "▅▆█")]
+    public void SparklinesScaleToTheLargestShownValue(double[] values, string expected)
+    {
+        Assert.Equal(expected, Display.Sparkline(values, 3));
+    }
+
+    [Fact]
+    public void TailTextShowsControlCharactersAndCutsLongValues()
+    {
+        Assert.Equal("a·b", EngineClusterSource.Show("a\nb"u8));
+        var shown = EngineClusterSource.Show(new byte[1000].Select(_ => (byte)'x').ToArray());
+        Assert.Equal(201, shown.Length);
+        Assert.EndsWith("…", shown);
+    }
+}
