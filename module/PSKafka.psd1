@@ -16,6 +16,7 @@
         'formats/Topic.Format.ps1xml'
         'formats/Message.Format.ps1xml'
         'formats/Traffic.Format.ps1xml'
+        'formats/Connection.Format.ps1xml'
     )
 
     # Explicit export lists: nothing is exported by wildcard.
@@ -28,6 +29,9 @@
         'Remove-Topic'
         'Send-Message'
         'Receive-Message'
+        'Connect-Cluster'
+        'Disconnect-Cluster'
+        'Get-Cluster'
         'Start-LogGenerator'
         'Stop-LogGenerator'
         'Get-LogGenerator'

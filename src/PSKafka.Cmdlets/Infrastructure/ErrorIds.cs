@@ -28,6 +28,8 @@ public static class ErrorIds
     public const string InvalidMessage = "InvalidMessage";
     public const string InvalidOffset = "InvalidOffset";
     public const string RequestTimedOut = "RequestTimedOut";
+    public const string ClusterUnreachable = "ClusterUnreachable";
+    public const string NotSupportedRemotely = "NotSupportedRemotely";
     public const string KafkaError = "KafkaError";
 
     public static (string ErrorId, ErrorCategory Category) For(ErrorCode code) => code switch
