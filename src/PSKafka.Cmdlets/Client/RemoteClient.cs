@@ -59,7 +59,7 @@ public sealed class RemoteClient : IKafkaClient, IGroupClient, IDisposable
         {
             return build();
         }
-        catch (ArgumentException e)
+        catch (Exception e) when (e is ArgumentException or InvalidOperationException)
         {
             throw new KafkaException(ErrorCode.InvalidConfig, $"The client config was refused by librdkafka: {e.Message}");
         }
@@ -83,7 +83,7 @@ public sealed class RemoteClient : IKafkaClient, IGroupClient, IDisposable
         {
             return call();
         }
-        catch (CK.KafkaException e)
+        catch (CK.KafkaException e) when (!HasPerItemResults(e))
         {
             throw Fail(e.Error, what, e);
         }
@@ -93,12 +93,19 @@ public sealed class RemoteClient : IKafkaClient, IGroupClient, IDisposable
         }
     }
 
+    /// <summary>Admin exceptions that carry a result per topic, partition or group: their callers look at those.</summary>
+    private static bool HasPerItemResults(CK.KafkaException e) => e is CKA.CreateTopicsException or CKA.DeleteTopicsException
+        or CKA.ListOffsetsException or CKA.DescribeConfigsException or CKA.ListConsumerGroupOffsetsException
+        or CKA.AlterConsumerGroupOffsetsException or CKA.DeleteGroupsException;
+
     // ---- cluster and topics ----
 
     /// <summary>
     /// Brokers from metadata (which also proves the cluster answers), then cluster id and controller
-    /// from DescribeCluster. DescribeCluster waits for a controller, which some clusters never name
-    /// (librdkafka's mock): it gets a short timeout and leaves the id empty and the controller -1.
+    /// from DescribeCluster. librdkafka sends DescribeCluster, CreateTopics, DeleteTopics and
+    /// DescribeConfigs of topics to the controller and waits for one, which some clusters never name
+    /// (librdkafka's mock): the probe gets a short timeout, and without a controller those calls are
+    /// refused at once instead of each waiting out the timeout.
     /// </summary>
     public RemoteClusterDescription DescribeCluster()
     {
@@ -106,14 +113,28 @@ public sealed class RemoteClient : IKafkaClient, IGroupClient, IDisposable
         try
         {
             var cluster = CK.IAdminClientExtensions.DescribeClusterAsync(Admin,
-                new CKA.DescribeClusterOptions { RequestTimeout = TimeSpan.FromSeconds(Math.Min(3, Timeout.TotalSeconds)) }).GetAwaiter().GetResult();
+                new CKA.DescribeClusterOptions { RequestTimeout = ControllerProbeTimeout }).GetAwaiter().GetResult();
+            _controllerKnown = cluster.Controller is not null;
             return new RemoteClusterDescription(cluster.ClusterId ?? "", cluster.Controller?.Id ?? -1,
                 cluster.Nodes.Select(n => new BrokerMetadata(n.Id, n.Host, n.Port, n.Rack)).OrderBy(b => b.Id).ToList());
         }
-        catch (CK.KafkaException)
+        catch (CK.KafkaException e) when (e.Error.Reason.Contains("controller", StringComparison.OrdinalIgnoreCase) || e.Error.Code == CK.ErrorCode.Local_TimedOut)
         {
+            _controllerKnown = false;
             return new RemoteClusterDescription("", -1, brokers);
         }
+    }
+
+    // Metadata has connected us already, so a controller that exists answers well within this.
+    private TimeSpan ControllerProbeTimeout => TimeSpan.FromSeconds(Math.Min(2, Timeout.TotalSeconds));
+    private bool? _controllerKnown;
+
+    /// <summary>Refuses a controller-bound call at once on a cluster that names no controller.</summary>
+    private void RequireController(string what)
+    {
+        if (_controllerKnown is null) DescribeCluster();
+        if (_controllerKnown == false)
+            throw new NotSupportedRemotelyException($"The cluster at {Connection.BootstrapServers} names no controller, so {what} is not possible there (librdkafka's mock cluster has none; its topics are created on first use).");
     }
 
     public ClusterMetadata GetMetadata(IReadOnlyList<string>? topics = null)
@@ -163,6 +184,7 @@ public sealed class RemoteClient : IKafkaClient, IGroupClient, IDisposable
             ReplicasAssignments = request.Assignments?.ToDictionary(kv => kv.Key, kv => kv.Value.ToList()),
         };
         if (request.Assignments is not null) { spec.NumPartitions = -1; spec.ReplicationFactor = -1; }
+        RequireController("creating topics");
         try
         {
             Call("creating topics", () =>
@@ -186,6 +208,7 @@ public sealed class RemoteClient : IKafkaClient, IGroupClient, IDisposable
 
     public DeleteTopicResult DeleteTopic(string name)
     {
+        RequireController("deleting topics");
         try
         {
             Call("deleting topics", () =>
@@ -244,6 +267,7 @@ public sealed class RemoteClient : IKafkaClient, IGroupClient, IDisposable
     public IReadOnlyList<ConfigEntry> DescribeTopicConfigs(string topic)
     {
         var resource = new CKA.ConfigResource { Type = CKA.ResourceType.Topic, Name = topic };
+        RequireController("describing topic configs");
         List<CKA.DescribeConfigsResult> results;
         try
         {
