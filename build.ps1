@@ -126,7 +126,8 @@ function Invoke-Bench {
     Invoke-Build
     $report = Join-Path $root 'docs/PERFORMANCE.md'
     # 'cmdlets' is the PowerShell pipeline benchmark; every other suite lives in bench/PSKafka.Bench.
-    $engineSuites = @($Suite | Where-Object { $_ -and $_ -ne 'cmdlets' })
+    # 'remote' is the remote path (-BootstrapServer) against kcat.
+    $engineSuites = @($Suite | Where-Object { $_ -and $_ -notin 'cmdlets', 'remote' })
     $lines = @()
     if (-not $Suite -or $engineSuites) {
         $lines += & dotnet run -c Release --project (Join-Path $root 'bench/PSKafka.Bench') --no-build -- @engineSuites
@@ -135,6 +136,10 @@ function Invoke-Bench {
     if (-not $Suite -or $Suite -contains 'cmdlets') {
         $lines += & dotnet (Join-Path $PSHOME 'pwsh.dll') -NoLogo -NoProfile -NonInteractive -File (Join-Path $root 'bench/Send-Message.Bench.ps1') -ModulePath (Join-Path $moduleOut 'PSKafka.psd1')
         if ($LASTEXITCODE -ne 0) { throw "Cmdlet benchmarks failed (exit code $LASTEXITCODE)." }
+    }
+    if (-not $Suite -or $Suite -contains 'remote') {
+        $lines += & dotnet (Join-Path $PSHOME 'pwsh.dll') -NoLogo -NoProfile -NonInteractive -File (Join-Path $root 'bench/Remote.Bench.ps1') -ModulePath (Join-Path $moduleOut 'PSKafka.psd1')
+        if ($LASTEXITCODE -ne 0) { throw "Remote benchmarks failed (exit code $LASTEXITCODE)." }
     }
     $lines | ForEach-Object { Write-Host $_ }
     $machine = "$([Environment]::ProcessorCount) cores, $([Runtime.InteropServices.RuntimeInformation]::OSDescription), .NET $([Environment]::Version)"

@@ -19,6 +19,7 @@
         'formats/LeaderElection.Format.ps1xml'
         'formats/Log.Format.ps1xml'
         'formats/Config.Format.ps1xml'
+        'formats/Connection.Format.ps1xml'
     )
 
     # Explicit export lists: nothing is exported by wildcard.
@@ -32,6 +33,9 @@
         'Remove-Topic'
         'Send-Message'
         'Receive-Message'
+        'Connect-Cluster'
+        'Disconnect-Cluster'
+        'Get-Cluster'
         'Start-LogGenerator'
         'Stop-LogGenerator'
         'Get-LogGenerator'

@@ -96,6 +96,13 @@ function Write-Parameter($p, [string[]] $description, [switch] $ForSyntax) {
     $w.WriteEndElement()
 }
 
+# Parameters many cmdlets share (-BootstrapServer…) are described once, in docs/help/common.
+$shared = @{}
+foreach ($file in Get-ChildItem (Join-Path $SourceDirectory 'common') -Filter '*.md' -ErrorAction SilentlyContinue) {
+    $sharedHelp = ConvertFrom-HelpMarkdown $file.FullName
+    foreach ($name in $sharedHelp.Parameters.Keys) { $shared[$name] = $sharedHelp.Parameters[$name] }
+}
+
 $missing = @()
 $w.WriteStartDocument()
 $w.WriteStartElement('helpItems', 'http://msh')
@@ -131,7 +138,7 @@ foreach ($command in Get-Command -Module $module.Name -CommandType Cmdlet | Sort
         foreach ($p in $set.Parameters | Where-Object Name -NotIn $common) {
             if ($seen[$p.Name]) { continue }
             $seen[$p.Name] = $true
-            $text = if ($help.Parameters[$p.Name]) { Split-Paragraphs $help.Parameters[$p.Name] } else { @() }
+            $text = if ($help.Parameters[$p.Name]) { Split-Paragraphs $help.Parameters[$p.Name] } elseif ($shared[$p.Name]) { Split-Paragraphs $shared[$p.Name] } else { @() }
             if (-not $text) { $missing += "$($command.Name) -$($p.Name)" }
             Write-Parameter $p $text
         }

@@ -41,6 +41,7 @@ public sealed class StartBrokerCommand : KafkaCmdlet
 
     protected override void Process()
     {
+        RequireLocal("Start-Broker");
         var cluster = Session.OpenLocal(DataDirectory is null ? null : GetUnresolvedProviderPathFromPSPath(DataDirectory));
         if (ParameterSetName == "Id")
         {
@@ -105,6 +106,7 @@ public sealed class StopBrokerCommand : KafkaCmdlet
 
     protected override void Process()
     {
+        RequireLocal("Stop-Broker");
         var cluster = Session.LocalCluster;
         if (cluster is null)
         {
@@ -140,6 +142,24 @@ public sealed class GetBrokerCommand : KafkaCmdlet
 
     protected override void Process()
     {
+        if (Session.Remote is { } remote)
+        {
+            // A remote cluster's brokers as its metadata shows them: all of them are running.
+            var described = remote.DescribeCluster();
+            var topics = remote.GetMetadata().Topics.SelectMany(t => t.Partitions).ToList();
+            foreach (var b in described.Brokers)
+                if (Id is null || Id.Contains(b.Id))
+                    WriteObject(new BrokerInfo
+                    {
+                        Id = b.Id,
+                        State = "Running",
+                        IsController = b.Id == described.ControllerId,
+                        Address = $"{b.Host}:{b.Port}",
+                        Leaders = topics.Count(p => p.Leader == b.Id),
+                        Followers = topics.Count(p => p.Leader != b.Id && p.Replicas.Contains(b.Id)),
+                    });
+            return;
+        }
         var cluster = Session.LocalCluster;
         if (cluster is null) return;
         foreach (var b in cluster.Brokers)

@@ -26,7 +26,7 @@ public enum AckMode
 /// </summary>
 [Cmdlet(VerbsCommunications.Send, "Message")]
 [OutputType(typeof(DeliveryReport))]
-public sealed class SendMessageCommand : KafkaCmdlet
+public sealed class SendMessageCommand : ClusterCmdlet
 {
     [Parameter(Mandatory = true, Position = 0)]
     [ArgumentCompleter(typeof(TopicNameCompleter))]
@@ -179,7 +179,7 @@ public sealed class SendMessageCommand : KafkaCmdlet
 /// </summary>
 [Cmdlet(VerbsCommunications.Receive, "Message", DefaultParameterSetName = "Latest")]
 [OutputType(typeof(KafkaMessage))]
-public sealed class ReceiveMessageCommand : KafkaCmdlet
+public sealed class ReceiveMessageCommand : ClusterCmdlet
 {
     [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
     [ArgumentCompleter(typeof(TopicNameCompleter))]

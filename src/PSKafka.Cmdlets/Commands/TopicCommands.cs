@@ -11,7 +11,7 @@ namespace PSKafka.Cmdlets.Commands;
 /// <summary>New-Topic: kafka-topics.sh --create.</summary>
 [Cmdlet(VerbsCommon.New, "Topic", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Low)]
 [OutputType(typeof(TopicInfo))]
-public sealed class NewTopicCommand : KafkaCmdlet
+public sealed class NewTopicCommand : ClusterCmdlet
 {
     [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
     [Alias("Topic")]
@@ -59,7 +59,7 @@ public sealed class NewTopicCommand : KafkaCmdlet
 /// <summary>Get-Topic: kafka-topics.sh --list and --describe.</summary>
 [Cmdlet(VerbsCommon.Get, "Topic")]
 [OutputType(typeof(TopicInfo))]
-public sealed class GetTopicCommand : KafkaCmdlet
+public sealed class GetTopicCommand : ClusterCmdlet
 {
     [Parameter(Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
     [Alias("Topic")]
@@ -98,7 +98,7 @@ public sealed class GetTopicCommand : KafkaCmdlet
 
 /// <summary>Remove-Topic: kafka-topics.sh --delete; the partition directories are deleted.</summary>
 [Cmdlet(VerbsCommon.Remove, "Topic", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium)]
-public sealed class RemoveTopicCommand : KafkaCmdlet
+public sealed class RemoveTopicCommand : ClusterCmdlet
 {
     [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
     [Alias("Topic")]
@@ -128,9 +128,15 @@ internal static class TopicView
                 ? TopicNames.Problem(name) ?? $"Topic name '{name}' is not valid." : $"Topic '{name}' does not exist.");
         var online = meta.Partitions.Where(p => p.Leader >= 0).Select(p => p.Partition).ToList();
         var offsets = client.GetOffsets(name, online).ToDictionary(o => o.Partition);
-        var overrides = client.DescribeTopicConfigs(name).Where(c => c.Source == "DYNAMIC_TOPIC_CONFIG");
         var configs = new SortedDictionary<string, string>(StringComparer.Ordinal);
-        foreach (var c in overrides) configs[c.Name] = c.Value;
+        try
+        {
+            foreach (var c in client.DescribeTopicConfigs(name).Where(c => c.Source == "DYNAMIC_TOPIC_CONFIG")) configs[c.Name] = c.Value;
+        }
+        catch (Client.NotSupportedRemotelyException)
+        {
+            // A cluster without DescribeConfigs (librdkafka's mock) still describes partitions.
+        }
         return new TopicInfo
         {
             Name = meta.Name,

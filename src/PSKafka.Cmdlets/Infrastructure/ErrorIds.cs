@@ -33,6 +33,8 @@ public static class ErrorIds
     public const string LogFileNotFound = "LogFileNotFound";
     public const string UnsupportedLogFile = "UnsupportedLogFile";
     public const string NoTerminal = "NoTerminal";
+    public const string ClusterUnreachable = "ClusterUnreachable";
+    public const string NotSupportedRemotely = "NotSupportedRemotely";
     public const string KafkaError = "KafkaError";
 
     public static (string ErrorId, ErrorCategory Category) For(ErrorCode code) => code switch

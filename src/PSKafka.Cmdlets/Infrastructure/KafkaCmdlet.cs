@@ -22,7 +22,15 @@ public abstract class KafkaCmdlet : PSCmdlet
     /// <summary>Cancelled by Ctrl+C (StopProcessing).</summary>
     protected CancellationToken StopToken => _stopping.Token;
 
-    protected IKafkaClient Client => Session.Client;
+    /// <summary>The cluster this call talks to (cmdlets with -BootstrapServer override it).</summary>
+    protected virtual IKafkaClient Client => Session.Client;
+
+    /// <summary>Refuses what only the in-process cluster can do while the session is connected to a remote one.</summary>
+    protected void RequireLocal(string what)
+    {
+        if (Session.Remote is { } remote)
+            throw new NotSupportedRemotelyException($"{what} only works on the local cluster of this session, and the session is connected to {remote.Description}. Run Disconnect-Cluster first.");
+    }
 
     protected virtual void Begin() { }
     protected virtual void Process() { }
@@ -54,6 +62,8 @@ public abstract class KafkaCmdlet : PSCmdlet
             PartitionNotFoundException => (ErrorIds.PartitionNotFound, ErrorCategory.ObjectNotFound),
             PSKafka.Engine.Cluster.PortInUseException => (ErrorIds.PortInUse, ErrorCategory.ResourceBusy),
             BrokerNotFoundException => (ErrorIds.BrokerNotFound, ErrorCategory.ObjectNotFound),
+            ClusterUnreachableException => (ErrorIds.ClusterUnreachable, ErrorCategory.ConnectionError),
+            NotSupportedRemotelyException => (ErrorIds.NotSupportedRemotely, ErrorCategory.NotImplemented),
             KafkaException k => ErrorIds.For(k.Code),
             DataDirectoryInUseException => (ErrorIds.DataDirectoryInUse, ErrorCategory.ResourceBusy),
             ArgumentException => ("InvalidArgument", ErrorCategory.InvalidArgument),

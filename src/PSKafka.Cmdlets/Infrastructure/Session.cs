@@ -5,14 +5,43 @@ using PSKafka.Engine.Cluster;
 namespace PSKafka.Cmdlets.Infrastructure;
 
 /// <summary>
-/// What the cmdlets of this process talk to: the local cluster that Start-Broker opened. Shared by
-/// every runspace of the process, as the brokers are.
+/// What the cmdlets of this process talk to: a remote cluster that Connect-Cluster made the default,
+/// else the local cluster that Start-Broker opened. Shared by every runspace of the process, as the brokers are.
 /// </summary>
 public static class Session
 {
     private static readonly Lock Gate = new();
     private static KafkaCluster? _local;
     private static string? _lastDataDirectory;
+    private static RemoteClient? _remote;
+
+    /// <summary>The remote cluster Connect-Cluster made the session's default, if any.</summary>
+    public static RemoteClient? Remote => _remote;
+
+    /// <summary>Makes a remote cluster the default of every cmdlet until <see cref="Disconnect"/>.</summary>
+    public static void Connect(RemoteClient client)
+    {
+        RemoteClient? previous;
+        lock (Gate)
+        {
+            previous = _remote;
+            _remote = client;
+        }
+        previous?.Dispose();
+    }
+
+    /// <summary>Back to the local cluster; false when no remote cluster was connected.</summary>
+    public static bool Disconnect()
+    {
+        RemoteClient? previous;
+        lock (Gate)
+        {
+            previous = _remote;
+            _remote = null;
+        }
+        previous?.Dispose();
+        return previous is not null;
+    }
 
     /// <summary>The local cluster this session started brokers in, if any.</summary>
     public static KafkaCluster? LocalCluster
@@ -41,11 +70,12 @@ public static class Session
         }
     }
 
-    /// <summary>The client the cmdlets use: the local cluster, which must have a running broker.</summary>
+    /// <summary>The client the cmdlets use: the connected remote cluster, else the local cluster, which must have a running broker.</summary>
     public static IKafkaClient Client
     {
         get
         {
+            if (_remote is { } remote) return remote;
             var local = LocalCluster;
             if (local is null || !local.Brokers.Any(b => b.IsRunning))
                 throw new KafkaException(ErrorCode.BrokerNotAvailable, "No broker is running in this session. Start one with Start-Broker (./pskafka starts one for you).");
@@ -61,5 +91,12 @@ public static class Session
             _local?.Dispose();
             _local = null;
         }
+    }
+
+    /// <summary>Module removal: the local cluster and the remote connection both go.</summary>
+    public static void CloseAll()
+    {
+        Disconnect();
+        Close();
     }
 }

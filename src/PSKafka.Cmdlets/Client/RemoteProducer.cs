@@ -1,0 +1,150 @@
+using System.Collections.Concurrent;
+using PSKafka.Engine;
+using PSKafka.Engine.Api;
+using CK = Confluent.Kafka;
+
+namespace PSKafka.Cmdlets.Client;
+
+/// <summary>
+/// A librdkafka producer: records are queued and librdkafka batches them per partition (linger.ms,
+/// batch.size) and sends them from its own threads; delivery reports come back on its poll thread
+/// and are handed to the cmdlet on the next Send or Flush.
+/// </summary>
+internal sealed class RemoteProducer : IProducerSession
+{
+    private readonly RemoteClient _client;
+    private readonly CK.IProducer<byte[]?, byte[]?> _producer;
+    private readonly Action<CK.DeliveryReport<byte[]?, byte[]?>> _onDelivery;
+    private readonly ConcurrentQueue<Delivery> _deliveries = new();
+    private readonly Dictionary<string, int> _partitionCounts = new(StringComparer.Ordinal);
+    private readonly bool _autoCreate;
+    private volatile KafkaException? _failure;
+    private string? _lastTopic;
+    private int _lastCount;
+    private bool _reportDeliveries;
+
+    public RemoteProducer(RemoteClient client, ProducerSettings settings)
+    {
+        _client = client;
+        _autoCreate = settings.AutoCreateTopics;
+        _producer = RemoteClient.Build(() => new CK.ProducerBuilder<byte[]?, byte[]?>(client.ProducerConfig(settings))
+            .SetErrorHandler((_, _) => { })
+            .SetLogHandler((_, _) => { })
+            .Build());
+        _onDelivery = OnDelivery;
+    }
+
+    private void OnDelivery(CK.DeliveryReport<byte[]?, byte[]?> report)
+    {
+        if (report.Error.IsError)
+        {
+            _failure ??= _client.Fail(report.Error, $"producing to {report.Topic}-{report.Partition.Value}");
+            return;
+        }
+        if (_reportDeliveries)
+            _deliveries.Enqueue(new Delivery(report.Topic, report.Partition.Value, report.Offset.Value, report.Timestamp.UnixTimestampMs, report.Message.Key));
+    }
+
+    public void Send(in OutgoingRecord record, List<Delivery>? delivered)
+    {
+        if (_failure is { } failure) throw failure;
+        _reportDeliveries = delivered is not null;
+        if (!ReferenceEquals(record.Topic, _lastTopic))
+        {
+            _lastCount = PartitionCount(record.Topic);
+            _lastTopic = record.Topic;
+        }
+        if (record.Partition is { } p && (p < 0 || p >= _lastCount))
+            throw new KafkaException(ErrorCode.UnknownTopicOrPartition, $"Partition {p} of topic '{record.Topic}' does not exist (the topic has {_lastCount}: 0..{_lastCount - 1}).");
+
+        var message = new CK.Message<byte[]?, byte[]?>
+        {
+            Key = record.Key,
+            Value = record.Value,
+            Timestamp = new CK.Timestamp(record.Timestamp, CK.TimestampType.CreateTime),
+        };
+        if (record.Headers is { Count: > 0 } headers)
+        {
+            var h = new CK.Headers();
+            foreach (var header in headers) h.Add(header.Key, header.ValueArray);
+            message.Headers = h;
+        }
+        var partition = record.Partition is { } explicitPartition ? new CK.Partition(explicitPartition) : CK.Partition.Any;
+        while (true)
+        {
+            try
+            {
+                _producer.Produce(new CK.TopicPartition(record.Topic, partition), message, _onDelivery);
+                break;
+            }
+            catch (CK.ProduceException<byte[]?, byte[]?> e) when (e.Error.Code == CK.ErrorCode.Local_QueueFull)
+            {
+                // librdkafka's queue is full: let it send and hand back delivery reports, then try again.
+                _producer.Poll(TimeSpan.FromMilliseconds(100));
+                if (_failure is { } f) throw f;
+            }
+            catch (CK.ProduceException<byte[]?, byte[]?> e)
+            {
+                throw _client.Fail(e.Error, $"producing to {record.Topic}", e);
+            }
+        }
+        Drain(delivered);
+    }
+
+    public void Flush(List<Delivery>? delivered)
+    {
+        _reportDeliveries = delivered is not null;
+        // librdkafka gives up on a record after message.timeout.ms (300 s by default) and reports it failed.
+        while (_producer.Flush(TimeSpan.FromMilliseconds(500)) > 0)
+        {
+            if (_failure is not null) break;
+        }
+        Drain(delivered);
+        if (_failure is { } failure) throw failure;
+    }
+
+    private void Drain(List<Delivery>? delivered)
+    {
+        if (delivered is null) return;
+        while (_deliveries.TryDequeue(out var d)) delivered.Add(d);
+    }
+
+    /// <summary>
+    /// The topic's partitions from metadata, as Kafka's producer learns them before its first send: a
+    /// missing topic or partition is reported here, synchronously, instead of in a delivery report later.
+    /// </summary>
+    private int PartitionCount(string topic)
+    {
+        if (_partitionCounts.TryGetValue(topic, out int known)) return known;
+        var t = _client.GetMetadata([topic]).Topics[0];
+        if (t.Error == ErrorCode.UnknownTopicOrPartition && _autoCreate)
+        {
+            // A producer's metadata request creates the topic where the cluster allows it (auto.create.topics.enable).
+            using var admin = new CK.DependentAdminClientBuilder(_producer.Handle).Build();
+            try
+            {
+                admin.GetMetadata(topic, _client.Connection.Timeout);
+            }
+            catch (CK.KafkaException e)
+            {
+                throw _client.Fail(e.Error, $"reading metadata of topic '{topic}'", e);
+            }
+            var deadline = DateTime.UtcNow + _client.Connection.Timeout;
+            do
+            {
+                t = _client.GetMetadata([topic]).Topics[0];
+                if (t.Error == ErrorCode.None && t.Partitions.Count > 0) break;
+                Thread.Sleep(50);
+            } while (DateTime.UtcNow < deadline);
+        }
+        if (t.Error != ErrorCode.None)
+            throw new KafkaException(t.Error, t.Error == ErrorCode.InvalidTopicException ? $"Topic name '{topic}' is not valid." : $"Topic '{topic}' does not exist.");
+        return _partitionCounts[topic] = t.Partitions.Count;
+    }
+
+    public void Dispose()
+    {
+        // Records not flushed are dropped, as with Kafka's producer closed with a zero timeout.
+        _producer.Dispose();
+    }
+}
