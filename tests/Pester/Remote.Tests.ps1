@@ -7,10 +7,8 @@ BeforeDiscovery {
     $targets = @(
         @{ Name = 'the in-process cluster'; Kind = 'local'; Skip = '' }
         @{ Name = 'librdkafka''s mock cluster'; Kind = 'mock'; Skip = '' }
-        # Needs a Kafka listener on PSKafka's brokers (the wire protocol branch); then start one in a child
-        # pwsh (./pskafka -Command 'Start-Broker -Count 3; Wait-Event') and connect with -BootstrapServer.
-        @{ Name = 'a PSKafka cluster in another process'; Kind = 'process'
-           Skip = 'PSKafka brokers have no Kafka listener yet (wire protocol branch); a second process cannot reach them' }
+        # A 3-broker PSKafka cluster in a child pwsh, reached only through its Kafka listeners.
+        @{ Name = 'a PSKafka cluster in another process'; Kind = 'process'; Skip = '' }
     )
 }
 
@@ -35,6 +33,10 @@ Describe 'Lab checks on <Name>' -ForEach $targets {
                 $script:mock = [PSKafka.Cmdlets.Client.LibrdkafkaMockCluster]::new(3)
                 $script:on = @{ BootstrapServer = $mock.BootstrapServers }
             }
+            'process' {
+                $script:child = Start-ClusterProcess -Brokers 3 -DataDirectory (Join-Path $TestDrive 'other-process')
+                $script:on = @{ BootstrapServer = $child.BootstrapServers }
+            }
         }
         # The mock has no CreateTopics: its topics are created on first use with 4 partitions; elsewhere we create them alike.
         function script:New-LabTopic([string] $Name) {
@@ -44,6 +46,7 @@ Describe 'Lab checks on <Name>' -ForEach $targets {
 
     AfterAll {
         if ($mock) { $mock.Dispose() }
+        if ($Kind -eq 'process') { Stop-ClusterProcess $child }
         if ($Kind -eq 'local') { Stop-TestCluster }
     }
 

@@ -23,4 +23,39 @@ function Get-PwshCommand {
     @('dotnet', (Join-Path $PSHOME 'pwsh.dll'))
 }
 
-Export-ModuleMember -Function Import-PSKafkaForTest, Start-TestCluster, Stop-TestCluster, Get-PwshCommand
+# A PSKafka cluster in a child process (what a second terminal's ./pskafka is), reached only through
+# its Kafka listeners on free ports. Stop-ClusterProcess shuts it down cleanly.
+function Start-ClusterProcess {
+    param([int] $Brokers = 3, [Parameter(Mandatory)] [string] $DataDirectory)
+    $manifest = (Get-Module PSKafka).Path -replace 'PSKafka\.dll$', 'PSKafka.psd1'
+    $stopFile = Join-Path $DataDirectory '.stop-test-cluster'
+    $null = New-Item -ItemType Directory -Force $DataDirectory
+    $script = @"
+Import-Module '$manifest'
+`$brokers = @(Start-Broker -DataDirectory '$DataDirectory' -Port 0) + @(if ($Brokers -gt 1) { Start-Broker -Count ($Brokers - 1) -Port 0 })
+[Console]::Out.WriteLine('READY ' + ((`$brokers | ForEach-Object Address) -join ','))
+[Console]::Out.Flush()
+while (-not (Test-Path '$stopFile')) { Start-Sleep -Milliseconds 100 }
+Stop-Broker
+"@
+    $pwsh = Get-PwshCommand
+    $psi = [Diagnostics.ProcessStartInfo]::new($pwsh[0])
+    foreach ($a in @($pwsh[1], '-NoProfile', '-NonInteractive', '-EncodedCommand', [Convert]::ToBase64String([Text.Encoding]::Unicode.GetBytes($script)))) { $psi.ArgumentList.Add($a) }
+    $psi.RedirectStandardOutput = $true
+    $psi.UseShellExecute = $false
+    $process = [Diagnostics.Process]::Start($psi)
+    $read = $process.StandardOutput.ReadLineAsync()
+    if (-not $read.Wait(60000) -or $read.Result -notmatch '^READY (.+)$') {
+        $process.Kill()
+        throw "The child cluster did not start: $($read.Result)"
+    }
+    [pscustomobject]@{ Process = $process; BootstrapServers = $Matches[1]; StopFile = $stopFile }
+}
+
+function Stop-ClusterProcess {
+    param([Parameter(Mandatory)] $Cluster)
+    Set-Content $Cluster.StopFile 'stop'
+    if (-not $Cluster.Process.WaitForExit(30000)) { $Cluster.Process.Kill() }
+}
+
+Export-ModuleMember -Function Start-ClusterProcess, Stop-ClusterProcess, Import-PSKafkaForTest, Start-TestCluster, Stop-TestCluster, Get-PwshCommand
