@@ -16,6 +16,7 @@
         'formats/Topic.Format.ps1xml'
         'formats/Message.Format.ps1xml'
         'formats/Traffic.Format.ps1xml'
+        'formats/Group.Format.ps1xml'
     )
 
     # Explicit export lists: nothing is exported by wildcard.
@@ -32,6 +33,11 @@
         'Stop-LogGenerator'
         'Get-LogGenerator'
         'Get-AccessLog'
+        'Get-ConsumerGroup'
+        'Get-ConsumerGroupOffset'
+        'Reset-ConsumerGroupOffset'
+        'Remove-ConsumerGroup'
+        'Submit-ConsumerOffset'
     )
     FunctionsToExport    = @()
     VariablesToExport    = @()

@@ -151,7 +151,7 @@ public sealed class SendMessageCommand : KafkaCmdlet
 /// </summary>
 [Cmdlet(VerbsCommunications.Receive, "Message", DefaultParameterSetName = "Latest")]
 [OutputType(typeof(KafkaMessage))]
-public sealed class ReceiveMessageCommand : KafkaCmdlet
+public sealed partial class ReceiveMessageCommand : KafkaCmdlet
 {
     [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
     [ArgumentCompleter(typeof(TopicNameCompleter))]
@@ -187,6 +187,11 @@ public sealed class ReceiveMessageCommand : KafkaCmdlet
 
     protected override void Process()
     {
+        if (Group is not null)
+        {
+            ReceiveWithGroup();
+            return;
+        }
         var client = Client;
         var meta = client.GetMetadata([Topic]).Topics[0];
         if (meta.Error != ErrorCode.None)
@@ -224,7 +229,7 @@ public sealed class ReceiveMessageCommand : KafkaCmdlet
             int n = consumer.Poll(Timeout > 0 ? TimeSpan.FromSeconds(Math.Min(Timeout, pollWait.TotalSeconds)) : pollWait, buffer, StopToken);
             foreach (var r in buffer)
             {
-                WriteObject(ToMessage(r));
+                WriteObject(ToMessage(r, AsObject));
                 if (MaxMessages > 0 && ++emitted >= MaxMessages) return;
             }
             if (n > 0)
@@ -243,7 +248,7 @@ public sealed class ReceiveMessageCommand : KafkaCmdlet
         }
     }
 
-    private KafkaMessage ToMessage(in ConsumedRecord r)
+    internal static KafkaMessage ToMessage(in ConsumedRecord r, bool asObject)
     {
         var headers = new System.Collections.Specialized.OrderedDictionary();
         foreach (var h in r.Headers)
@@ -257,7 +262,7 @@ public sealed class ReceiveMessageCommand : KafkaCmdlet
             Timestamp = DateTimeOffset.FromUnixTimeMilliseconds(r.Timestamp),
             TimestampType = r.TimestampType.ToString(),
             Key = r.Key is null ? null : Encoding.UTF8.GetString(r.Key),
-            Value = AsObject ? JsonValue.Parse(value) : value,
+            Value = asObject ? JsonValue.Parse(value) : value,
             Headers = headers,
             KeyBytes = r.Key,
             ValueBytes = r.Value,

@@ -58,6 +58,7 @@ public sealed partial class Broker
     {
         if (State is BrokerState.Stopped or BrokerState.Crashed) return;
         State = BrokerState.Stopping;
+        StopGroupCoordinator();
         foreach (var replica in _replicas.Values) replica.Signal();
         _replicas.Clear();
         if (kill) _logs?.Abandon();

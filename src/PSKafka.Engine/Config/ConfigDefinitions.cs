@@ -121,6 +121,9 @@ public static class ConfigDefinitions
         new("replica.lag.time.max.ms", ConfigType.Long, "30000", Min: 0),
         new("socket.request.max.bytes", ConfigType.Int, "104857600", Min: 1),
         new("group.initial.rebalance.delay.ms", ConfigType.Int, "3000", Min: 0),
+        new("group.min.session.timeout.ms", ConfigType.Int, "6000", Min: 0),
+        new("group.max.session.timeout.ms", ConfigType.Int, "1800000", Min: 0),
+        new("offset.metadata.max.bytes", ConfigType.Int, "4096", Min: 0),
         new("log.cleaner.enable", ConfigType.Boolean, "true"),
         .. Topic.Where(t => t.BrokerSynonym is not null)
             .Select(t => t with { Name = t.BrokerSynonym!, BrokerSynonym = null, Default = BrokerDefault(t) }),
