@@ -1,7 +1,7 @@
 using PSKafka.Bench;
 
 // Suites by name; add new ones here.
-IBenchSuite[] suites = [new EngineSuite()];
+IBenchSuite[] suites = [new EngineSuite(), new GroupsSuite()];
 
 var wanted = args.Length == 0 ? suites.Select(s => s.Name).ToArray() : args;
 foreach (var name in wanted)

@@ -48,6 +48,7 @@ internal sealed class EmbeddedGroupConsumer : IGroupConsumer
         if (_assignors.Count == 0) throw new KafkaException(ErrorCode.InvalidConfig, "partition.assignment.strategy needs at least one assignor.");
         _fetcher = new EmbeddedConsumer(client, new ConsumerSettings(settings.MaxWaitMs, settings.PartitionMaxBytes));
         if (settings.Partitions is null) _heartbeat = Task.Run(HeartbeatLoop);
+        else _rejoinNeeded = false; // manually assigned: no membership to join
     }
 
     public string GroupId => _settings.GroupId;
@@ -293,6 +294,8 @@ internal sealed class EmbeddedGroupConsumer : IGroupConsumer
                         "latest" => b.HighWatermark,
                         _ => throw new KafkaException(ErrorCode.OffsetOutOfRange, $"Group '{_settings.GroupId}' has no valid committed offset for {tp} and auto.offset.reset is none."),
                     };
+                    // The reset position counts as consumed, so it is committed even if nothing arrives (as Kafka's consumer commits its positions).
+                    _emitted[tp] = positions[tp];
                 }
             }
         }

@@ -69,8 +69,9 @@ public sealed partial class ReceiveMessageCommand
         }
         loop.Run(client, m =>
         {
-            WriteObject(m);
+            // Registered before it is written: the rest of the pipeline (Submit-ConsumerOffset) runs inside WriteObject.
             if (!autoCommit && loop.Consumer is { } c) Origins.AddOrUpdate(m, c);
+            WriteObject(m);
         }, WriteWarning, StopToken);
     }
 
