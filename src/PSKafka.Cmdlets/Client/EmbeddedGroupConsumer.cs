@@ -320,14 +320,20 @@ internal sealed class EmbeddedGroupConsumer : IGroupConsumer
                 generation = _generation;
             }
             bool member = _joined && !_joining && memberId.Length > 0 && generation >= 0 && coordinator is not null;
-            var wake = member && !_rejoinNeeded ? coordinator!.WhenGroupRebalancing(_settings.GroupId) : Task.Delay(Timeout.Infinite, closing);
             try
             {
+                if (!member)
+                {
+                    // Joining or not yet joined: look again soon, so the wake-up below is armed right after a join.
+                    await Task.Delay(Math.Min(50, _settings.HeartbeatIntervalMs), closing).ConfigureAwait(false);
+                    continue;
+                }
+                var wake = !_rejoinNeeded ? coordinator!.WhenGroupRebalancing(_settings.GroupId) : Task.Delay(Timeout.Infinite, closing);
                 await Task.WhenAny(Task.Delay(_settings.HeartbeatIntervalMs, closing), wake).ConfigureAwait(false);
             }
             catch (OperationCanceledException) { }
             if (closing.IsCancellationRequested) return;
-            if (!member || _joining) continue;
+            if (_joining) continue;
 
             if (Environment.TickCount64 - Volatile.Read(ref _lastPoll) > _settings.MaxPollIntervalMs)
             {
