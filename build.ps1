@@ -141,6 +141,11 @@ function Invoke-Bench {
         $lines += & dotnet (Join-Path $PSHOME 'pwsh.dll') -NoLogo -NoProfile -NonInteractive -File (Join-Path $root 'bench/Remote.Bench.ps1') -ModulePath (Join-Path $moduleOut 'PSKafka.psd1')
         if ($LASTEXITCODE -ne 0) { throw "Remote benchmarks failed (exit code $LASTEXITCODE)." }
     }
+    # Consumer groups measured through the cmdlets as well (Receive-Message -Group vs without a group).
+    if (-not $Suite -or $Suite -contains 'groups') {
+        $lines += & dotnet (Join-Path $PSHOME 'pwsh.dll') -NoLogo -NoProfile -NonInteractive -File (Join-Path $root 'bench/Receive-Group.Bench.ps1') -ModulePath (Join-Path $moduleOut 'PSKafka.psd1')
+        if ($LASTEXITCODE -ne 0) { throw "Group cmdlet benchmarks failed (exit code $LASTEXITCODE)." }
+    }
     $lines | ForEach-Object { Write-Host $_ }
     $machine = "$([Environment]::ProcessorCount) cores, $([Runtime.InteropServices.RuntimeInformation]::OSDescription), .NET $([Environment]::Version)"
     # The figures go between the markers of docs/PERFORMANCE.md; the prose around them is written by hand.

@@ -20,6 +20,7 @@
         'formats/Log.Format.ps1xml'
         'formats/Config.Format.ps1xml'
         'formats/Connection.Format.ps1xml'
+        'formats/Group.Format.ps1xml'
     )
 
     # Explicit export lists: nothing is exported by wildcard.
@@ -49,6 +50,11 @@
         'Get-TopicConfig'
         'Set-TopicConfig'
         'Show-Cluster'
+        'Get-ConsumerGroup'
+        'Get-ConsumerGroupOffset'
+        'Reset-ConsumerGroupOffset'
+        'Remove-ConsumerGroup'
+        'Submit-ConsumerOffset'
     )
     FunctionsToExport    = @()
     VariablesToExport    = @()

@@ -1,7 +1,7 @@
 using PSKafka.Bench;
 
 // Suites by name; add new ones here. Each prints Markdown table rows; build.ps1 writes the table header.
-IBenchSuite[] suites = [new EngineSuite(), new ReplicationSuite(), new WireSuite()];
+IBenchSuite[] suites = [new EngineSuite(), new ReplicationSuite(), new WireSuite(), new GroupsSuite()];
 
 var wanted = args.Length == 0 ? suites.Select(s => s.Name).ToArray() : args;
 foreach (var name in wanted)

@@ -9,7 +9,7 @@ namespace PSKafka.Cmdlets.Client;
 /// The in-process client: talks to the brokers of a <see cref="KafkaCluster"/> in this process
 /// the way a Kafka client talks to brokers (metadata, then each partition's leader), without sockets.
 /// </summary>
-public sealed class EmbeddedClient(KafkaCluster cluster) : IKafkaClient
+public sealed partial class EmbeddedClient(KafkaCluster cluster) : IKafkaClient
 {
     private static readonly TimeSpan RetryBackoff = TimeSpan.FromMilliseconds(100);
 

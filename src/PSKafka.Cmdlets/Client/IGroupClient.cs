@@ -9,8 +9,8 @@ namespace PSKafka.Cmdlets.Client;
 /// </summary>
 public interface IGroupClient
 {
-    /// <summary>A consumer that joins <see cref="GroupConsumerSettings.GroupId"/> and gets partitions assigned by the group coordinator.</summary>
-    IGroupConsumerSession OpenGroupConsumer(GroupConsumerSettings settings);
+    /// <summary>A consumer that joins <see cref="RemoteGroupSettings.GroupId"/> and gets partitions assigned by the group coordinator.</summary>
+    IGroupConsumerSession OpenGroupConsumer(RemoteGroupSettings settings);
 
     /// <summary>The group's committed offsets of these partitions (-1 where it has none).</summary>
     IReadOnlyList<GroupOffset> GetCommittedOffsets(string groupId, IReadOnlyList<TopicPartition> partitions);
@@ -18,17 +18,17 @@ public interface IGroupClient
     /// <summary>Commits offsets for a group that has no active members (Reset-ConsumerGroupOffset).</summary>
     void CommitOffsets(string groupId, IReadOnlyList<(TopicPartition Partition, long Offset)> offsets);
 
-    IReadOnlyList<GroupListing> ListGroups();
+    IReadOnlyList<RemoteGroupListing> ListGroups();
 
     void DeleteGroup(string groupId);
 }
 
 /// <param name="FromBeginning">Where a partition without a committed offset starts: earliest (true) or latest (Kafka's default).</param>
-public sealed record GroupConsumerSettings(string GroupId, bool FromBeginning = false, string? ClientId = null);
+public sealed record RemoteGroupSettings(string GroupId, bool FromBeginning = false, string? ClientId = null);
 
 public sealed record GroupOffset(TopicPartition Partition, long Offset, string? Metadata = null);
 
-public sealed record GroupListing(string GroupId, string State, bool IsSimple);
+public sealed record RemoteGroupListing(string GroupId, string State, bool IsSimple);
 
 /// <summary>A member of a consumer group: subscribes to topics, reads what the group assigns it, commits what it has read.</summary>
 public interface IGroupConsumerSession : IDisposable

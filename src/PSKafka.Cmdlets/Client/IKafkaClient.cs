@@ -8,7 +8,7 @@ namespace PSKafka.Cmdlets.Client;
 /// The one seam between the cmdlets and a cluster: the in-process engine today, a remote cluster
 /// through a Kafka client later. No cmdlet knows which one it talks to.
 /// </summary>
-public interface IKafkaClient
+public partial interface IKafkaClient
 {
     /// <summary>What the session is talking to, for messages and Get-Cluster.</summary>
     string Description { get; }

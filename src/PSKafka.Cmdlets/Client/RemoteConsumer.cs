@@ -22,7 +22,7 @@ internal sealed class RemoteConsumer : IConsumerSession, IGroupConsumerSession
     private readonly List<TopicPartition> _assignment = new();
     private volatile KafkaException? _failure;
 
-    public RemoteConsumer(RemoteClient client, ConsumerSettings settings, GroupConsumerSettings? group)
+    public RemoteConsumer(RemoteClient client, ConsumerSettings settings, RemoteGroupSettings? group)
     {
         _client = client;
         var builder = new CK.ConsumerBuilder<byte[]?, byte[]?>(client.ConsumerConfig(settings, group))

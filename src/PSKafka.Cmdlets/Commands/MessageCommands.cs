@@ -179,7 +179,7 @@ public sealed class SendMessageCommand : ClusterCmdlet
 /// </summary>
 [Cmdlet(VerbsCommunications.Receive, "Message", DefaultParameterSetName = "Latest")]
 [OutputType(typeof(KafkaMessage))]
-public sealed class ReceiveMessageCommand : ClusterCmdlet
+public sealed partial class ReceiveMessageCommand : ClusterCmdlet
 {
     [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
     [ArgumentCompleter(typeof(TopicNameCompleter))]
@@ -215,6 +215,11 @@ public sealed class ReceiveMessageCommand : ClusterCmdlet
 
     protected override void Process()
     {
+        if (Group is not null)
+        {
+            ReceiveWithGroup();
+            return;
+        }
         var client = Client;
         var meta = client.GetMetadata([Topic]).Topics[0];
         if (meta.Error != ErrorCode.None)
@@ -252,7 +257,7 @@ public sealed class ReceiveMessageCommand : ClusterCmdlet
             int n = consumer.Poll(Timeout > 0 ? TimeSpan.FromSeconds(Math.Min(Timeout, pollWait.TotalSeconds)) : pollWait, buffer, StopToken);
             foreach (var r in buffer)
             {
-                WriteObject(ToMessage(r));
+                WriteObject(ToMessage(r, AsObject));
                 if (MaxMessages > 0 && ++emitted >= MaxMessages) return;
             }
             if (n > 0)
@@ -271,7 +276,7 @@ public sealed class ReceiveMessageCommand : ClusterCmdlet
         }
     }
 
-    private KafkaMessage ToMessage(in ConsumedRecord r)
+    internal static KafkaMessage ToMessage(in ConsumedRecord r, bool asObject)
     {
         var headers = new System.Collections.Specialized.OrderedDictionary();
         foreach (var h in r.Headers)
@@ -285,7 +290,7 @@ public sealed class ReceiveMessageCommand : ClusterCmdlet
             Timestamp = DateTimeOffset.FromUnixTimeMilliseconds(r.Timestamp),
             TimestampType = r.TimestampType.ToString(),
             Key = r.Key is null ? null : Encoding.UTF8.GetString(r.Key),
-            Value = AsObject ? JsonValue.Parse(value) : value,
+            Value = asObject ? JsonValue.Parse(value) : value,
             Headers = headers,
             KeyBytes = r.Key,
             ValueBytes = r.Value,

@@ -36,6 +36,15 @@ public static class ErrorIds
     public const string ClusterUnreachable = "ClusterUnreachable";
     public const string NotSupportedRemotely = "NotSupportedRemotely";
     public const string KafkaError = "KafkaError";
+    public const string ConsumerGroupNotFound = "ConsumerGroupNotFound";
+    public const string ConsumerGroupNotEmpty = "ConsumerGroupNotEmpty";
+    public const string InvalidGroupId = "InvalidGroupId";
+    public const string CommitFailed = "CommitFailed";
+    public const string CoordinatorNotAvailable = "CoordinatorNotAvailable";
+    public const string InconsistentGroupProtocol = "InconsistentGroupProtocol";
+    public const string InvalidSessionTimeout = "InvalidSessionTimeout";
+    public const string NotFromGroupConsumer = "NotFromGroupConsumer";
+    public const string NoCommittedOffset = "NoCommittedOffset";
 
     public static (string ErrorId, ErrorCategory Category) For(ErrorCode code) => code switch
     {
@@ -53,6 +62,13 @@ public static class ErrorIds
         ErrorCode.CorruptMessage or ErrorCode.InvalidRecord => (CorruptMessage, ErrorCategory.InvalidData),
         ErrorCode.RequestTimedOut => (RequestTimedOut, ErrorCategory.OperationTimeout),
         ErrorCode.ReplicaNotAvailable => (ReplicaNotFound, ErrorCategory.ObjectNotFound),
+        ErrorCode.GroupIdNotFound => (ConsumerGroupNotFound, ErrorCategory.ObjectNotFound),
+        ErrorCode.NonEmptyGroup => (ConsumerGroupNotEmpty, ErrorCategory.ResourceBusy),
+        ErrorCode.InvalidGroupId => (InvalidGroupId, ErrorCategory.InvalidArgument),
+        ErrorCode.IllegalGeneration or ErrorCode.UnknownMemberId or ErrorCode.RebalanceInProgress => (CommitFailed, ErrorCategory.InvalidOperation),
+        ErrorCode.CoordinatorNotAvailable or ErrorCode.NotCoordinator or ErrorCode.CoordinatorLoadInProgress => (CoordinatorNotAvailable, ErrorCategory.ResourceUnavailable),
+        ErrorCode.InconsistentGroupProtocol => (InconsistentGroupProtocol, ErrorCategory.InvalidArgument),
+        ErrorCode.InvalidSessionTimeout => (InvalidSessionTimeout, ErrorCategory.InvalidArgument),
         _ => (KafkaError, ErrorCategory.NotSpecified),
     };
 }

@@ -107,6 +107,7 @@ public sealed partial class Broker
         _server?.Stop();
         _server = null;
         StopMaintenance();
+        StopGroupCoordinator();
         // A crash does not wait for the fetchers: whatever they try after the logs are abandoned fails and is dropped.
         StopReplicaManagement(wait: !kill);
         if (!kill) CheckpointHighWatermarks();

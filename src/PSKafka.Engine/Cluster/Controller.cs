@@ -466,7 +466,7 @@ public sealed class Controller
                     p.LeaderEpoch,
                     p.Replicas.ToArray(),
                     p.Isr.ToArray(),
-                    p.Replicas.Where(r => !live.Contains(r)).ToArray())).ToList()));
+                    p.Replicas.Where(r => !live.Contains(r)).ToArray())).ToList(), IsInternal: t.Name == Groups.CoordinatorPlacement.OffsetsTopic));
             }
             return new ClusterMetadata(ClusterId, _cluster.ControllerId, brokers, topics);
         }

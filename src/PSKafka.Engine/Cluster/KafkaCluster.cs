@@ -73,6 +73,7 @@ public sealed class KafkaCluster : IDisposable
     public string DataDirectory { get; }
     public string ClusterId => Controller.ClusterId;
     public Controller Controller { get; }
+    internal MetadataStore Store => _store;
 
     public IReadOnlyList<Broker> Brokers
     {

@@ -135,6 +135,9 @@ public static class ConfigDefinitions
         new("group.initial.rebalance.delay.ms", ConfigType.Int, "3000", Min: 0),
         new(LogCleanerEnable, ConfigType.Boolean, "true"),
         new(LogCleanerBackoffMs, ConfigType.Long, "15000", Min: 0),
+        new("group.min.session.timeout.ms", ConfigType.Int, "6000", Min: 0),
+        new("group.max.session.timeout.ms", ConfigType.Int, "1800000", Min: 0),
+        new("offset.metadata.max.bytes", ConfigType.Int, "4096", Min: 0),
         .. Topic.Where(t => t.BrokerSynonym is not null)
             .Select(t => t with { Name = t.BrokerSynonym!, BrokerSynonym = null, Default = BrokerDefault(t) }),
     ];

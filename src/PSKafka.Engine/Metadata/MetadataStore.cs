@@ -7,7 +7,7 @@ namespace PSKafka.Engine.Metadata;
 /// file, <c>metadata.db</c> in the data directory. Writes go through the controller; readers use
 /// the controller's in-memory snapshot, never this store on a hot path.
 /// </summary>
-public sealed class MetadataStore : IDisposable
+public sealed partial class MetadataStore : IDisposable
 {
     public const string FileName = "metadata.db";
 

@@ -83,7 +83,7 @@ public sealed class RemoteClientTests : IDisposable
     {
         Produce("grouped", 100, i => $"k{i}");
         IGroupClient groups = _client;
-        using (var member = groups.OpenGroupConsumer(new GroupConsumerSettings("g1", FromBeginning: true)))
+        using (var member = groups.OpenGroupConsumer(new RemoteGroupSettings("g1", FromBeginning: true)))
         {
             member.Subscribe(["grouped"]);
             var records = new List<ConsumedRecord>();
@@ -102,7 +102,7 @@ public sealed class RemoteClientTests : IDisposable
         // empty; Kafka allows them then), so the reset is shown on a group that has not consumed yet.
         groups.CommitOffsets("g2", all.Select(tp => (tp, 3L)).ToList());
         Assert.All(groups.GetCommittedOffsets("g2", all), c => Assert.Equal(3, c.Offset));
-        using var resumed = groups.OpenGroupConsumer(new GroupConsumerSettings("g2"));
+        using var resumed = groups.OpenGroupConsumer(new RemoteGroupSettings("g2"));
         resumed.Subscribe(["grouped"]);
         var rest = new List<ConsumedRecord>();
         var until = DateTime.UtcNow.AddSeconds(30);
