@@ -17,34 +17,36 @@ BeforeDiscovery {
     }
 }
 
-BeforeAll {
-    Import-Module (Join-Path $PSScriptRoot 'TestHelpers.psm1') -Force
-    $manifest = if ($env:PSKAFKA_MODULE) { $env:PSKAFKA_MODULE } else { Join-Path $PSScriptRoot '../../out/PSKafka/PSKafka.psd1' }
-    # The reader's session: what ./pskafka gives, on a data directory of its own.
-    $data = Join-Path $TestDrive 'tutorial'
-    $runspace = [runspacefactory]::CreateRunspace()
-    $runspace.Open()
-    $session = [PowerShell]::Create()
-    $session.Runspace = $runspace
-    $null = $session.AddScript(@"
+Describe 'docs/tutorial.md' {
+    BeforeAll {
+        Import-Module (Join-Path $PSScriptRoot 'TestHelpers.psm1') -Force
+        $manifest = if ($env:PSKAFKA_MODULE) { $env:PSKAFKA_MODULE } else { Join-Path $PSScriptRoot '../../out/PSKafka/PSKafka.psd1' }
+        # The reader's session: what ./pskafka gives, on a data directory of its own.
+        $data = Join-Path $TestDrive 'tutorial'
+        $runspace = [runspacefactory]::CreateRunspace()
+        $runspace.Open()
+        $session = [PowerShell]::Create()
+        $session.Runspace = $runspace
+        $null = $session.AddScript(@"
 `$env:PSKAFKA_DATA = '$data'
 `$env:PSKAFKA_PORT = '0'   # free ports: never clash with a ./pskafka on 9092
 New-Item -ItemType Directory -Force '$data' | Out-Null
 Set-Location '$data'
 Import-Module '$manifest'
+Stop-Broker   # brokers are per process: none left by an earlier test file
 Start-Broker | Out-Null
 "@).Invoke()
-    $session.Commands.Clear()
-}
+        $session.Commands.Clear()
+    }
 
-AfterAll {
-    # Environment variables are per process: leave none behind for the next test file.
-    $null = $session.AddScript('Stop-LogGenerator; Stop-Broker; Remove-Item Env:PSKAFKA_PORT, Env:PSKAFKA_DATA -ErrorAction SilentlyContinue').Invoke()
-    $session.Dispose()
-    $runspace.Dispose()
-}
+    # Inside the Describe: TestDrive (the data directory) is removed when the block ends.
+    AfterAll {
+        # Environment variables are per process: leave none behind for the next test file.
+        $null = $session.AddScript('Stop-LogGenerator -ErrorAction SilentlyContinue; Stop-Broker -ErrorAction SilentlyContinue; Remove-Item Env:PSKAFKA_PORT, Env:PSKAFKA_DATA -ErrorAction SilentlyContinue').Invoke()
+        $session.Dispose()
+        $runspace.Dispose()
+    }
 
-Describe 'docs/tutorial.md' {
     It 'has blocks to run' {
         $blocks.Count | Should -BeGreaterThan 20
     }

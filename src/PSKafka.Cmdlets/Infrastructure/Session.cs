@@ -12,7 +12,6 @@ public static class Session
 {
     private static readonly Lock Gate = new();
     private static KafkaCluster? _local;
-    private static string? _lastDataDirectory;
     private static RemoteClient? _remote;
 
     /// <summary>The remote cluster Connect-Cluster made the session's default, if any.</summary>
@@ -61,11 +60,11 @@ public static class Session
     {
         lock (Gate)
         {
-            var path = Path.GetFullPath(dataDirectory ?? _local?.DataDirectory ?? _lastDataDirectory ?? DataDirectory.Default);
+            // Without -DataDirectory: the open cluster, else the default ($env:PSKAFKA_DATA, else ~/.pskafka).
+            var path = Path.GetFullPath(dataDirectory ?? _local?.DataDirectory ?? DataDirectory.Default);
             if (_local is not null && _local.DataDirectory != path && _local.Brokers.Any(b => b.IsRunning))
                 throw new InvalidOperationException($"This session's cluster runs in '{_local.DataDirectory}'. Stop its brokers (Stop-Broker) before starting brokers in '{path}'.");
             _local = KafkaCluster.Open(path);
-            _lastDataDirectory = path;
             return _local;
         }
     }

@@ -1,3 +1,5 @@
+using PSKafka.Engine;
+using PSKafka.Engine.Api;
 using PSKafka.Engine.Cluster;
 using PSKafka.Tui.Model;
 using PSKafka.Tui.Views;
@@ -198,5 +200,27 @@ public sealed class ClusterConsoleViewTests
         Assert.Equal(["billing", "Stable", "1", "orders-0", "consumer-7", "90", "100", "10"], Cells(LineWith(screen, "orders-0"))[..8]);
         // No commit yet: no owner, no lag (as kafka-consumer-groups.sh shows "-").
         Assert.Equal(["billing", "Stable", "1", "orders-1", "-", "40", "-"], Cells(LineWith(screen, "orders-1"))[..7]);
+    }
+
+    [Fact]
+    public void ShowsARealGroupsCommittedOffsetAndLag()
+    {
+        using var h = new ConsoleHarness(brokers: 1);
+        h.CreateTopic("orders", 1, 1);
+        h.Produce("orders", 0, "a", "b", "c", "d", "e");
+        var broker = h.Cluster.GetBroker(0)!;
+        var coordinator = h.Cluster.GetBroker(broker.FindCoordinator("billing").NodeId)!;
+        // An admin commit (generation -1) of offset 2: three messages not yet read.
+        var committed = coordinator.OffsetCommit(new OffsetCommitRequest { GroupId = "billing", Partitions = [new OffsetCommitPartition("orders", 0, 2)] });
+        Assert.All(committed, c => Assert.Equal(ErrorCode.None, c.Error));
+
+        var group = Assert.Single(new EngineClusterSource(h.Cluster).GetGroups());
+        Assert.Equal("billing", group.GroupId);
+        var offset = Assert.Single(group.Offsets);
+        Assert.Equal((2L, 5L, 3L), (offset.CommittedOffset, offset.LogEndOffset, offset.Lag!.Value));
+
+        h.Open();
+        Assert.Contains("billing", h.Screen());
+        Assert.DoesNotContain("no groups yet", h.Screen());
     }
 }
