@@ -13,7 +13,7 @@ namespace PSKafka.Cmdlets.Client;
 /// Eager assignors revoke everything before a rebalance; cooperative-sticky revokes only what moves
 /// and rejoins at once so the moved partitions reach their new owner.
 /// </summary>
-internal sealed class EmbeddedGroupConsumer : IGroupConsumer
+public sealed class EmbeddedGroupConsumer : IGroupConsumer
 {
     private readonly EmbeddedClient _client;
     private readonly GroupConsumerSettings _settings;
