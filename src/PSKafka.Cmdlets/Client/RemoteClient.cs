@@ -482,7 +482,7 @@ public sealed class RemoteClient : IKafkaClient, IDisposable
         {
             Call($"deleting group '{groupId}'", () =>
             {
-                Admin.DeleteGroupsAsync([groupId], new CKA.DeleteGroupsOptions { RequestTimeout = Timeout, OperationTimeout = Timeout }).GetAwaiter().GetResult();
+                Admin.DeleteGroupsAsync([groupId], new CKA.DeleteGroupsOptions { RequestTimeout = Timeout }).GetAwaiter().GetResult();
                 return 0;
             });
             return ErrorCode.None;

@@ -77,6 +77,7 @@ internal abstract class RemoteConsumerBase : IDisposable
             if (result.IsPartitionEOF)
             {
                 AtEndPartitions.Add(tp);
+                OnEndOfPartition(tp, result.Offset.Value);
                 continue;
             }
             AtEndPartitions.Remove(tp);
@@ -86,6 +87,9 @@ internal abstract class RemoteConsumerBase : IDisposable
         }
         return added;
     }
+
+    /// <summary>A partition has been read to <paramref name="end"/>, its high watermark as of this fetch.</summary>
+    protected virtual void OnEndOfPartition(TopicPartition partition, long end) { }
 
     private static ConsumedRecord ToRecord(CK.ConsumeResult<byte[]?, byte[]?> result)
     {

@@ -146,6 +146,19 @@ internal sealed class RemoteGroupConsumer : RemoteConsumerBase, IGroupConsumer
 
     // ---- commits ----
 
+    /// <summary>
+    /// At the end of a partition from which nothing has been handed out, the position is where the member
+    /// started: its committed offset or the auto.offset.reset one. That counts as consumed, so it is committed
+    /// even if nothing arrives (Kafka's consumer commits its positions): a member after it starts there too,
+    /// not at a "latest" that has moved on.
+    /// </summary>
+    protected override void OnEndOfPartition(TopicPartition partition, long end)
+    {
+        lock (_gate)
+            if (_assignment.Contains(partition) && !PositionsByPartition.ContainsKey(partition) && !_emitted.ContainsKey(partition))
+                _emitted[partition] = end;
+    }
+
     public void MarkEmitted(in ConsumedRecord record)
     {
         lock (_gate) _emitted[new TopicPartition(record.Topic, record.Partition)] = record.Offset + 1;
