@@ -214,3 +214,18 @@ Describe 'Cmdlets that need the local brokers, while connected remotely' {
         $_ | Should -Throw -ErrorId 'NotSupportedRemotely,*'
     }
 }
+
+Describe 'Issue 8''s check (tools/Test-RemoteCluster.ps1)' {
+    It 'a process with no broker of its own drives a PSKafka cluster in a second process, and librdkafka''s mock, with the same cmdlets' {
+        # Three processes: this one (Pester), the check (no broker of its own), the PSKafka cluster it starts.
+        $manifest = (Get-Module PSKafka).Path -replace 'PSKafka\.dll$', 'PSKafka.psd1'
+        $script = Join-Path $PSScriptRoot '../../tools/Test-RemoteCluster.ps1'
+        $pwsh = Get-PwshCommand
+        $json = & $pwsh[0] $pwsh[1] -NoProfile -NonInteractive -Command "& '$script' -ModulePath '$manifest' -PassThru | ConvertTo-Json -Compress"
+        $LASTEXITCODE | Should -Be 0
+        $steps = $json | ConvertFrom-Json
+        $steps.Count | Should -Be 16
+        foreach ($s in $steps) { $s.Passed | Should -BeTrue -Because "$($s.Target): $($s.Step) expected $($s.Expected), got $($s.Actual)" }
+        ($steps | Where-Object Step -like 'Receive-Message -Group*').Actual | Should -Be @(10000, 10000, 10000, 0)
+    }
+}
