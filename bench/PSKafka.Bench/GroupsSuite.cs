@@ -122,8 +122,8 @@ public sealed class GroupsSuite : IBenchSuite
     private static List<TimeSpan> MeasureRebalances(EmbeddedClient client, int runs)
     {
         client.CreateTopic(new CreateTopicRequest("rebalance", 12, 1));
-        var members = new List<(IGroupConsumer Consumer, Thread Thread, CancellationTokenSource Stop)>();
-        (IGroupConsumer, Thread, CancellationTokenSource) StartMember()
+        var members = new List<(EmbeddedGroupConsumer Consumer, Thread Thread, CancellationTokenSource Stop)>();
+        (EmbeddedGroupConsumer, Thread, CancellationTokenSource) StartMember()
         {
             var consumer = client.OpenGroupConsumer(new GroupConsumerSettings { GroupId = "rebalance-bench", Topics = ["rebalance"] });
             var stop = new CancellationTokenSource();

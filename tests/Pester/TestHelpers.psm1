@@ -26,13 +26,16 @@ function Get-PwshCommand {
 # A PSKafka cluster in a child process (what a second terminal's ./pskafka is), reached only through
 # its Kafka listeners on free ports. Stop-ClusterProcess shuts it down cleanly.
 function Start-ClusterProcess {
-    param([int] $Brokers = 3, [Parameter(Mandatory)] [string] $DataDirectory)
+    # -BrokerConfig: cluster-wide broker settings (Set-BrokerConfig) the child applies once its brokers run,
+    # e.g. @{ 'group.initial.rebalance.delay.ms' = 0 } so tests do not wait Kafka's 3 s for more group members.
+    param([int] $Brokers = 3, [Parameter(Mandatory)] [string] $DataDirectory, [hashtable] $BrokerConfig = @{})
     $manifest = (Get-Module PSKafka).Path -replace 'PSKafka\.dll$', 'PSKafka.psd1'
     $stopFile = Join-Path $DataDirectory '.stop-test-cluster'
     $null = New-Item -ItemType Directory -Force $DataDirectory
     $script = @"
 Import-Module '$manifest'
 `$brokers = @(Start-Broker -DataDirectory '$DataDirectory' -Port 0) + @(if ($Brokers -gt 1) { Start-Broker -Count ($Brokers - 1) -Port 0 })
+$(($BrokerConfig.GetEnumerator() | ForEach-Object { "Set-BrokerConfig -Name '$($_.Key)' -Value '$($_.Value)'" }) -join "`n")
 [Console]::Out.WriteLine('READY ' + ((`$brokers | ForEach-Object Address) -join ','))
 [Console]::Out.Flush()
 while (-not (Test-Path '$stopFile')) { Start-Sleep -Milliseconds 100 }

@@ -38,7 +38,10 @@ public sealed partial class EmbeddedClient
         }
     }
 
-    public IGroupConsumer OpenGroupConsumer(GroupConsumerSettings settings) => new EmbeddedGroupConsumer(this, settings);
+    IGroupConsumer IKafkaClient.OpenGroupConsumer(GroupConsumerSettings settings) => OpenGroupConsumer(settings);
+
+    /// <summary>The in-process member, which also tells its generation (benchmarks wait on it; librdkafka does not expose it).</summary>
+    public EmbeddedGroupConsumer OpenGroupConsumer(GroupConsumerSettings settings) => new(this, settings);
 
     public IReadOnlyList<GroupListing> ListGroups() =>
         Cluster.Brokers.Where(b => b.IsRunning)

@@ -13,7 +13,7 @@ namespace PSKafka.Cmdlets.Client;
 /// Eager assignors revoke everything before a rebalance; cooperative-sticky revokes only what moves
 /// and rejoins at once so the moved partitions reach their new owner.
 /// </summary>
-internal sealed class EmbeddedGroupConsumer : IGroupConsumer
+public sealed class EmbeddedGroupConsumer : IGroupConsumer
 {
     private readonly EmbeddedClient _client;
     private readonly GroupConsumerSettings _settings;
@@ -37,15 +37,10 @@ internal sealed class EmbeddedGroupConsumer : IGroupConsumer
 
     public EmbeddedGroupConsumer(EmbeddedClient client, GroupConsumerSettings settings)
     {
-        if (string.IsNullOrEmpty(settings.GroupId)) throw new KafkaException(ErrorCode.InvalidGroupId, "The group id is empty.");
-        if (settings.AutoOffsetReset is not ("earliest" or "latest" or "none"))
-            throw new KafkaException(ErrorCode.InvalidConfig, $"Invalid value {settings.AutoOffsetReset} for configuration auto.offset.reset: String must be one of: latest, earliest, none.");
-        if (settings.HeartbeatIntervalMs >= settings.SessionTimeoutMs)
-            throw new KafkaException(ErrorCode.InvalidConfig, $"heartbeat.interval.ms ({settings.HeartbeatIntervalMs}) must be lower than session.timeout.ms ({settings.SessionTimeoutMs}).");
+        settings.Validate();
         _client = client;
         _settings = settings;
         _assignors = settings.Assignors.Select(PartitionAssignors.Create).ToDictionary(a => a.Name, StringComparer.Ordinal);
-        if (_assignors.Count == 0) throw new KafkaException(ErrorCode.InvalidConfig, "partition.assignment.strategy needs at least one assignor.");
         _fetcher = new EmbeddedConsumer(client, new ConsumerSettings(settings.MaxWaitMs, settings.PartitionMaxBytes));
         if (settings.Partitions is null) _heartbeat = Task.Run(HeartbeatLoop);
         else _rejoinNeeded = false; // manually assigned: no membership to join
@@ -400,14 +395,7 @@ internal sealed class EmbeddedGroupConsumer : IGroupConsumer
     public void Commit(IReadOnlyList<(TopicPartition Partition, long Offset)> offsets)
     {
         var error = TryCommit(offsets);
-        if (error != ErrorCode.None)
-            throw new KafkaException(error, error switch
-            {
-                ErrorCode.IllegalGeneration or ErrorCode.UnknownMemberId =>
-                    $"Commit failed: the group '{_settings.GroupId}' has rebalanced and this consumer's partitions may have moved to another member ({error}).",
-                ErrorCode.RebalanceInProgress => $"Commit failed: the group '{_settings.GroupId}' is rebalancing; commit again after it has completed.",
-                _ => $"Committing offsets of group '{_settings.GroupId}' failed: {error}.",
-            });
+        if (error != ErrorCode.None) throw _settings.CommitFailed(error);
     }
 
     private ErrorCode TryCommit(IReadOnlyList<(TopicPartition Partition, long Offset)> offsets)

@@ -43,6 +43,26 @@ public sealed record GroupConsumerSettings
     public string ClientId { get; init; } = "pskafka-consumer";            // client.id
     public int MaxWaitMs { get; init; } = 200;                             // fetch.max.wait.ms (shorter, for a shell)
     public int PartitionMaxBytes { get; init; } = 4_194_304;               // max.partition.fetch.bytes
+
+    /// <summary>Refuses what Kafka's consumer refuses at construction, before anything is sent.</summary>
+    public void Validate()
+    {
+        if (string.IsNullOrEmpty(GroupId)) throw new KafkaException(ErrorCode.InvalidGroupId, "The group id is empty.");
+        if (AutoOffsetReset is not ("earliest" or "latest" or "none"))
+            throw new KafkaException(ErrorCode.InvalidConfig, $"Invalid value {AutoOffsetReset} for configuration auto.offset.reset: String must be one of: latest, earliest, none.");
+        if (HeartbeatIntervalMs >= SessionTimeoutMs)
+            throw new KafkaException(ErrorCode.InvalidConfig, $"heartbeat.interval.ms ({HeartbeatIntervalMs}) must be lower than session.timeout.ms ({SessionTimeoutMs}).");
+        if (Assignors.Count == 0) throw new KafkaException(ErrorCode.InvalidConfig, "partition.assignment.strategy needs at least one assignor.");
+    }
+
+    /// <summary>The exception of a commit the coordinator refused, worded for what the user can do about it.</summary>
+    public KafkaException CommitFailed(ErrorCode error) => new(error, error switch
+    {
+        ErrorCode.IllegalGeneration or ErrorCode.UnknownMemberId =>
+            $"Commit failed: the group '{GroupId}' has rebalanced and this consumer's partitions may have moved to another member ({error}).",
+        ErrorCode.RebalanceInProgress => $"Commit failed: the group '{GroupId}' is rebalancing; commit again after it has completed.",
+        _ => $"Committing offsets of group '{GroupId}' failed: {error}.",
+    });
 }
 
 /// <summary>
@@ -53,7 +73,6 @@ public interface IGroupConsumer : IDisposable
 {
     string GroupId { get; }
     string MemberId { get; }
-    int GenerationId { get; }
     IReadOnlyCollection<TopicPartition> Assignment { get; }
 
     int Poll(TimeSpan timeout, List<ConsumedRecord> into, CancellationToken cancellationToken);

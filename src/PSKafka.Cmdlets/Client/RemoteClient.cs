@@ -1,6 +1,7 @@
 using System.Globalization;
 using PSKafka.Engine;
 using PSKafka.Engine.Api;
+using PSKafka.Engine.Groups;
 using PSKafka.Engine.Storage;
 using CK = Confluent.Kafka;
 using CKA = Confluent.Kafka.Admin;
@@ -9,11 +10,11 @@ namespace PSKafka.Cmdlets.Client;
 
 /// <summary>
 /// A Kafka cluster reached over the network through Confluent.Kafka (librdkafka): the admin client
-/// for metadata, topics, configs and offsets, a producer per <see cref="OpenProducer"/>, a consumer per
-/// <see cref="OpenConsumer"/>. Works with any Kafka: Apache Kafka, Redpanda, a cloud Kafka, PSKafka's
+/// for metadata, topics, configs, offsets and groups, a producer per <see cref="OpenProducer"/>, a consumer per
+/// <see cref="OpenConsumer"/> or <see cref="OpenGroupConsumer"/>. Works with any Kafka: Apache Kafka, Redpanda, a cloud Kafka, PSKafka's
 /// own listener, librdkafka's mock cluster.
 /// </summary>
-public sealed class RemoteClient : IKafkaClient, IGroupClient, IDisposable
+public sealed class RemoteClient : IKafkaClient, IDisposable
 {
     private readonly Lazy<CK.IAdminClient> _admin;
     private volatile string? _lastError;
@@ -344,7 +345,7 @@ public sealed class RemoteClient : IKafkaClient, IGroupClient, IDisposable
 
     public IProducerSession OpenProducer(ProducerSettings settings) => new RemoteProducer(this, settings);
 
-    public IConsumerSession OpenConsumer(ConsumerSettings settings) => new RemoteConsumer(this, settings, group: null);
+    public IConsumerSession OpenConsumer(ConsumerSettings settings) => new RemoteConsumer(this, settings);
 
     internal Dictionary<string, string> ProducerConfig(ProducerSettings settings) => Connection.ClientConfig(new Dictionary<string, string>
     {
@@ -367,102 +368,138 @@ public sealed class RemoteClient : IKafkaClient, IGroupClient, IDisposable
         ["dotnet.producer.delivery.report.fields"] = "key,timestamp",
     });
 
-    internal Dictionary<string, string> ConsumerConfig(ConsumerSettings settings, RemoteGroupSettings? group)
+    // ---- groups: what kafka-consumer-groups.sh does, through the admin client ----
+
+    public IGroupConsumer OpenGroupConsumer(GroupConsumerSettings settings) => RemoteGroupConsumer.Open(this, settings);
+
+    public IReadOnlyList<GroupListing> ListGroups()
     {
-        var config = new Dictionary<string, string>
-        {
-            ["fetch.wait.max.ms"] = settings.MaxWaitMs.ToString(CultureInfo.InvariantCulture),
-            ["max.partition.fetch.bytes"] = settings.PartitionMaxBytes.ToString(CultureInfo.InvariantCulture),
-            ["enable.partition.eof"] = "true",
-            ["enable.auto.commit"] = "false",
-            ["enable.auto.offset.store"] = "false",
-            ["auto.offset.reset"] = "earliest",
-            ["allow.auto.create.topics"] = "false",
-            // Without a group, librdkafka still wants a group.id for its offset machinery; it is never used to commit.
-            ["group.id"] = "pskafka-assign",
-        };
-        if (group is not null)
-        {
-            config["group.id"] = group.GroupId;
-            config["auto.offset.reset"] = group.FromBeginning ? "earliest" : "latest";
-            if (group.ClientId is not null) config["client.id"] = group.ClientId;
-        }
-        var merged = Connection.ClientConfig(config);
-        if (group is not null) merged["group.id"] = group.GroupId;
-        return merged;
-    }
-
-    // ---- groups (IKafkaClient) ----
-    // TODO(lead, this session): the group cmdlets' seam over Confluent's group consumer and admin client.
-
-    IGroupConsumer IKafkaClient.OpenGroupConsumer(GroupConsumerSettings settings) => throw NotYet();
-    IReadOnlyList<GroupListing> IKafkaClient.ListGroups() => throw NotYet();
-    (DescribedGroup Group, int Coordinator) IKafkaClient.DescribeGroup(string groupId) => throw NotYet();
-    IReadOnlyList<OffsetFetchPartitionResult> IKafkaClient.FetchCommittedOffsets(string groupId, IReadOnlyList<TopicPartition>? partitions) => throw NotYet();
-    IReadOnlyList<OffsetCommitPartitionResult> IKafkaClient.CommitOffsets(string groupId, IReadOnlyList<OffsetCommitPartition> offsets) => throw NotYet();
-    ErrorCode IKafkaClient.DeleteGroup(string groupId) => throw NotYet();
-    long IKafkaClient.OffsetForTimestamp(string topic, int partition, long timestamp) => throw NotYet();
-    private static NotSupportedRemotelyException NotYet() => new("Consumer-group commands against a remote cluster");
-
-    // ---- groups (IGroupClient) ----
-
-    IGroupConsumerSession IGroupClient.OpenGroupConsumer(RemoteGroupSettings settings) => new RemoteConsumer(this, new ConsumerSettings(), settings);
-
-    public IReadOnlyList<GroupOffset> GetCommittedOffsets(string groupId, IReadOnlyList<TopicPartition> partitions)
-    {
-        var request = new CK.ConsumerGroupTopicPartitions(groupId, partitions.Select(tp => new CK.TopicPartition(tp.Topic, tp.Partition)).ToList());
+        List<CKA.ConsumerGroupListing> groups;
         try
         {
-            var results = Call($"reading the offsets of group '{groupId}'", () =>
-                Admin.ListConsumerGroupOffsetsAsync([request], new CKA.ListConsumerGroupOffsetsOptions { RequestTimeout = Timeout }).GetAwaiter().GetResult());
-            return results[0].Partitions
-                .Select(p => new GroupOffset(new TopicPartition(p.Topic, p.Partition.Value), p.Offset.Value))
-                .ToList();
+            groups = Call("listing consumer groups", () =>
+                Admin.ListConsumerGroupsAsync(new CKA.ListConsumerGroupsOptions { RequestTimeout = Timeout }).GetAwaiter().GetResult().Valid);
+        }
+        catch (CKA.ListConsumerGroupsException e)
+        {
+            // A broker that did not answer: the groups of the others are still worth listing, as kafka-consumer-groups.sh does.
+            if (e.Results.Valid.Count == 0 && e.Results.Errors.FirstOrDefault() is { } error) throw Fail(error, "listing consumer groups", e);
+            groups = e.Results.Valid;
+        }
+        return groups
+            .OrderBy(g => g.GroupId, StringComparer.Ordinal)
+            .Select(g => new GroupListing(g.GroupId, g.IsSimpleConsumerGroup ? "" : ConsumerProtocol.ProtocolType, StateName(g.State)))
+            .ToList();
+    }
+
+    public (DescribedGroup Group, int Coordinator) DescribeGroup(string groupId)
+    {
+        CKA.ConsumerGroupDescription description;
+        try
+        {
+            description = Call($"describing group '{groupId}'", () =>
+                Admin.DescribeConsumerGroupsAsync([groupId], new CKA.DescribeConsumerGroupsOptions { RequestTimeout = Timeout })
+                    .GetAwaiter().GetResult().ConsumerGroupDescriptions[0]);
+        }
+        catch (CKA.DescribeConsumerGroupsException e)
+        {
+            description = e.Results.ConsumerGroupDescriptions[0];
+            // Kafka describes a group it does not know as Dead; newer clients turn that into GROUP_ID_NOT_FOUND.
+            if (description.Error.Code == CK.ErrorCode.GroupIdNotFound)
+                return (new DescribedGroup(ErrorCode.None, groupId, nameof(GroupState.Dead), "", "", []), description.Coordinator?.Id ?? -1);
+            if (RemoteErrors.IsUnreachable(description.Error.Code)) throw Fail(description.Error, $"describing group '{groupId}'", e);
+            return (new DescribedGroup(RemoteErrors.ToErrorCode(description.Error.Code), groupId, nameof(GroupState.Dead), "", "", [], description.Error.Reason), -1);
+        }
+        var members = description.Members.Select(m => new DescribedGroupMember(m.ConsumerId, m.GroupInstanceId, m.ClientId ?? "", m.Host ?? "", [],
+            // The cmdlets read assignments as Kafka's ConsumerProtocol bytes, which is how DescribeGroups carries them.
+            ConsumerProtocol.SerializeAssignment(new ConsumerAssignment(
+                m.Assignment?.TopicPartitions.Select(tp => new TopicPartition(tp.Topic, tp.Partition.Value)).ToList() ?? [])))).ToList();
+        var group = new DescribedGroup(ErrorCode.None, description.GroupId, StateName(description.State),
+            description.IsSimpleConsumerGroup ? "" : ConsumerProtocol.ProtocolType, description.PartitionAssignor ?? "", members);
+        return (group, description.Coordinator?.Id ?? -1);
+    }
+
+    /// <summary>Kafka's names of group states, as DescribeGroups and ListGroups spell them.</summary>
+    private static string StateName(CK.ConsumerGroupState state) => state switch
+    {
+        CK.ConsumerGroupState.PreparingRebalance => nameof(GroupState.PreparingRebalance),
+        CK.ConsumerGroupState.CompletingRebalance => nameof(GroupState.CompletingRebalance),
+        CK.ConsumerGroupState.Stable => nameof(GroupState.Stable),
+        CK.ConsumerGroupState.Dead => nameof(GroupState.Dead),
+        CK.ConsumerGroupState.Empty => nameof(GroupState.Empty),
+        _ => "Unknown",
+    };
+
+    public IReadOnlyList<OffsetFetchPartitionResult> FetchCommittedOffsets(string groupId, IReadOnlyList<TopicPartition>? partitions = null)
+    {
+        // Null partitions: every committed offset of the group (OffsetFetch without topics).
+        var request = new CK.ConsumerGroupTopicPartitions(groupId, partitions?.Select(tp => new CK.TopicPartition(tp.Topic, tp.Partition)).ToList());
+        List<CK.TopicPartitionOffsetError> results;
+        try
+        {
+            results = Call($"reading the committed offsets of group '{groupId}'", () =>
+                Admin.ListConsumerGroupOffsetsAsync([request], new CKA.ListConsumerGroupOffsetsOptions { RequestTimeout = Timeout })
+                    .GetAwaiter().GetResult()[0].Partitions);
         }
         catch (CKA.ListConsumerGroupOffsetsException e)
         {
-            throw Fail(e.Results[0].Error, $"reading the offsets of group '{groupId}'", e);
+            var report = e.Results[0];
+            if (report.Error.IsError) throw Fail(report.Error, $"reading the committed offsets of group '{groupId}'", e);
+            results = report.Partitions;
         }
+        // librdkafka reports "no committed offset" as its own -1001; Kafka's OffsetFetch says -1.
+        return results.Select(p => new OffsetFetchPartitionResult(p.Topic, p.Partition.Value, p.Offset.Value < 0 ? -1 : p.Offset.Value,
+            p.LeaderEpoch ?? -1, null, RemoteErrors.ToErrorCode(p.Error.Code))).ToList();
     }
 
-    void IGroupClient.CommitOffsets(string groupId, IReadOnlyList<(TopicPartition Partition, long Offset)> offsets)
+    public IReadOnlyList<OffsetCommitPartitionResult> CommitOffsets(string groupId, IReadOnlyList<OffsetCommitPartition> offsets)
     {
         var request = new CK.ConsumerGroupTopicPartitionOffsets(groupId,
-            offsets.Select(o => new CK.TopicPartitionOffset(o.Partition.Topic, o.Partition.Partition, o.Offset)).ToList());
+            offsets.Select(o => new CK.TopicPartitionOffset(o.Topic, o.Partition, o.Offset)).ToList());
         try
         {
-            Call($"committing offsets of group '{groupId}'", () =>
+            var result = Call($"committing offsets of group '{groupId}'", () =>
                 Admin.AlterConsumerGroupOffsetsAsync([request], new CKA.AlterConsumerGroupOffsetsOptions { RequestTimeout = Timeout }).GetAwaiter().GetResult());
+            return result[0].Partitions.Select(p => new OffsetCommitPartitionResult(p.Topic, p.Partition.Value, ErrorCode.None)).ToList();
         }
         catch (CKA.AlterConsumerGroupOffsetsException e)
         {
-            var failed = e.Results[0].Partitions.FirstOrDefault(p => p.Error.IsError)?.Error ?? e.Results[0].Error;
-            throw Fail(failed, $"committing offsets of group '{groupId}'", e);
+            var report = e.Results[0];
+            if (RemoteErrors.IsUnreachable(report.Error.Code)) throw Fail(report.Error, $"committing offsets of group '{groupId}'", e);
+            // A refusal of the whole request (the group has members) is each partition's answer, as in OffsetCommit.
+            var byPartition = report.Partitions.ToDictionary(p => (p.Topic, p.Partition.Value), p => p.Error);
+            return offsets.Select(o =>
+            {
+                var error = byPartition.TryGetValue((o.Topic, o.Partition), out var pe) && pe.IsError ? pe : report.Error;
+                return new OffsetCommitPartitionResult(o.Topic, o.Partition, RemoteErrors.ToErrorCode(error.Code));
+            }).ToList();
         }
     }
 
-    IReadOnlyList<RemoteGroupListing> IGroupClient.ListGroups()
-    {
-        var result = Call("listing consumer groups", () =>
-            Admin.ListConsumerGroupsAsync(new CKA.ListConsumerGroupsOptions { RequestTimeout = Timeout }).GetAwaiter().GetResult());
-        return result.Valid.OrderBy(g => g.GroupId, StringComparer.Ordinal)
-            .Select(g => new RemoteGroupListing(g.GroupId, g.State.ToString(), g.IsSimpleConsumerGroup)).ToList();
-    }
-
-    void IGroupClient.DeleteGroup(string groupId)
+    public ErrorCode DeleteGroup(string groupId)
     {
         try
         {
             Call($"deleting group '{groupId}'", () =>
             {
-                Admin.DeleteGroupsAsync([groupId], new CKA.DeleteGroupsOptions { RequestTimeout = Timeout, OperationTimeout = Timeout }).GetAwaiter().GetResult();
+                Admin.DeleteGroupsAsync([groupId], new CKA.DeleteGroupsOptions { RequestTimeout = Timeout }).GetAwaiter().GetResult();
                 return 0;
             });
+            return ErrorCode.None;
         }
         catch (CKA.DeleteGroupsException e)
         {
-            throw Fail(e.Results[0].Error, $"deleting group '{groupId}'", e);
+            var error = e.Results[0].Error;
+            if (RemoteErrors.IsUnreachable(error.Code)) throw Fail(error, $"deleting group '{groupId}'", e);
+            return RemoteErrors.ToErrorCode(error.Code);
         }
+    }
+
+    public long OffsetForTimestamp(string topic, int partition, long timestamp)
+    {
+        long offset = ListOffsets(topic, [partition], CKA.OffsetSpec.ForTimestamp(timestamp))[partition];
+        // Kafka answers -1 when no record is that late: such a reset goes to the end of the log.
+        return offset >= 0 ? offset : ListOffsets(topic, [partition], CKA.OffsetSpec.Latest())[partition];
     }
 
     public void Dispose()

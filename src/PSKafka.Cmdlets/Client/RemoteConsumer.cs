@@ -6,77 +6,49 @@ using CK = Confluent.Kafka;
 namespace PSKafka.Cmdlets.Client;
 
 /// <summary>
-/// A librdkafka consumer, either with manual assignment at explicit offsets (<see cref="IConsumerSession"/>)
-/// or as a member of a consumer group (<see cref="IGroupConsumerSession"/>: subscribe, rebalances, commits).
-/// librdkafka prefetches from its own threads; Poll drains what has arrived.
+/// What every librdkafka consumer of ours shares: building the handle, and a Poll that drains what
+/// librdkafka has prefetched on its own threads, noting where each partition is and which ones have
+/// been read to their end (enable.partition.eof).
 /// </summary>
-internal sealed class RemoteConsumer : IConsumerSession, IGroupConsumerSession
+internal abstract class RemoteConsumerBase : IDisposable
 {
     // One Poll hands back at most this many records, so the cmdlet emits while librdkafka keeps fetching.
     private const int MaxRecordsPerPoll = 10_000;
 
-    private readonly RemoteClient _client;
-    private readonly CK.IConsumer<byte[]?, byte[]?> _consumer;
-    private readonly Dictionary<TopicPartition, long> _positions = new();
-    private readonly HashSet<TopicPartition> _atEnd = new();
-    private readonly List<TopicPartition> _assignment = new();
+    protected readonly RemoteClient Client;
+    protected readonly Dictionary<TopicPartition, long> PositionsByPartition = new();
+    protected readonly HashSet<TopicPartition> AtEndPartitions = new();
+    private CK.IConsumer<byte[]?, byte[]?>? _consumer;
     private volatile KafkaException? _failure;
 
-    public RemoteConsumer(RemoteClient client, ConsumerSettings settings, RemoteGroupSettings? group)
+    protected RemoteConsumerBase(RemoteClient client) => Client = client;
+
+    protected CK.IConsumer<byte[]?, byte[]?> Consumer => _consumer ?? throw new InvalidOperationException("The consumer has not been built.");
+
+    /// <summary>Builds the librdkafka handle; <paramref name="configure"/> adds callbacks (a group member's rebalance handlers).</summary>
+    protected void Build(Dictionary<string, string> config, Action<CK.ConsumerBuilder<byte[]?, byte[]?>>? configure = null)
     {
-        _client = client;
-        var builder = new CK.ConsumerBuilder<byte[]?, byte[]?>(client.ConsumerConfig(settings, group))
+        var builder = new CK.ConsumerBuilder<byte[]?, byte[]?>(config)
             .SetErrorHandler((_, e) =>
             {
-                if (e.IsFatal) _failure ??= client.Fail(e, "consuming");
+                if (e.IsFatal) _failure ??= Client.Fail(e, "consuming");
             })
             .SetLogHandler((_, _) => { });
-        if (group is not null)
-        {
-            builder.SetPartitionsAssignedHandler((_, partitions) =>
-            {
-                foreach (var tp in partitions) _assignment.Add(new TopicPartition(tp.Topic, tp.Partition.Value));
-            });
-            builder.SetPartitionsRevokedHandler((_, partitions) =>
-            {
-                foreach (var tp in partitions)
-                {
-                    var ours = new TopicPartition(tp.Topic, tp.Partition.Value);
-                    _assignment.Remove(ours);
-                    _positions.Remove(ours);
-                    _atEnd.Remove(ours);
-                }
-            });
-            builder.SetPartitionsLostHandler((_, partitions) =>
-            {
-                foreach (var tp in partitions) _assignment.Remove(new TopicPartition(tp.Topic, tp.Partition.Value));
-            });
-        }
+        configure?.Invoke(builder);
         _consumer = RemoteClient.Build(builder.Build);
     }
 
-    public IReadOnlyDictionary<TopicPartition, long> Positions => _positions;
-
-    IReadOnlyList<TopicPartition> IGroupConsumerSession.Assignment => _assignment;
-
-    public bool AtEnd => _assignment.Count > 0 && _assignment.All(_atEnd.Contains);
-
-    public void Assign(IEnumerable<(TopicPartition Partition, long Offset)> positions)
+    /// <summary>Librdkafka settings every consumer of ours has; the user's -ClientConfig overrides them.</summary>
+    internal static Dictionary<string, string> CommonConfig(int maxWaitMs, int partitionMaxBytes) => new()
     {
-        _positions.Clear();
-        _atEnd.Clear();
-        _assignment.Clear();
-        var list = new List<CK.TopicPartitionOffset>();
-        foreach (var (tp, offset) in positions)
-        {
-            _positions[tp] = offset;
-            _assignment.Add(tp);
-            list.Add(new CK.TopicPartitionOffset(tp.Topic, tp.Partition, offset));
-        }
-        _consumer.Assign(list);
-    }
-
-    public void Subscribe(IReadOnlyList<string> topics) => _consumer.Subscribe(topics);
+        ["fetch.wait.max.ms"] = maxWaitMs.ToString(System.Globalization.CultureInfo.InvariantCulture),
+        ["max.partition.fetch.bytes"] = partitionMaxBytes.ToString(System.Globalization.CultureInfo.InvariantCulture),
+        ["enable.partition.eof"] = "true",
+        // We commit ourselves, only what was handed on (or explicitly): librdkafka stores and commits nothing by itself.
+        ["enable.auto.commit"] = "false",
+        ["enable.auto.offset.store"] = "false",
+        ["allow.auto.create.topics"] = "false",
+    };
 
     public int Poll(TimeSpan timeout, List<ConsumedRecord> into, CancellationToken cancellationToken)
     {
@@ -90,11 +62,11 @@ internal sealed class RemoteConsumer : IConsumerSession, IGroupConsumerSession
             CK.ConsumeResult<byte[]?, byte[]?>? result;
             try
             {
-                result = _consumer.Consume(waitMs);
+                result = Consumer.Consume(waitMs);
             }
             catch (CK.ConsumeException e)
             {
-                throw _client.Fail(e.Error, $"consuming from {e.ConsumerRecord?.Topic ?? "the cluster"}", e);
+                throw Client.Fail(e.Error, $"consuming from {e.ConsumerRecord?.Topic ?? "the cluster"}", e);
             }
             if (result is null)
             {
@@ -104,16 +76,20 @@ internal sealed class RemoteConsumer : IConsumerSession, IGroupConsumerSession
             var tp = new TopicPartition(result.Topic, result.Partition.Value);
             if (result.IsPartitionEOF)
             {
-                _atEnd.Add(tp);
+                AtEndPartitions.Add(tp);
+                OnEndOfPartition(tp, result.Offset.Value);
                 continue;
             }
-            _atEnd.Remove(tp);
-            _positions[tp] = result.Offset.Value + 1;
+            AtEndPartitions.Remove(tp);
+            PositionsByPartition[tp] = result.Offset.Value + 1;
             into.Add(ToRecord(result));
             added++;
         }
         return added;
     }
+
+    /// <summary>A partition has been read to <paramref name="end"/>, its high watermark as of this fetch.</summary>
+    protected virtual void OnEndOfPartition(TopicPartition partition, long end) { }
 
     private static ConsumedRecord ToRecord(CK.ConsumeResult<byte[]?, byte[]?> result)
     {
@@ -128,38 +104,63 @@ internal sealed class RemoteConsumer : IConsumerSession, IGroupConsumerSession
         return new ConsumedRecord(result.Topic, result.Partition.Value, result.Offset.Value, m.Timestamp.UnixTimestampMs, type, m.Key, m.Value, headers);
     }
 
-    public void Commit()
-    {
-        if (_positions.Count == 0) return;
-        var offsets = _positions.Where(p => _assignment.Contains(p.Key))
-            .Select(p => new CK.TopicPartitionOffset(p.Key.Topic, p.Key.Partition, p.Value)).ToList();
-        if (offsets.Count == 0) return;
-        try
-        {
-            _consumer.Commit(offsets);
-        }
-        catch (CK.TopicPartitionOffsetException e)
-        {
-            var failed = e.Results.First(r => r.Error.IsError);
-            throw _client.Fail(failed.Error, $"committing offsets of {failed.Topic}-{failed.Partition.Value}", e);
-        }
-        catch (CK.KafkaException e)
-        {
-            throw _client.Fail(e.Error, "committing offsets", e);
-        }
-    }
-
-    public void Dispose()
+    /// <summary>Closes the handle: a group member leaves its group at once (no session timeout for the others to wait out).</summary>
+    protected void CloseHandle()
     {
         try
         {
-            // Close leaves the group at once (no session timeout for the others to wait out).
-            _consumer.Close();
+            Consumer.Close();
         }
         catch (CK.KafkaException)
         {
             // The cluster may be gone; the handle is destroyed below either way.
         }
-        _consumer.Dispose();
+        Consumer.Dispose();
+    }
+
+    public abstract void Dispose();
+}
+
+/// <summary>A librdkafka consumer with manual assignment at explicit offsets; it never commits.</summary>
+internal sealed class RemoteConsumer : RemoteConsumerBase, IConsumerSession
+{
+    private readonly List<TopicPartition> _assignment = new();
+    private bool _disposed;
+
+    public RemoteConsumer(RemoteClient client, ConsumerSettings settings) : base(client) => Build(Config(client.Connection, settings));
+
+    private static Dictionary<string, string> Config(RemoteConnection connection, ConsumerSettings settings)
+    {
+        var config = CommonConfig(settings.MaxWaitMs, settings.PartitionMaxBytes);
+        config["auto.offset.reset"] = "earliest";
+        // librdkafka wants a group.id for its offset machinery even without a group; nothing is ever committed to it.
+        config["group.id"] = "pskafka-assign";
+        return connection.ClientConfig(config);
+    }
+
+    public IReadOnlyDictionary<TopicPartition, long> Positions => PositionsByPartition;
+
+    public bool AtEnd => _assignment.Count > 0 && _assignment.All(AtEndPartitions.Contains);
+
+    public void Assign(IEnumerable<(TopicPartition Partition, long Offset)> positions)
+    {
+        PositionsByPartition.Clear();
+        AtEndPartitions.Clear();
+        _assignment.Clear();
+        var list = new List<CK.TopicPartitionOffset>();
+        foreach (var (tp, offset) in positions)
+        {
+            PositionsByPartition[tp] = offset;
+            _assignment.Add(tp);
+            list.Add(new CK.TopicPartitionOffset(tp.Topic, tp.Partition, offset));
+        }
+        Consumer.Assign(list);
+    }
+
+    public override void Dispose()
+    {
+        if (_disposed) return;
+        _disposed = true;
+        CloseHandle();
     }
 }

@@ -111,7 +111,7 @@ public sealed class SetBrokerConfigCommand : KafkaCmdlet
 /// </summary>
 [Cmdlet(VerbsCommon.Get, "TopicConfig")]
 [OutputType(typeof(TopicConfigInfo))]
-public sealed class GetTopicConfigCommand : KafkaCmdlet
+public sealed class GetTopicConfigCommand : ClusterCmdlet
 {
     [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
     [ArgumentCompleter(typeof(TopicNameCompleter))]
@@ -150,7 +150,7 @@ public sealed class GetTopicConfigCommand : KafkaCmdlet
 /// </summary>
 [Cmdlet(VerbsCommon.Set, "TopicConfig", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium)]
 [OutputType(typeof(TopicConfigInfo))]
-public sealed class SetTopicConfigCommand : KafkaCmdlet
+public sealed class SetTopicConfigCommand : ClusterCmdlet
 {
     [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
     [ArgumentCompleter(typeof(TopicNameCompleter))]

@@ -11,7 +11,7 @@ namespace PSKafka.Cmdlets.Commands;
 /// <summary>Get-ConsumerGroup: kafka-consumer-groups.sh --list, and --describe --state --members.</summary>
 [Cmdlet(VerbsCommon.Get, "ConsumerGroup")]
 [OutputType(typeof(ConsumerGroupInfo))]
-public sealed class GetConsumerGroupCommand : KafkaCmdlet
+public sealed class GetConsumerGroupCommand : ClusterCmdlet
 {
     [Parameter(Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
     [Alias("Group")]
@@ -30,7 +30,7 @@ public sealed class GetConsumerGroupCommand : KafkaCmdlet
 /// <summary>Get-ConsumerGroupOffset: kafka-consumer-groups.sh --describe (offsets and lag per partition).</summary>
 [Cmdlet(VerbsCommon.Get, "ConsumerGroupOffset")]
 [OutputType(typeof(ConsumerGroupOffsetInfo))]
-public sealed class GetConsumerGroupOffsetCommand : KafkaCmdlet
+public sealed class GetConsumerGroupOffsetCommand : ClusterCmdlet
 {
     [Parameter(Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
     [Alias("Name")]
@@ -101,7 +101,7 @@ public sealed class GetConsumerGroupOffsetCommand : KafkaCmdlet
 /// </summary>
 [Cmdlet(VerbsCommon.Reset, "ConsumerGroupOffset", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium, DefaultParameterSetName = "ToEarliest")]
 [OutputType(typeof(ConsumerGroupOffsetReset))]
-public sealed class ResetConsumerGroupOffsetCommand : KafkaCmdlet
+public sealed class ResetConsumerGroupOffsetCommand : ClusterCmdlet
 {
     [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
     [Alias("Name")]
@@ -197,7 +197,7 @@ public sealed class ResetConsumerGroupOffsetCommand : KafkaCmdlet
 
 /// <summary>Remove-ConsumerGroup: kafka-consumer-groups.sh --delete (the group and its committed offsets); only for a group without members.</summary>
 [Cmdlet(VerbsCommon.Remove, "ConsumerGroup", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium)]
-public sealed class RemoveConsumerGroupCommand : KafkaCmdlet
+public sealed class RemoveConsumerGroupCommand : ClusterCmdlet
 {
     [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
     [Alias("Group")]
@@ -237,7 +237,7 @@ public sealed class RemoveConsumerGroupCommand : KafkaCmdlet
 /// </summary>
 [Cmdlet(VerbsLifecycle.Submit, "ConsumerOffset")]
 [OutputType(typeof(KafkaMessage))]
-public sealed class SubmitConsumerOffsetCommand : KafkaCmdlet
+public sealed class SubmitConsumerOffsetCommand : ClusterCmdlet
 {
     [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true)]
     public KafkaMessage[] InputObject { get; set; } = [];

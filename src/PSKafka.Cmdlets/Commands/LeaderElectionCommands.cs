@@ -13,7 +13,7 @@ namespace PSKafka.Cmdlets.Commands;
 /// </summary>
 [Cmdlet(VerbsLifecycle.Invoke, "LeaderElection", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium)]
 [OutputType(typeof(LeaderElectionInfo))]
-public sealed class InvokeLeaderElectionCommand : KafkaCmdlet
+public sealed class InvokeLeaderElectionCommand : ClusterCmdlet
 {
     /// <summary>Topics to elect leaders for; every topic when not given.</summary>
     [Parameter(Position = 0, ValueFromPipelineByPropertyName = true)]

@@ -11,9 +11,14 @@ namespace PSKafka.Cmdlets.Commands;
 /// <summary>The brokers of this session's local cluster: segment files are looked at where they live.</summary>
 internal static class LocalBrokers
 {
-    public static KafkaCluster Cluster() =>
-        (Session.Client as EmbeddedClient)?.Cluster
-        ?? throw new InvalidOperationException("Looking at log files needs the session's local cluster.");
+    public static KafkaCluster Cluster()
+    {
+        // Log files and broker settings are the local brokers' own; a remote cluster exposes neither through this seam.
+        if (Session.Remote is { } remote)
+            throw new NotSupportedRemotelyException($"This command works on the brokers of this session's local cluster, and the session is connected to {remote.Description}. Run Disconnect-Cluster first.");
+        return (Session.Client as EmbeddedClient)?.Cluster
+            ?? throw new InvalidOperationException("Looking at log files needs the session's local cluster.");
+    }
 
     /// <summary>A running broker by id, or an error with ErrorId BrokerNotFound.</summary>
     public static Broker Running(KafkaCluster cluster, int id)

@@ -63,7 +63,12 @@ public sealed partial class ReceiveMessageCommand
         {
             var job = new GroupConsumerJob(MyInvocation.Line, $"{Group}:{Topic}");
             JobRepository.Add(job);
-            job.Start((emit, warn, ct) => loop.Run(client, emit, warn, ct));
+            var background = TakeClient(out var owned);
+            job.Start((emit, warn, ct) =>
+            {
+                try { loop.Run(background, emit, warn, ct); }
+                finally { owned?.Dispose(); }
+            });
             WriteObject(job);
             return;
         }

@@ -42,6 +42,18 @@ public abstract class ClusterCmdlet : KafkaCmdlet, IDisposable
         }
     }
 
+    /// <summary>
+    /// The client for work that outlives this call (a -AsJob consumer): the connection of -BootstrapServer
+    /// becomes the caller's to dispose (<paramref name="owned"/>); the session's client stays the session's.
+    /// </summary>
+    protected IKafkaClient TakeClient(out IDisposable? owned)
+    {
+        var client = Client;
+        owned = _oneCall;
+        _oneCall = null;
+        return client;
+    }
+
     /// <summary>A hashtable of librdkafka settings as strings (booleans as librdkafka spells them).</summary>
     public static IReadOnlyDictionary<string, string> ToConfig(Hashtable? table)
     {

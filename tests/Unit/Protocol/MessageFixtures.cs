@@ -173,4 +173,5 @@ internal sealed class FakeKafkaApi : IKafkaApi
     public ValueTask<OffsetForLeaderEpochResponse> OffsetForLeaderEpochAsync(OffsetForLeaderEpochRequest request, RequestContext context, CancellationToken cancellationToken) => Answer<OffsetForLeaderEpochResponse>(request);
     public ValueTask<DescribeConfigsResponse> DescribeConfigsAsync(DescribeConfigsRequest request, RequestContext context, CancellationToken cancellationToken) => Answer<DescribeConfigsResponse>(request);
     public ValueTask<CreatePartitionsResponse> CreatePartitionsAsync(CreatePartitionsRequest request, RequestContext context, CancellationToken cancellationToken) => Answer<CreatePartitionsResponse>(request);
+    public ValueTask<DeleteGroupsResponse> DeleteGroupsAsync(DeleteGroupsRequest request, RequestContext context, CancellationToken cancellationToken) => Answer<DeleteGroupsResponse>(request);
 }

@@ -26,6 +26,7 @@ public enum ApiKey : short
     OffsetForLeaderEpoch = 23,
     DescribeConfigs = 32,
     CreatePartitions = 37,
+    DeleteGroups = 42,
 }
 
 /// <summary>Supported versions per API, straight from the message definitions (the one source of truth).</summary>
@@ -53,5 +54,6 @@ public static partial class ApiVersionTable
         new(ApiKey.OffsetForLeaderEpoch, 0, 4, 4),
         new(ApiKey.DescribeConfigs, 0, 4, 4),
         new(ApiKey.CreatePartitions, 0, 3, 2),
+        new(ApiKey.DeleteGroups, 0, 2, 2),
     ];
 }

@@ -27,6 +27,7 @@ public interface IKafkaApi
     ValueTask<OffsetForLeaderEpochResponse> OffsetForLeaderEpochAsync(OffsetForLeaderEpochRequest request, RequestContext context, CancellationToken cancellationToken);
     ValueTask<DescribeConfigsResponse> DescribeConfigsAsync(DescribeConfigsRequest request, RequestContext context, CancellationToken cancellationToken);
     ValueTask<CreatePartitionsResponse> CreatePartitionsAsync(CreatePartitionsRequest request, RequestContext context, CancellationToken cancellationToken);
+    ValueTask<DeleteGroupsResponse> DeleteGroupsAsync(DeleteGroupsRequest request, RequestContext context, CancellationToken cancellationToken);
 }
 
 /// <summary>Parses request bodies and calls the matching <see cref="IKafkaApi"/> method.</summary>
@@ -54,6 +55,7 @@ internal static class KafkaApiRouter
         ApiKey.OffsetForLeaderEpoch => OffsetForLeaderEpochRequest.Read(ref r, version),
         ApiKey.DescribeConfigs => DescribeConfigsRequest.Read(ref r, version),
         ApiKey.CreatePartitions => CreatePartitionsRequest.Read(ref r, version),
+        ApiKey.DeleteGroups => DeleteGroupsRequest.Read(ref r, version),
         _ => throw new ProtocolException($"unknown api key {(short)apiKey}"),
     };
 
@@ -80,6 +82,7 @@ internal static class KafkaApiRouter
             case OffsetForLeaderEpochRequest x: return await api.OffsetForLeaderEpochAsync(x, context, cancellationToken).ConfigureAwait(false);
             case DescribeConfigsRequest x: return await api.DescribeConfigsAsync(x, context, cancellationToken).ConfigureAwait(false);
             case CreatePartitionsRequest x: return await api.CreatePartitionsAsync(x, context, cancellationToken).ConfigureAwait(false);
+            case DeleteGroupsRequest x: return await api.DeleteGroupsAsync(x, context, cancellationToken).ConfigureAwait(false);
             default: throw new ArgumentException($"no API method for {request.GetType().Name}", nameof(request));
         }
     }
