@@ -123,3 +123,90 @@ for m in c:
         $out | Should -Be @('0|pk|from python|1700000000321', '1|ck|from cmdlet|1700000000654')
     }
 }
+
+Describe 'Consumer groups over the wire' {
+    BeforeAll {
+        $script:data = Start-TestCluster -Brokers 3
+        # Kafka waits 3 s for more members before a new group's first rebalance; the tests need not.
+        [PSKafka.Cmdlets.Infrastructure.Session]::LocalCluster.Controller.SetBrokerConfig('group.initial.rebalance.delay.ms', '0')
+        $script:bootstrap = (Get-Broker | ForEach-Object Address) -join ','
+
+        function script:Wait-Until([scriptblock] $Condition, [int] $Seconds = 60, [string] $What) {
+            $deadline = (Get-Date).AddSeconds($Seconds)
+            while (-not (& $Condition)) {
+                if ((Get-Date) -gt $deadline) { throw "Timed out after $Seconds s waiting for $What" }
+                Start-Sleep -Milliseconds 100
+            }
+        }
+    }
+    AfterAll { Stop-TestCluster }
+
+    It 'a kcat group member and Receive-Message -Group in the same group split the partitions' -Skip:(-not $hasKcat) {
+        New-Topic -Name shared -Partitions 4 | Out-Null
+        $out = Join-Path $TestDrive 'kcat-member.txt'
+        $kcat = Start-Process kcat -ArgumentList @('-b', $bootstrap, '-u', '-G', 'mixed', '-X', 'auto.offset.reset=earliest', '-f', '%p:%s\n', 'shared') `
+            -RedirectStandardOutput $out -RedirectStandardError (Join-Path $TestDrive 'kcat-member.err') -PassThru
+        try {
+            Wait-Until { (Get-ConsumerGroup -Name mixed -ErrorAction SilentlyContinue).State -eq 'Stable' } -What 'kcat alone in the group'
+            $job = Receive-Message -Topic shared -Group mixed -Follow -AsJob
+            Wait-Until { $g = Get-ConsumerGroup -Name mixed; $g.State -eq 'Stable' -and $g.Members.Count -eq 2 } -What 'a stable group of two'
+
+            0..3 | ForEach-Object { $p = $_; 1..50 | ForEach-Object { "p$p-$_" } | Send-Message -Topic shared -Partition $p }
+            $fromCmdlet = [Collections.Generic.List[object]]::new()
+            Wait-Until {
+                $job | Receive-Job | ForEach-Object { $fromCmdlet.Add($_) }
+                $fromCmdlet.Count + @(Get-Content $out).Count -ge 200
+            } -What '200 messages between the two members'
+            $fromKcat = @(Get-Content $out | ForEach-Object { $p, $v = $_ -split ':', 2; [pscustomobject]@{ Partition = [int]$p; Value = $v } })
+
+            $kcatPartitions = @($fromKcat.Partition | Sort-Object -Unique)
+            $cmdletPartitions = @($fromCmdlet.Partition | Sort-Object -Unique)
+            $kcatPartitions.Count | Should -Be 2 -Because 'range: 4 partitions over 2 members'
+            $cmdletPartitions.Count | Should -Be 2
+            $kcatPartitions | Where-Object { $_ -in $cmdletPartitions } | Should -BeNullOrEmpty
+            ($fromKcat.Value + $fromCmdlet.Value | Sort-Object) | Should -Be (0..3 | ForEach-Object { $p = $_; 1..50 | ForEach-Object { "p$p-$_" } } | Sort-Object)
+        } finally {
+            if ($job) { $job | Stop-Job; $job | Remove-Job -Force }
+            if (-not $kcat.HasExited) { $kcat.Kill() }
+        }
+    }
+
+    It 'Get-ConsumerGroupOffset shows the offsets a Confluent.Kafka consumer committed, with lag 0' {
+        New-Topic -Name committed -Partitions 3 | Out-Null
+        1..90 | ForEach-Object { "m$_" } | Send-Message -Topic committed
+        # Confluent.Kafka ships with the module (its RemoteClient) in the module's own load context, so its types are
+        # reached by reflection; a -BootstrapServer call first makes the module load it and its native librdkafka.
+        Get-Topic -Name committed -BootstrapServer $bootstrap | Out-Null
+        $confluent = [AppDomain]::CurrentDomain.GetAssemblies() | Where-Object { $_.GetName().Name -eq 'Confluent.Kafka' } | Select-Object -First 1
+        $config = [Activator]::CreateInstance($confluent.GetType('Confluent.Kafka.ConsumerConfig'))
+        $config.BootstrapServers = $bootstrap
+        $config.GroupId = 'dotnet'
+        $config.EnableAutoCommit = $false
+        $config.AutoOffsetReset = 'Earliest'
+        $builder = [Activator]::CreateInstance($confluent.GetType('Confluent.Kafka.ConsumerBuilder`2').MakeGenericType([string], [string]), @(, $config))
+        $consumer = $builder.Build()
+        try {
+            $consumer.Subscribe('committed')
+            $got = 0
+            $deadline = (Get-Date).AddSeconds(60)
+            while ($got -lt 90 -and (Get-Date) -lt $deadline) {
+                if ($consumer.Consume([TimeSpan]::FromMilliseconds(500))) { $got++ }
+            }
+            $got | Should -Be 90
+            $consumer.Commit()
+            $offsets = Get-ConsumerGroupOffset -Group dotnet
+            $offsets.Count | Should -Be 3
+            ($offsets | Measure-Object -Property CurrentOffset -Sum).Sum | Should -Be 90
+            foreach ($o in $offsets) {
+                $o.Topic | Should -Be 'committed'
+                $o.CurrentOffset | Should -Be $o.LogEndOffset
+                $o.Lag | Should -Be 0
+                $o.ClientId | Should -Not -BeNullOrEmpty -Because 'the Confluent consumer is still a member'
+            }
+        } finally {
+            $consumer.Close()
+            $consumer.Dispose()
+        }
+        (Get-ConsumerGroup -Name dotnet).State | Should -Be 'Empty'
+    }
+}
