@@ -19,6 +19,7 @@ public sealed class KafkaCluster : IDisposable
     private readonly DataDirectoryLock _lock;
     private readonly MetadataStore _store;
     private readonly Lock _gate = new();
+    private readonly Lock _startGate = new();
     private readonly SortedDictionary<int, Broker> _brokers = new();
     private bool _disposed;
 
@@ -113,26 +114,26 @@ public sealed class KafkaCluster : IDisposable
         ObjectDisposedException.ThrowIf(_disposed, this);
         if (port is < 0 or > 65535) throw new ArgumentOutOfRangeException(nameof(port), "A port is 0 (any free port) to 65535.");
         Broker broker;
-        lock (_gate)
+        // Starts are serialised, but the broker starts outside _gate: its start reads the controller, whose
+        // operations take _gate (RunningBrokerIds) while holding the controller's lock.
+        lock (_startGate)
         {
-            int brokerId = id ?? (_brokers.Count == 0 ? 0 : _brokers.Keys.Max() + 1);
-            if (brokerId < 0) throw new ArgumentOutOfRangeException(nameof(id), "A broker id is 0 or more.");
-            bool isNew = !_brokers.TryGetValue(brokerId, out broker!);
+            int brokerId;
+            bool isNew;
+            lock (_gate)
+            {
+                brokerId = id ?? (_brokers.Count == 0 ? 0 : _brokers.Keys.Max() + 1);
+                if (brokerId < 0) throw new ArgumentOutOfRangeException(nameof(id), "A broker id is 0 or more.");
+                isNew = !_brokers.TryGetValue(brokerId, out broker!);
+                if (!isNew && broker.IsRunning) throw new InvalidOperationException($"Broker {brokerId} is already running.");
+            }
             if (isNew)
-            {
                 broker = new Broker(this, new BrokerRecord { Id = brokerId, Port = port ?? DefaultFirstPort + brokerId, Registered = DateTime.UtcNow });
-            }
-            else if (broker.IsRunning)
-            {
-                throw new InvalidOperationException($"Broker {brokerId} is already running.");
-            }
             else if (port is { } p)
-            {
                 broker.Port = p;
-            }
             if (listenAddress is not null) broker.ListenAddress = listenAddress;
             broker.Start(); // throws before registering a new broker whose port is taken
-            _brokers[brokerId] = broker;
+            lock (_gate) _brokers[brokerId] = broker;
             // The bound port is what clients are told, so it is what is kept (port 0 became a real one).
             _store.SaveBroker(new BrokerRecord { Id = brokerId, Port = broker.Port, ListenAddress = broker.ListenAddress, Registered = DateTime.UtcNow });
         }
