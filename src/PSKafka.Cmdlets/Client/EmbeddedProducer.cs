@@ -24,6 +24,32 @@ internal sealed class EmbeddedProducer(EmbeddedClient client, ProducerSettings s
     {
         public readonly RecordBatchBuilder Builder = new(compression);
         public readonly List<(long Timestamp, byte[]? Key)> Sent = new();
+        /// <summary>The idempotent producer's next sequence number for this partition.</summary>
+        public int NextSequence;
+    }
+
+    // With acks=all the producer is idempotent, as Kafka's is by default: a producer id, and a sequence
+    // number per partition, so a batch retried after an error it had in fact survived is not written twice.
+    private bool Idempotent => settings.Acks == Acks.All;
+    private long _producerId = -1;
+    private short _producerEpoch = -1;
+
+    private void Stamp(RecordBatchBuilder builder, Pending pending)
+    {
+        if (!Idempotent) return;
+        if (_producerId < 0) (_producerId, _producerEpoch) = client.AnyBroker().InitProducerId();
+        builder.ProducerId = _producerId;
+        builder.ProducerEpoch = _producerEpoch;
+        builder.BaseSequence = pending.NextSequence;
+    }
+
+    // Records that failed leave a gap in the sequence, which the broker would refuse as out of order:
+    // a new producer id starts every partition at sequence 0 again.
+    private void ResetProducer()
+    {
+        _producerId = -1;
+        foreach (var partitions in _topics.Values)
+            foreach (var p in partitions) if (p is not null) p.NextSequence = 0;
     }
 
     public void Send(in OutgoingRecord record, List<Delivery>? delivered)
@@ -82,6 +108,7 @@ internal sealed class EmbeddedProducer(EmbeddedClient client, ProducerSettings s
         var failed = new List<ProduceFailure>();
         try
         {
+            Stamp(pending.Builder, pending);
             SendRecords(tp, pending.Builder.Build(), pending.Builder.Count, 0, pending, delivered, failed);
         }
         finally
@@ -110,6 +137,7 @@ internal sealed class EmbeddedProducer(EmbeddedClient client, ProducerSettings s
                 using var builder = new RecordBatchBuilder(settings.Compression);
                 for (int i = start; i < start + length; i++)
                     builder.Append(records[i].Timestamp, records[i].Key, records[i].Value, records[i].Headers);
+                Stamp(builder, pending);
                 SendRecords(tp, builder.Build(), length, first + start, pending, delivered, failed);
             }
             return;
@@ -118,8 +146,10 @@ internal sealed class EmbeddedProducer(EmbeddedClient client, ProducerSettings s
         {
             failed.Add(new ProduceFailure(tp.Topic, tp.Partition, count, result.Error,
                 result.ErrorMessage ?? $"Producing to {tp} failed: {result.Error}."));
+            if (Idempotent) ResetProducer();
             return;
         }
+        if (Idempotent) pending.NextSequence += count;
         if (delivered is null) return;
         for (int i = 0; i < count; i++)
         {

@@ -63,9 +63,11 @@ public sealed class GetAccessLogCommand : PSCmdlet, IDisposable
         using var reader = new AccessLogReader(path);
         var tail = Tail ?? (Follow ? FollowDefaultTail : null);
         if (tail is int lines) reader.SeekToLastLines(lines);
+        // A line without its newline yet is still being written when a generator of this session writes the file.
+        bool includeUnterminated = !Follow && LogGeneratorRegistry.Find(path) is null;
         while (!_stopping.IsCancellationRequested)
         {
-            foreach (var line in reader.ReadAvailableLines(includeUnterminated: !Follow))
+            foreach (var line in reader.ReadAvailableLines(includeUnterminated))
             {
                 if (line.Length > 0) Emit(line);
             }

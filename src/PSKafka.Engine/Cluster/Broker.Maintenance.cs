@@ -41,9 +41,11 @@ public sealed partial class Broker
     }
 
     /// <summary>Stops the scheduler and waits for a running pass, before the logs close.</summary>
-    private void StopMaintenance()
+    private void StopMaintenance(bool wait = true)
     {
         _maintenanceStop?.Cancel();
+        // A crash waits for nothing: a pass still running fails on the abandoned logs and is dropped.
+        if (!wait) { _maintenanceThread = null; return; }
         if (_maintenanceThread is { } t && t != Thread.CurrentThread) t.Join();
         lock (_maintenanceGate) { } // an on-demand pass still running
         _maintenanceThread = null;

@@ -106,7 +106,7 @@ public sealed partial class Broker
         // Clients are cut off first, so no request runs against logs being closed.
         _server?.Stop();
         _server = null;
-        StopMaintenance();
+        StopMaintenance(wait: !kill);
         StopGroupCoordinator();
         // A crash does not wait for the fetchers: whatever they try after the logs are abandoned fails and is dropped.
         StopReplicaManagement(wait: !kill);

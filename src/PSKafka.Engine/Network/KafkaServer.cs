@@ -219,16 +219,23 @@ public sealed class KafkaServer : IAsyncDisposable
     /// <summary>Stops accepting, closes every connection and waits for the accept loop to end.</summary>
     public async Task StopAsync()
     {
+        Stop();
+        if (_acceptLoop is not null)
+            await _acceptLoop.ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Closes the listener and every connection at once. It does not wait for the accept loop to notice:
+    /// a broker stopping (or crashing) while the thread pool is busy must not wait for a thread to come free.
+    /// </summary>
+    public void Stop()
+    {
         if (_stop.IsCancellationRequested) return;
         _stop.Cancel();
         _listener?.Dispose();
         foreach (var (id, socket) in _connections)
             Close(id, socket, abort: true);
-        if (_acceptLoop is not null)
-            await _acceptLoop.ConfigureAwait(false);
     }
-
-    public void Stop() => StopAsync().GetAwaiter().GetResult();
 
     public async ValueTask DisposeAsync()
     {

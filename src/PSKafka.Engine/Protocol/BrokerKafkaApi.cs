@@ -286,8 +286,8 @@ public sealed partial class BrokerKafkaApi(Broker broker) : IKafkaApi
     {
         if (request.TransactionalId is not null)
             return ValueTask.FromResult(new InitProducerIdResponse { ErrorCode = (short)ErrorCode.TransactionalIdAuthorizationFailed, ProducerId = -1, ProducerEpoch = -1 });
-        long id = RandomNumberGenerator.GetInt32(0, int.MaxValue) * (1L << 31) + RandomNumberGenerator.GetInt32(0, int.MaxValue);
-        return ValueTask.FromResult(new InitProducerIdResponse { ErrorCode = 0, ProducerId = id, ProducerEpoch = 0 });
+        var (id, epoch) = _broker.InitProducerId();
+        return ValueTask.FromResult(new InitProducerIdResponse { ErrorCode = 0, ProducerId = id, ProducerEpoch = epoch });
     }
 
     // ---------------- failure handling ----------------

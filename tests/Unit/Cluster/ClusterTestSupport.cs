@@ -40,9 +40,10 @@ internal sealed class TestCluster : IDisposable
         Cluster.Brokers.Where(b => b.IsRunning).Select(b => b.GetReplica(new TopicPartition(topic, partition))).OfType<PartitionReplica>();
 
     /// <summary>Numbered messages: each value holds its 8-byte sequence number, padded to <paramref name="valueSize"/>.</summary>
-    public static byte[] Batch(long firstSeq, int count, int valueSize = 16)
+    public static byte[] Batch(long firstSeq, int count, int valueSize = 16, long producerId = -1, int baseSequence = -1)
     {
-        using var b = new RecordBatchBuilder();
+        // With a producer id the batch is idempotent (epoch 0): a retry of it is not written twice.
+        using var b = new RecordBatchBuilder { ProducerId = producerId, ProducerEpoch = (short)(producerId < 0 ? -1 : 0), BaseSequence = baseSequence };
         var value = new byte[Math.Max(8, valueSize)];
         for (int i = 0; i < count; i++)
         {
