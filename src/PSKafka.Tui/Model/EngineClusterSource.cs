@@ -166,4 +166,26 @@ public sealed class EngineClusterSource(KafkaCluster cluster) : IClusterSource
         var result = Cluster.Controller.DeleteTopics([name])[0];
         if (result.Error != ErrorCode.None) throw new KafkaException(result.Error, result.ErrorMessage ?? result.Error.ToString());
     }
+
+    public void ResetGroupOffsetsToEarliest(string groupId)
+    {
+        var any = Cluster.Brokers.FirstOrDefault(b => b.IsRunning) ?? throw new KafkaException(ErrorCode.BrokerNotAvailable, "No broker is running.");
+        var found = any.FindCoordinator(groupId);
+        if (found.Error != ErrorCode.None || Cluster.GetBroker(found.NodeId) is not { IsRunning: true } coordinator)
+            throw new KafkaException(found.Error == ErrorCode.None ? ErrorCode.CoordinatorNotAvailable : found.Error, $"No coordinator for group '{groupId}'.");
+        var committed = coordinator.OffsetFetch(new OffsetFetchRequest(groupId));
+        var offsets = new List<OffsetCommitPartition>();
+        foreach (var o in committed.Partitions.Where(o => o.Error == ErrorCode.None && o.Offset >= 0))
+        {
+            var meta = Cluster.Controller.Describe([o.Topic], allowAutoTopicCreation: false).Topics[0];
+            if (meta.Error != ErrorCode.None || o.Partition >= meta.Partitions.Count) continue;
+            var leader = Cluster.GetBroker(meta.Partitions[o.Partition].Leader);
+            var start = leader?.ListOffsets([new ListOffsetsPartition(o.Topic, o.Partition, OffsetSpec.Earliest)])[0];
+            if (start is { Error: ErrorCode.None }) offsets.Add(new OffsetCommitPartition(o.Topic, o.Partition, start.Offset));
+        }
+        // Generation -1, no member: an admin commit, which the coordinator refuses while the group has members (as Kafka does).
+        var results = coordinator.OffsetCommit(new OffsetCommitRequest { GroupId = groupId, Partitions = offsets });
+        if (results.FirstOrDefault(r => r.Error != ErrorCode.None) is { } failed)
+            throw new KafkaException(failed.Error, $"Resetting group '{groupId}' failed on {failed.Topic}-{failed.Partition}: {failed.Error}.");
+    }
 }

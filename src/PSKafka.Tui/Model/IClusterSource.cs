@@ -20,4 +20,7 @@ public interface IClusterSource
     void StartBroker(int id);
     void CreateTopic(string name, int partitions, short replicationFactor);
     void DeleteTopic(string name);
+
+    /// <summary>Commits every partition's log start offset for a group without members (kafka-consumer-groups.sh --reset-offsets --to-earliest).</summary>
+    void ResetGroupOffsetsToEarliest(string groupId);
 }

@@ -26,8 +26,8 @@ public sealed class ClusterConsoleView : Runnable
     /// <summary>The keys and what they do: the help line and the help dialog both show these.</summary>
     public static readonly IReadOnlyList<(string Key, string Does)> KeyHelp =
     [
-        ("Tab", "next table"), ("↑↓", "select"), ("s", "stop broker"), ("k", "crash broker"), ("r", "restart broker"),
-        ("n", "new topic"), ("d", "delete topic"), ("p", "pause tail"), ("?", "help"), ("q", "quit"),
+        ("Tab", "switch"), ("↑↓", "select"), ("s", "stop broker"), ("k", "crash broker"), ("r", "restart"),
+        ("n", "new topic"), ("d", "delete topic"), ("o", "reset group"), ("p", "pause"), ("?", "help"), ("q", "quit"),
     ];
 
     private readonly IClusterSource _source;
@@ -255,6 +255,20 @@ public sealed class ClusterConsoleView : Runnable
 
     public TopicView? SelectedTopic() => Row(_snapshot.Topics, _topics);
 
+    /// <summary>The group of the selected row (the groups table has a row per committed partition).</summary>
+    public GroupView? SelectedGroup()
+    {
+        if (_snapshot.Groups.Count == 0 || _groups.Table is null) return null;
+        int row = SelectedRow(_groups);
+        foreach (var g in _snapshot.Groups)
+        {
+            int rows = Math.Max(1, g.Offsets.Count);
+            if (row < rows) return g;
+            row -= rows;
+        }
+        return null;
+    }
+
     private static T? Row<T>(IReadOnlyList<T> rows, TableView table) where T : class
     {
         if (rows.Count == 0 || table.Table is null) return null;
@@ -302,6 +316,7 @@ public sealed class ClusterConsoleView : Runnable
         if (key == Key.R) { RestartBroker(); return true; }
         if (key == Key.N) { NewTopic(); return true; }
         if (key == Key.D || key == Key.Delete) { DeleteTopic(); return true; }
+        if (key == Key.O) { ResetGroupOffsets(); return true; }
         if (key == Key.F1 || key.AsRune.Value == '?') { ShowHelp(); return true; }
         return false;
     }
@@ -344,6 +359,18 @@ public sealed class ClusterConsoleView : Runnable
             return;
         }
         Run($"Deleting topic {topic.Name}", () => _source.DeleteTopic(topic.Name), $"Topic {topic.Name} deleted.");
+    }
+
+    public void ResetGroupOffsets()
+    {
+        if (SelectedGroup() is not { } group) { SetStatus("Select a consumer group first (Tab to the groups table)."); return; }
+        if (group.Members.Count > 0) { SetStatus($"Group {group.GroupId} has {group.Members.Count} active member(s); Kafka resets only groups without members."); return; }
+        if (!Confirm($"Reset group {group.GroupId}", $"Move the committed offsets of group '{group.GroupId}' back to the earliest offsets, so it reads every message again?"))
+        {
+            SetStatus("Cancelled.");
+            return;
+        }
+        Run($"Resetting group {group.GroupId}", () => _source.ResetGroupOffsetsToEarliest(group.GroupId), $"Group {group.GroupId} reset to the earliest offsets.");
     }
 
     public void NewTopic()

@@ -219,8 +219,15 @@ public sealed class ClusterConsoleViewTests
         var offset = Assert.Single(group.Offsets);
         Assert.Equal((2L, 5L, 3L), (offset.CommittedOffset, offset.LogEndOffset, offset.Lag!.Value));
 
-        h.Open();
+        var view = h.Open();
         Assert.Contains("billing", h.Screen());
         Assert.DoesNotContain("no groups yet", h.Screen());
+
+        // o resets the selected group (the only one) to the earliest offsets, after asking.
+        var asked = new List<string>();
+        view.Confirm = (title, _) => { asked.Add(title); return true; };
+        h.App!.InjectKey(Terminal.Gui.Input.Key.O);
+        Assert.Equal(["Reset group billing"], asked);
+        Assert.True(SpinWait.SpinUntil(() => coordinator.OffsetFetch(new OffsetFetchRequest("billing")).Partitions.Single().Offset == 0, TimeSpan.FromSeconds(10)));
     }
 }
