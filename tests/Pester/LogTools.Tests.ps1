@@ -42,7 +42,7 @@ Describe 'Segments and dumps' {
         $records[0].Key | Should -Be 'ip-1'
         $records[0].Value | Should -Match 'GET /department/1'
         $records[0].ValueSize | Should -Be ([Text.Encoding]::UTF8.GetByteCount($records[0].Value))
-        $records[0].ToString() | Should -Match '^\| offset: 0 CreateTime: \d+ keySize: 4 valueSize: \d+ sequence: -1 headerKeys: \[\] key: ip-1 payload: \{.*GET /department/1.*\}$'
+        $records[0].ToString() | Should -Match '^\| offset: 0 CreateTime: \d+ keySize: 4 valueSize: \d+ sequence: 0 headerKeys: \[\] key: ip-1 payload: \{.*GET /department/1.*\}$'
         ($records | Format-Table | Out-String) | Should -Match 'baseOffset: 0 lastOffset: 4'
     }
 
