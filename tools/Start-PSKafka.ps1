@@ -40,16 +40,15 @@ Try:
     return
 }
 
-$errorsBefore = $global:Error.Count
 $exitCode = 0
+# A script fails when it throws, or when an error reaches its error stream (caught errors do not count).
+$failWhenError = { process { if ($_ -is [System.Management.Automation.ErrorRecord]) { $script:exitCode = 1 }; $_ } }
 try {
     if ($Command) {
-        . ([scriptblock]::Create($Command)) | Out-Default
+        . ([scriptblock]::Create($Command)) 2>&1 | ForEach-Object -Process $failWhenError | Out-Default
     } elseif ($File) {
-        . (Resolve-Path -LiteralPath $File).ProviderPath @ScriptArgs | Out-Default
+        . (Resolve-Path -LiteralPath $File).ProviderPath @ScriptArgs 2>&1 | ForEach-Object -Process $failWhenError | Out-Default
     }
-    # A script that wrote errors failed, even if none of them was terminating.
-    if ($global:Error.Count -gt $errorsBefore) { $exitCode = 1 }
 } catch {
     Write-Error -ErrorRecord $_ -ErrorAction Continue
     $exitCode = 1

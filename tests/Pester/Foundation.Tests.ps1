@@ -30,6 +30,20 @@ Describe 'The module' {
     }
 }
 
+Describe './pskafka' {
+    It 'exits with <Code> for: <Script>' -ForEach @(
+        @{ Script = '"fine"'; Code = 0 }
+        @{ Script = 'try { Get-Item /no/such/path -ErrorAction Stop } catch { "caught" }'; Code = 0 }
+        @{ Script = 'Get-Item /no/such/path; "went on"'; Code = 1 }
+        @{ Script = 'throw "boom"'; Code = 1 }
+        @{ Script = 'exit 3'; Code = 3 }
+    ) {
+        $launcher = Join-Path $PSScriptRoot '../../pskafka'
+        $null = & $launcher -NoBroker -Command $Script 2>&1
+        $LASTEXITCODE | Should -Be $Code
+    }
+}
+
 Describe 'Tab completion' {
     It 'completes topic names' {
         New-Topic -Name complete-me | Out-Null
