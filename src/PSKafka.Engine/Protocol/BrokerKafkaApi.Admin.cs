@@ -123,6 +123,71 @@ public sealed partial class BrokerKafkaApi
 
     // ---------------- DescribeConfigs (32) ----------------
 
+    // ---------------- IncrementalAlterConfigs (44) ----------------
+
+    private const sbyte SetConfig = 0, DeleteConfig = 1;
+
+    /// <summary>
+    /// kafka-configs.sh --alter: SET and DELETE of topic configs, and of the cluster-wide broker default (an empty
+    /// broker name). APPEND/SUBTRACT and per-broker overrides are refused per resource with INVALID_REQUEST.
+    /// </summary>
+    public ValueTask<IncrementalAlterConfigsResponse> IncrementalAlterConfigsAsync(IncrementalAlterConfigsRequest request, RequestContext context, CancellationToken cancellationToken) =>
+        Guard(() =>
+        {
+            var response = new IncrementalAlterConfigsResponse();
+            foreach (var resource in request.Resources)
+            {
+                var result = new IncrementalAlterConfigsResponse.AlterConfigsResourceResponse
+                {
+                    ResourceType = resource.ResourceType, ResourceName = resource.ResourceName, ErrorMessage = null,
+                };
+                response.Responses.Add(result);
+                try
+                {
+                    if (resource.Configs.FirstOrDefault(c => c.ConfigOperation is not (SetConfig or DeleteConfig)) is { } op)
+                        throw new KafkaException(ErrorCode.InvalidRequest, $"Config operation {op.ConfigOperation} (APPEND/SUBTRACT) on '{op.Name}' is not supported; use SET with the whole list.");
+                    var changes = resource.Configs.ToDictionary(c => c.Name, c => c.ConfigOperation == DeleteConfig ? null : c.Value, StringComparer.Ordinal);
+                    switch (resource.ResourceType)
+                    {
+                        case TopicResource:
+                            if (request.ValidateOnly)
+                            {
+                                _broker.Cluster.Controller.SettingsFor(resource.ResourceName); // the topic must exist
+                                ConfigDefinitions.ValidateTopicConfigs(changes.Where(c => c.Value is not null).ToDictionary(c => c.Key, c => c.Value!));
+                            }
+                            else
+                            {
+                                _broker.Cluster.Controller.AlterTopicConfigs(resource.ResourceName, changes);
+                            }
+                            break;
+                        case BrokerResource when resource.ResourceName.Length == 0:
+                            foreach (var (name, value) in changes)
+                            {
+                                if (value is not null) ConfigDefinitions.ValidateBrokerConfig(name, value);
+                                if (!request.ValidateOnly) _broker.Cluster.Controller.SetBrokerConfig(name, value);
+                            }
+                            break;
+                        case BrokerResource:
+                            throw new KafkaException(ErrorCode.InvalidRequest, "Per-broker config overrides are not supported; alter the cluster-wide default (an empty broker name).");
+                        default:
+                            throw new KafkaException(ErrorCode.InvalidRequest, $"Unsupported resource type {resource.ResourceType} for IncrementalAlterConfigs.");
+                    }
+                }
+                catch (KafkaException e)
+                {
+                    result.ErrorCode = (short)e.Code;
+                    result.ErrorMessage = e.Message;
+                }
+            }
+            return response;
+        }, (code, message) => new IncrementalAlterConfigsResponse
+        {
+            Responses = request.Resources.Select(r => new IncrementalAlterConfigsResponse.AlterConfigsResourceResponse
+            {
+                ResourceType = r.ResourceType, ResourceName = r.ResourceName, ErrorCode = (short)code, ErrorMessage = message,
+            }).ToList(),
+        });
+
     public ValueTask<DescribeConfigsResponse> DescribeConfigsAsync(DescribeConfigsRequest request, RequestContext context, CancellationToken cancellationToken) =>
         Guard(() =>
         {

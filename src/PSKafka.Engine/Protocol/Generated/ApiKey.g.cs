@@ -27,6 +27,7 @@ public enum ApiKey : short
     DescribeConfigs = 32,
     CreatePartitions = 37,
     DeleteGroups = 42,
+    IncrementalAlterConfigs = 44,
 }
 
 /// <summary>Supported versions per API, straight from the message definitions (the one source of truth).</summary>
@@ -55,5 +56,6 @@ public static partial class ApiVersionTable
         new(ApiKey.DescribeConfigs, 0, 4, 4),
         new(ApiKey.CreatePartitions, 0, 3, 2),
         new(ApiKey.DeleteGroups, 0, 2, 2),
+        new(ApiKey.IncrementalAlterConfigs, 0, 1, 1),
     ];
 }

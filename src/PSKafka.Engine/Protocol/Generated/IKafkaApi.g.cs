@@ -28,6 +28,7 @@ public interface IKafkaApi
     ValueTask<DescribeConfigsResponse> DescribeConfigsAsync(DescribeConfigsRequest request, RequestContext context, CancellationToken cancellationToken);
     ValueTask<CreatePartitionsResponse> CreatePartitionsAsync(CreatePartitionsRequest request, RequestContext context, CancellationToken cancellationToken);
     ValueTask<DeleteGroupsResponse> DeleteGroupsAsync(DeleteGroupsRequest request, RequestContext context, CancellationToken cancellationToken);
+    ValueTask<IncrementalAlterConfigsResponse> IncrementalAlterConfigsAsync(IncrementalAlterConfigsRequest request, RequestContext context, CancellationToken cancellationToken);
 }
 
 /// <summary>Parses request bodies and calls the matching <see cref="IKafkaApi"/> method.</summary>
@@ -56,6 +57,7 @@ internal static class KafkaApiRouter
         ApiKey.DescribeConfigs => DescribeConfigsRequest.Read(ref r, version),
         ApiKey.CreatePartitions => CreatePartitionsRequest.Read(ref r, version),
         ApiKey.DeleteGroups => DeleteGroupsRequest.Read(ref r, version),
+        ApiKey.IncrementalAlterConfigs => IncrementalAlterConfigsRequest.Read(ref r, version),
         _ => throw new ProtocolException($"unknown api key {(short)apiKey}"),
     };
 
@@ -83,6 +85,7 @@ internal static class KafkaApiRouter
             case DescribeConfigsRequest x: return await api.DescribeConfigsAsync(x, context, cancellationToken).ConfigureAwait(false);
             case CreatePartitionsRequest x: return await api.CreatePartitionsAsync(x, context, cancellationToken).ConfigureAwait(false);
             case DeleteGroupsRequest x: return await api.DeleteGroupsAsync(x, context, cancellationToken).ConfigureAwait(false);
+            case IncrementalAlterConfigsRequest x: return await api.IncrementalAlterConfigsAsync(x, context, cancellationToken).ConfigureAwait(false);
             default: throw new ArgumentException($"no API method for {request.GetType().Name}", nameof(request));
         }
     }
