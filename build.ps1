@@ -133,6 +133,11 @@ function Invoke-Bench {
         $lines += & dotnet run -c Release --project (Join-Path $root 'bench/PSKafka.Bench') --no-build -- @engineSuites
         if ($LASTEXITCODE -ne 0) { throw "Benchmarks failed (exit code $LASTEXITCODE)." }
     }
+    # Replication through Send-Message -Acks All, the way issue 3 states the goal (the engine-level figure is above).
+    if (-not $Suite -or $Suite -contains 'replication') {
+        $lines += & dotnet (Join-Path $PSHOME 'pwsh.dll') -NoLogo -NoProfile -NonInteractive -File (Join-Path $root 'bench/Replication.Bench.ps1') -ModulePath (Join-Path $moduleOut 'PSKafka.psd1')
+        if ($LASTEXITCODE -ne 0) { throw "Replication cmdlet benchmarks failed (exit code $LASTEXITCODE)." }
+    }
     if (-not $Suite -or $Suite -contains 'cmdlets') {
         $lines += & dotnet (Join-Path $PSHOME 'pwsh.dll') -NoLogo -NoProfile -NonInteractive -File (Join-Path $root 'bench/Send-Message.Bench.ps1') -ModulePath (Join-Path $moduleOut 'PSKafka.psd1')
         if ($LASTEXITCODE -ne 0) { throw "Cmdlet benchmarks failed (exit code $LASTEXITCODE)." }

@@ -4,16 +4,17 @@
     -BootstrapServer (Confluent.Kafka/librdkafka), against kcat doing the same, same run, same cluster.
     Prints Markdown table rows.
 .DESCRIPTION
-    The cluster is librdkafka's mock cluster (3 brokers, topics auto-created with 4 partitions), owned by
-    this process and reached over localhost sockets by both our client and kcat (another process).
-    When PSKafka brokers get a Kafka listener, -BootstrapServer points this at a PSKafka cluster in
-    another process instead.
+    The cluster is a PSKafka broker in another process (started here, as `./pskafka` would, on a free port),
+    reached over localhost sockets by both our client and kcat; each round writes fresh topics of 4 partitions.
+    -Mock uses librdkafka's own mock cluster in this process instead (it keeps only the newest segments of each
+    partition, so the consumers then read what it retained); -BootstrapServer uses an existing cluster.
 #>
 param(
     [Parameter(Mandatory)] [string] $ModulePath,
     [int] $Count = 1000000,
     [int] $Rounds = 2,
-    # An existing cluster to use instead of librdkafka's mock (topics are then auto-created by the producers).
+    [switch] $Mock,
+    # An existing cluster to use instead (topics are created with New-Topic -BootstrapServer).
     [string] $BootstrapServer
 )
 $ErrorActionPreference = 'Stop'
@@ -22,13 +23,27 @@ Import-Module (Join-Path $PSScriptRoot 'PipelineBench/bin/Release/net10.0/PSKafk
 $fmt = [Globalization.CultureInfo]::InvariantCulture
 $kcat = Get-Command kcat, kafkacat -CommandType Application -ErrorAction SilentlyContinue | Select-Object -First 1
 
-$mock = $null
-if (-not $BootstrapServer) {
-    $mock = [PSKafka.Cmdlets.Client.LibrdkafkaMockCluster]::new(3)
-    $BootstrapServer = $mock.BootstrapServers
+$mockCluster = $null; $child = $null; $childData = $null
+if ($Mock) {
+    $mockCluster = [PSKafka.Cmdlets.Client.LibrdkafkaMockCluster]::new(3)
+    $BootstrapServer = $mockCluster.BootstrapServers
     $where = 'librdkafka mock cluster, 3 brokers, 4 partitions, in the bench process'
+} elseif (-not $BootstrapServer) {
+    # A PSKafka broker in another process: what `./pskafka` starts, on a free port.
+    $childData = Join-Path ([IO.Path]::GetTempPath()) "pskafka-remote-bench-data-$([guid]::NewGuid().ToString('N'))"
+    $script = "Import-Module '$ModulePath'; `$b = Start-Broker -DataDirectory '$childData' -Port 0; [Console]::Out.WriteLine('READY ' + `$b.Address); [Console]::Out.Flush(); `$null = [Console]::In.ReadLine(); Stop-Broker"
+    $psi = [Diagnostics.ProcessStartInfo]::new((Get-Process -Id $PID).Path)
+    $self = [Environment]::GetCommandLineArgs()[0]
+    if ($self -like '*.dll') { $psi.ArgumentList.Add($self) } # pwsh run as `dotnet pwsh.dll`
+    foreach ($a in '-NoProfile', '-NonInteractive', '-EncodedCommand', [Convert]::ToBase64String([Text.Encoding]::Unicode.GetBytes($script))) { $psi.ArgumentList.Add($a) }
+    $psi.RedirectStandardOutput = $true; $psi.RedirectStandardInput = $true; $psi.UseShellExecute = $false
+    $child = [Diagnostics.Process]::Start($psi)
+    $ready = $child.StandardOutput.ReadLine()
+    if ($ready -notmatch '^READY (.+)$') { throw "The PSKafka broker process did not start: $ready" }
+    $BootstrapServer = $Matches[1]
+    $where = 'a PSKafka broker in another process, topics of 4 partitions'
 } else {
-    $where = "cluster at $BootstrapServer"
+    $where = "cluster at $BootstrapServer, topics of 4 partitions"
 }
 $file = Join-Path ([IO.Path]::GetTempPath()) "pskafka-remote-bench-$([guid]::NewGuid().ToString('N')).txt"
 try {
@@ -38,7 +53,11 @@ try {
     [IO.File]::WriteAllLines($file, $lines)
     $on = @{ BootstrapServer = $BootstrapServer }
 
-    # Warm up (JIT, connections, topic creation).
+    # Topics of 4 partitions (the mock creates its own on first use).
+    function New-BenchTopic([string] $name) { if (-not $mockCluster) { $null = New-Topic -Name $name -Partitions 4 @on } }
+
+    # Warm up (JIT, connections).
+    New-BenchTopic bench-warm
     $lines[0..9999] | Send-Message -Topic bench-warm @on
     $null = Receive-Message -Topic bench-warm -FromBeginning @on | Measure-PipelineInput
 
@@ -49,8 +68,10 @@ try {
     for ($r = 0; $r -lt $Rounds; $r++) {
         # A fresh topic per round and tool, so each consumer reads exactly $Count messages.
         $topic = "bench-ps-$r"
+        New-BenchTopic $topic
         $send = [Math]::Min($send, (Measure-Command { $lines | Send-Message -Topic $topic @on }).TotalSeconds)
         # librdkafka's mock keeps only its last few segments per partition: the consumers read what it retained.
+        # (A PSKafka broker keeps all, so there both read $Count.)
         $script:retained = Get-Retained $topic
         $received = 0
         $recv = [Math]::Min($recv, (Measure-Command { $script:received = Receive-Message -Topic $topic -FromBeginning @on | Measure-PipelineInput }).TotalSeconds / $retained)
@@ -58,6 +79,7 @@ try {
 
         if ($kcat) {
             $ktopic = "bench-kcat-$r"
+            New-BenchTopic $ktopic
             $kSend = [Math]::Min($kSend, (Measure-Command { & $kcat.Source -b $BootstrapServer -P -t $ktopic -l $file; if ($LASTEXITCODE) { throw 'kcat -P failed' } }).TotalSeconds)
             $kcount = 0
             $kretained = Get-Retained $ktopic
@@ -76,11 +98,11 @@ try {
     function PerMessageRow([string] $name, [double] $secondsPerMessage, [string] $detail) {
         "| $name | $(([long](1 / $secondsPerMessage)).ToString('N0', $fmt)) messages/s | $detail |"
     }
-    PerMessageRow "remote ``Receive-Message -FromBeginning`` (100 B)" $recv "$detail; reads the $($retained.ToString('N0', $fmt)) messages the mock retained"
+    PerMessageRow "remote ``Receive-Message -FromBeginning`` (100 B)" $recv "$detail; reads $($retained.ToString('N0', $fmt)) messages"
     if ($kcat) {
         $version = (& $kcat.Source -V 2>&1 | Select-String 'librdkafka' | Select-Object -First 1).ToString().Trim()
         Row "kcat -P ($size)" $kSend "$detail; $version"
-        PerMessageRow "kcat -C -e (100 B)" $kRecv "$detail; reads the $($kretained.ToString('N0', $fmt)) messages the mock retained"
+        PerMessageRow "kcat -C -e (100 B)" $kRecv "$detail; reads $($kretained.ToString('N0', $fmt)) messages"
         "| remote Send-Message / kcat -P (goal <= 1.5) | $(($send / $kSend).ToString('F2', $fmt))x | same run, same cluster |"
         "| remote Receive-Message / kcat -C (goal <= 1.5) | $(($recv / $kRecv).ToString('F2', $fmt))x | same run, same cluster |"
     } else {
@@ -88,5 +110,10 @@ try {
     }
 } finally {
     Remove-Item $file -ErrorAction SilentlyContinue
-    if ($mock) { $mock.Dispose() }
+    if ($mockCluster) { $mockCluster.Dispose() }
+    if ($child) {
+        $child.StandardInput.Close() # the child stops its broker and exits
+        if (-not $child.WaitForExit(30000)) { $child.Kill() }
+    }
+    if ($childData) { Remove-Item $childData -Recurse -Force -ErrorAction SilentlyContinue }
 }

@@ -202,7 +202,7 @@ public sealed class LogSegment : IDisposable
         if (start is not { } s) return ReadOnlyMemory<byte>.Empty;
         int want = (int)Math.Min(limit - s.Position, Math.Max(maxBytes, minOneBatch ? s.Size : 0));
         if (want <= 0) return ReadOnlyMemory<byte>.Empty;
-        var buf = new byte[want];
+        var buf = GC.AllocateUninitializedArray<byte>(want); // filled by the read below: no need to zero it first
         ReadExactly(buf, s.Position);
         // Keep whole batches below the offset limit.
         int end = 0;
