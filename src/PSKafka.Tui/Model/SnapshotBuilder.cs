@@ -15,7 +15,9 @@ public sealed class SnapshotBuilder(IClusterSource source, int historyLength = 3
 
     public ClusterSnapshot Next()
     {
-        var raw = source.Capture() with { Groups = source.GetGroups() };
+        var captured = source.Capture();
+        // The user's topics first (the first one is selected), Kafka's internal ones after them.
+        var raw = captured with { Topics = captured.Topics.OrderBy(t => t.IsInternal).ToList(), Groups = source.GetGroups() };
         var next = WithRates(_previous, raw);
         next = WithHistory(next);
         _previous = next;

@@ -67,8 +67,8 @@ public sealed class SnapshotTests
     [Fact]
     public void TailTextShowsControlCharactersAndCutsLongValues()
     {
-        Assert.Equal("a·b", EngineClusterSource.Show("a\nb"u8));
-        var shown = EngineClusterSource.Show(new byte[1000].Select(_ => (byte)'x').ToArray());
+        Assert.Equal("a·b", TailRecord.Text("a\nb"u8));
+        var shown = TailRecord.Text(new byte[1000].Select(_ => (byte)'x').ToArray());
         Assert.Equal(201, shown.Length);
         Assert.EndsWith("…", shown);
     }
