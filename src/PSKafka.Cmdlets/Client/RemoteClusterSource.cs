@@ -16,9 +16,10 @@ namespace PSKafka.Cmdlets.Client;
 /// </summary>
 /// <remarks>
 /// This type implements the console's interface, so PSKafka.Tui must be loadable when it is first touched:
-/// create it only after <c>DependencyLoadContext.Register()</c>.
+/// create it only after <c>DependencyLoadContext.Register()</c>. It is internal because Import-Module
+/// looks at every public type of PSKafka.dll before anything is registered.
 /// </remarks>
-public sealed class RemoteClusterSource(IKafkaClient client) : IClusterSource, IDisposable
+internal sealed class RemoteClusterSource(IKafkaClient client) : IClusterSource, IDisposable
 {
     // How long a tail read may take; the refresh shows what came by then.
     private static readonly TimeSpan TailTimeout = TimeSpan.FromSeconds(2);
