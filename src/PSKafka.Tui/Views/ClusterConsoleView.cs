@@ -184,7 +184,7 @@ public sealed class ClusterConsoleView : Runnable
         try
         {
             if (snapshot.Problem is not null) SetStatus(snapshot.Problem);
-            else if (_snapshot.Problem is not null) SetStatus("The cluster answers again.");
+            else if (_snapshot.Problem is not null) SetStatus("Reading the cluster works again.");
             _snapshot = snapshot;
             _header.Text = $"PSKafka  cluster {snapshot.ClusterId}  {snapshot.Description}  controller: {(snapshot.ControllerId < 0 ? "unknown" : $"broker {snapshot.ControllerId}")}  " +
                 $"updated {snapshot.Taken.ToLocalTime():HH:mm:ss} ({snapshot.BuildTime.TotalMilliseconds.ToString("0.0", CultureInfo.InvariantCulture)} ms)";
