@@ -121,4 +121,46 @@ Show-Cluster
         $modes = @(($screen -split "`n") | Where-Object { $_ -notmatch 'stty' -and $_ -match '\s(-?icanon)\s*$' } | ForEach-Object { $Matches[1] })
         $modes | Should -Be @('icanon', 'icanon') -Because "the screen was:`n$screen"
     }
+    It 'shows a PSKafka cluster in another process through -BootstrapServer, refuses the broker keys and sees a broker leave' -Skip:(-not (Get-Command tmux -ErrorAction SilentlyContinue)) {
+        $cluster = Start-ClusterProcess -Brokers 3 -DataDirectory (Join-Path $TestDrive 'other-process') -Interactive
+        try {
+            $on = @{ BootstrapServer = $cluster.BootstrapServers }
+            $null = New-Topic -Name orders -Partitions 3 -ReplicationFactor 3 @on
+            1..30 | Send-Message -Topic orders -Partition 0 @on
+            # A group that read a third of partition 0 and committed: lag 20.
+            (Receive-Message -Topic orders -Group billing -FromBeginning -MaxMessages 10 @on).Count | Should -Be 10
+
+            & tmux -L $socket kill-session -t console 2>$null # the previous test's shell
+            & tmux -L $socket new-session -d -s console -x 160 -y 45 sh
+            & tmux -L $socket send-keys -t console "PSKAFKA_DATA='$(Join-Path $TestDrive 'viewer')' '$pskafka' -NoBroker -Command 'Show-Cluster -BootstrapServer ""$($cluster.BootstrapServers)""; ""BACK-AT-PROMPT""'" Enter
+
+            # Brokers, partitions with leaders and ISR, offsets and the group's lag, all read over the wire.
+            $screen = Wait-Screen { param($s) $s -match 'Partitions of orders' -and (Get-PartitionRows $s | Measure-Object HW -Sum).Sum -eq 30 -and $s -match '│billing' } -What 'the remote cluster on the screen'
+            $screen | Should -Match "Kafka cluster at $([regex]::Escape($cluster.BootstrapServers))"
+            foreach ($id in 0..2) { Get-BrokerState $screen $id | Should -Be 'running' }
+            foreach ($row in Get-PartitionRows $screen) {
+                $row.Isr | Should -Be $row.Replicas
+                $row.Status | Should -Be 'ok'
+            }
+            $screen | Should -Match 'Consumer group billing: total lag 20'
+            $screen | Should -Not -Match 'stop broker'
+
+            # The broker keys are refused on the status line; nothing happens to the other process's brokers.
+            & tmux -L $socket send-keys -t console k
+            $screen = Wait-Screen { param($s) $s -match 'not possible on a remote cluster' } -Seconds 10 -What 'the refusal'
+            $screen | Should -Not -Match 'Crash broker'
+            Invoke-ClusterProcess $cluster '(Get-Broker).State -join ","' | Should -Be 'Running,Running,Running'
+
+            # A broker stopped in the other process leaves the metadata: not reachable, and the ISR shrinks.
+            $null = Invoke-ClusterProcess $cluster 'Stop-Broker -Id 2'
+            $screen = Wait-Screen { param($s) (Get-BrokerState $s 2) -eq 'not reachable' -and $s -match '3 under-replicated' } -Seconds 20 -What 'broker 2 to leave'
+            foreach ($row in Get-PartitionRows $screen) { $row.Isr | Should -Match '\(2 out\)$' }
+
+            & tmux -L $socket send-keys -t console q
+            $null = Wait-Screen { param($s) $s -match 'BACK-AT-PROMPT' } -Seconds 20 -What 'the prompt to come back'
+        } finally {
+            & tmux -L $socket kill-session -t console 2>$null
+            Stop-ClusterProcess $cluster
+        }
+    }
 }

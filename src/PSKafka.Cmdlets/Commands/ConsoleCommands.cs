@@ -1,5 +1,6 @@
 using System.Management.Automation;
 using System.Runtime.CompilerServices;
+using PSKafka.Cmdlets.Client;
 using PSKafka.Cmdlets.Infrastructure;
 using PSKafka.Engine;
 using PSKafka.Engine.Cluster;
@@ -9,12 +10,13 @@ namespace PSKafka.Cmdlets.Commands;
 /// <summary>
 /// Show-Cluster: a live full-screen console of the session's cluster (brokers, topics, partitions with
 /// leaders and ISR, consumer groups, a tail of a partition) with actions to stop, crash and restart
-/// brokers and to create and delete topics. Returns to the prompt when the user quits; writes nothing
-/// to the pipeline.
+/// brokers and to create and delete topics. On a remote cluster (Connect-Cluster or -BootstrapServer) it
+/// reads through the client and leaves the brokers alone. Returns to the prompt when the user quits;
+/// writes nothing to the pipeline.
 /// </summary>
 [Cmdlet(VerbsCommon.Show, "Cluster")]
 [OutputType(typeof(void))]
-public sealed class ShowClusterCommand : KafkaCmdlet
+public sealed class ShowClusterCommand : ClusterCmdlet
 {
     protected override void End()
     {
@@ -22,13 +24,37 @@ public sealed class ShowClusterCommand : KafkaCmdlet
         if (Console.IsInputRedirected || Console.IsOutputRedirected)
             ThrowKafkaError(ErrorIds.NoTerminal, ErrorCategory.DeviceError,
                 "Show-Cluster needs an interactive terminal, but this session's input or output is redirected. Use Get-Broker and Get-Topic in scripts.", null);
-        var cluster = Session.LocalCluster
-            ?? throw new KafkaException(ErrorCode.BrokerNotAvailable, "No local cluster is open in this session. Start one with Start-Broker (./pskafka starts one for you).");
-        DependencyLoadContext.Register();
-        RunConsole(cluster, StopToken);
+        if (BootstrapServer is null && Session.Remote is null)
+        {
+            var cluster = Session.LocalCluster
+                ?? throw new KafkaException(ErrorCode.BrokerNotAvailable, "No local cluster is open in this session. Start one with Start-Broker (./pskafka starts one for you), or give -BootstrapServer.");
+            DependencyLoadContext.Register();
+            RunConsole(cluster, StopToken);
+            return;
+        }
+        // The connection of -BootstrapServer lives as long as the console; the session's stays the session's.
+        var client = TakeClient(out var owned);
+        try
+        {
+            // One metadata call first: an unreachable cluster is a clear error at the prompt, not an empty screen.
+            client.GetMetadata();
+            DependencyLoadContext.Register();
+            RunConsole(client, StopToken);
+        }
+        finally
+        {
+            owned?.Dispose();
+        }
     }
 
     // Kept apart so that PSKafka.Tui is resolved only after the load context is registered.
     [MethodImpl(MethodImplOptions.NoInlining)]
     private static void RunConsole(KafkaCluster cluster, CancellationToken stop) => Tui.ClusterConsole.Run(cluster, stop);
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static void RunConsole(IKafkaClient client, CancellationToken stop)
+    {
+        using var source = new RemoteClusterSource(client);
+        Tui.ClusterConsole.Run(source, stop);
+    }
 }

@@ -1,11 +1,16 @@
+using System.Text;
+using PSKafka.Engine;
+using PSKafka.Engine.Api;
 using PSKafka.Engine.Cluster;
+using PSKafka.Engine.Groups;
 
 namespace PSKafka.Tui.Model;
 
 /// <summary>
 /// The console's picture of the cluster at one moment: immutable, built off the UI thread, and
 /// replaced whole once a second. Counters are cumulative; rates come from the previous snapshot
-/// (see <see cref="SnapshotBuilder"/>).
+/// (see <see cref="SnapshotBuilder"/>). <paramref name="Problem"/> says why the picture may be stale
+/// (a remote cluster that stopped answering); the console shows it on its status line.
 /// </summary>
 public sealed record ClusterSnapshot(
     DateTimeOffset Taken,
@@ -15,13 +20,18 @@ public sealed record ClusterSnapshot(
     IReadOnlyList<BrokerView> Brokers,
     IReadOnlyList<TopicView> Topics,
     IReadOnlyList<GroupView> Groups,
-    TimeSpan BuildTime)
+    TimeSpan BuildTime,
+    string? Problem = null)
 {
     public static ClusterSnapshot Empty { get; } = new(DateTimeOffset.MinValue, "", "", -1, [], [], [], TimeSpan.Zero);
 
     public TopicView? FindTopic(string? name) => name is null ? null : Topics.FirstOrDefault(t => t.Name == name);
 }
 
+/// <summary>
+/// One broker. A remote cluster cannot tell its brokers' traffic: the byte counters are then -1 (unknown).
+/// A broker that was in the metadata and no longer is shows as not <paramref name="Reachable"/>.
+/// </summary>
 public sealed record BrokerView(
     int Id,
     string Address,
@@ -32,17 +42,22 @@ public sealed record BrokerView(
     long BytesInTotal,
     long BytesOutTotal,
     double BytesInPerSec = 0,
-    double BytesOutPerSec = 0)
+    double BytesOutPerSec = 0,
+    bool Reachable = true)
 {
     /// <summary>running, stopped, crashed (and the passing starting/stopping), as the tutorial names them.</summary>
-    public string StateName => State.ToString().ToLowerInvariant();
+    public string StateName => Reachable ? State.ToString().ToLowerInvariant() : "not reachable";
+
+    public bool TrafficKnown => BytesInTotal >= 0 && BytesOutTotal >= 0;
 }
 
+/// <summary>A topic; <paramref name="IsInternal"/> for Kafka's own (__consumer_offsets), which the console lists last.</summary>
 public sealed record TopicView(
     string Name,
     IReadOnlyList<PartitionView> Partitions,
     double MessagesPerSec = 0,
-    IReadOnlyList<double>? RateHistory = null)
+    IReadOnlyList<double>? RateHistory = null,
+    bool IsInternal = false)
 {
     public int PartitionCount => Partitions.Count;
     public int ReplicationFactor => Partitions.Count == 0 ? 0 : Partitions[0].Replicas.Count;
@@ -53,7 +68,8 @@ public sealed record TopicView(
 
 /// <summary>
 /// One partition as the metadata describes it (leader, replicas, ISR) with its leader's log figures;
-/// the log figures are -1 when no running replica holds the partition.
+/// the log figures are -1 when no running replica holds the partition or when the cluster cannot tell
+/// them (a remote cluster's metadata has no leader epoch, and its clients see no LEO, size or segments).
 /// </summary>
 public sealed record PartitionView(
     int Partition,
@@ -89,7 +105,25 @@ public sealed record GroupView(
     public long TotalLag => Offsets.Sum(o => o.Lag ?? 0);
 }
 
-public sealed record GroupMemberView(string MemberId, string ClientId, string Host, IReadOnlyList<(string Topic, int Partition)> Assignment);
+public sealed record GroupMemberView(string MemberId, string ClientId, string Host, IReadOnlyList<(string Topic, int Partition)> Assignment)
+{
+    /// <summary>A member as DescribeGroups describes it: a consumer's assignment is Kafka's ConsumerProtocol bytes.</summary>
+    public static GroupMemberView From(DescribedGroupMember member, string protocolType) =>
+        new(member.MemberId, member.ClientId, member.ClientHost, AssignmentOf(protocolType, member.MemberAssignment));
+
+    private static IReadOnlyList<(string Topic, int Partition)> AssignmentOf(string protocolType, byte[] assignment)
+    {
+        if (protocolType != ConsumerProtocol.ProtocolType || assignment.Length == 0) return [];
+        try
+        {
+            return ConsumerProtocol.DeserializeAssignment(assignment).Partitions.Select(p => (p.Topic, p.Partition)).ToList();
+        }
+        catch (KafkaException)
+        {
+            return []; // a member's assignment in a format of its own: shown without partitions
+        }
+    }
+}
 
 /// <summary>
 /// Committed offset and lag of one partition as kafka-consumer-groups.sh --describe shows them: lag is the
@@ -101,4 +135,20 @@ public sealed record GroupOffsetView(string Topic, int Partition, long Committed
 }
 
 /// <summary>One record of the tail view.</summary>
-public sealed record TailRecord(long Offset, DateTimeOffset Timestamp, string? Key, string? Value);
+public sealed record TailRecord(long Offset, DateTimeOffset Timestamp, string? Key, string? Value)
+{
+    private const int MaxShownChars = 200;
+
+    /// <summary>Bytes as one line of text: UTF-8 with control characters made visible, cut to a screen's width.</summary>
+    public static string Text(ReadOnlySpan<byte> bytes)
+    {
+        var text = Encoding.UTF8.GetString(bytes[..Math.Min(bytes.Length, MaxShownChars * 4)]);
+        var sb = new StringBuilder(Math.Min(text.Length, MaxShownChars + 1));
+        foreach (var c in text)
+        {
+            if (sb.Length >= MaxShownChars) { sb.Append('…'); break; }
+            sb.Append(char.IsControl(c) ? '·' : c);
+        }
+        return sb.ToString();
+    }
+}

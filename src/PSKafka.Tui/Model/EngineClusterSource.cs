@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Text;
 using PSKafka.Engine;
 using PSKafka.Engine.Api;
 using PSKafka.Engine.Cluster;
@@ -15,7 +14,6 @@ namespace PSKafka.Tui.Model;
 public sealed class EngineClusterSource(KafkaCluster cluster) : IClusterSource
 {
     private const int MaxTailBytes = 256 * 1024;
-    private const int MaxShownChars = 200;
 
     public KafkaCluster Cluster { get; } = cluster;
 
@@ -35,9 +33,9 @@ public sealed class EngineClusterSource(KafkaCluster cluster) : IClusterSource
                 var replica = LogHolder(topic.Name, p, running);
                 partitions.Add(new PartitionView(p.Partition, p.Leader, p.LeaderEpoch, p.Replicas, p.Isr,
                     replica?.LogStartOffset ?? -1, replica?.HighWatermark ?? -1, replica?.LogEndOffset ?? -1,
-                    replica?.Log.Size ?? -1, replica?.Log.Segments.Count ?? 0));
+                    replica?.Log.Size ?? -1, replica?.Log.Segments.Count ?? -1));
             }
-            topics.Add(new TopicView(topic.Name, partitions));
+            topics.Add(new TopicView(topic.Name, partitions, IsInternal: topic.IsInternal));
         }
 
         var brokerViews = brokers.Select(b => new BrokerView(b.Id, b.Address, b.State, b.Id == metadata.ControllerId,
@@ -72,8 +70,7 @@ public sealed class EngineClusterSource(KafkaCluster cluster) : IClusterSource
             {
                 var described = coordinator.DescribeGroups([listing.GroupId])[0];
                 if (described.Error != ErrorCode.None) continue;
-                var members = described.Members.Select(m => new GroupMemberView(m.MemberId, m.ClientId, m.ClientHost,
-                    Assignment(described.ProtocolType, m.MemberAssignment))).ToList();
+                var members = described.Members.Select(m => GroupMemberView.From(m, described.ProtocolType)).ToList();
                 var committed = coordinator.OffsetFetch(new OffsetFetchRequest(listing.GroupId));
                 var offsets = new List<GroupOffsetView>();
                 foreach (var o in committed.Partitions.Where(o => o.Error == ErrorCode.None && o.Offset >= 0).OrderBy(o => o.Topic, StringComparer.Ordinal).ThenBy(o => o.Partition))
@@ -88,19 +85,6 @@ public sealed class EngineClusterSource(KafkaCluster cluster) : IClusterSource
             }
         }
         return groups.OrderBy(g => g.GroupId, StringComparer.Ordinal).ToList();
-    }
-
-    private static IReadOnlyList<(string Topic, int Partition)> Assignment(string protocolType, byte[] assignment)
-    {
-        if (protocolType != "consumer" || assignment.Length == 0) return [];
-        try
-        {
-            return Engine.Groups.ConsumerProtocol.DeserializeAssignment(assignment).Partitions.Select(p => (p.Topic, p.Partition)).ToList();
-        }
-        catch (KafkaException)
-        {
-            return []; // a member's assignment in a format of its own: shown without partitions
-        }
     }
 
     public IReadOnlyList<TailRecord> Tail(string topic, int partition, int count)
@@ -128,7 +112,7 @@ public sealed class EngineClusterSource(KafkaCluster cluster) : IClusterSource
                 {
                     if (record.Offset < position || record.Offset >= end) continue;
                     records.Add(new TailRecord(record.Offset, DateTimeOffset.FromUnixTimeMilliseconds(record.Timestamp),
-                        record.KeyIsNull ? null : Show(record.Key.Span), record.ValueIsNull ? null : Show(record.Value.Span)));
+                        record.KeyIsNull ? null : TailRecord.Text(record.Key.Span), record.ValueIsNull ? null : TailRecord.Text(record.Value.Span)));
                 }
                 next = Math.Max(next, batch.NextOffset);
             }
@@ -138,18 +122,7 @@ public sealed class EngineClusterSource(KafkaCluster cluster) : IClusterSource
         return records.Count > count ? records.GetRange(records.Count - count, count) : records;
     }
 
-    /// <summary>Bytes as one line of text: UTF-8 with control characters made visible, cut to a screen's width.</summary>
-    internal static string Show(ReadOnlySpan<byte> bytes)
-    {
-        var text = Encoding.UTF8.GetString(bytes[..Math.Min(bytes.Length, MaxShownChars * 4)]);
-        var sb = new StringBuilder(Math.Min(text.Length, MaxShownChars + 1));
-        foreach (var c in text)
-        {
-            if (sb.Length >= MaxShownChars) { sb.Append('…'); break; }
-            sb.Append(char.IsControl(c) ? '·' : c);
-        }
-        return sb.ToString();
-    }
+    public bool CanControlBrokers => true;
 
     public void StopBroker(int id, bool kill) => Cluster.StopBroker(id, kill);
 

@@ -16,6 +16,12 @@ public interface IClusterSource
     /// <summary>The newest <paramref name="count"/> records of a partition below its high watermark, oldest first.</summary>
     IReadOnlyList<TailRecord> Tail(string topic, int partition, int count);
 
+    /// <summary>
+    /// Whether the console may stop, crash and restart brokers: only brokers of this process can be;
+    /// a remote cluster's brokers belong to whoever runs them.
+    /// </summary>
+    bool CanControlBrokers { get; }
+
     void StopBroker(int id, bool kill);
     void StartBroker(int id);
     void CreateTopic(string name, int partitions, short replicationFactor);

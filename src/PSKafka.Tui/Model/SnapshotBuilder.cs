@@ -1,3 +1,5 @@
+using PSKafka.Engine;
+
 namespace PSKafka.Tui.Model;
 
 /// <summary>
@@ -15,7 +17,21 @@ public sealed class SnapshotBuilder(IClusterSource source, int historyLength = 3
 
     public ClusterSnapshot Next()
     {
-        var raw = source.Capture() with { Groups = source.GetGroups() };
+        var captured = source.Capture();
+        IReadOnlyList<GroupView> groups;
+        string? problem = captured.Problem;
+        try
+        {
+            groups = source.GetGroups();
+        }
+        catch (KafkaException e)
+        {
+            // Groups the cluster will not list (no permission, a coordinator moving) must not hide the brokers and topics.
+            groups = _previous?.Groups ?? [];
+            problem ??= $"Consumer groups could not be read: {e.Message}";
+        }
+        // The user's topics first (the first one is selected), Kafka's internal ones after them.
+        var raw = captured with { Topics = captured.Topics.OrderBy(t => t.IsInternal).ToList(), Groups = groups, Problem = problem };
         var next = WithRates(_previous, raw);
         next = WithHistory(next);
         _previous = next;

@@ -30,6 +30,12 @@ public sealed class ClusterConsoleView : Runnable
         ("n", "new topic"), ("d", "delete topic"), ("o", "reset group"), ("p", "pause"), ("?", "help"), ("q", "quit"),
     ];
 
+    private static readonly string[] BrokerKeys = ["s", "k", "r"];
+
+    /// <summary>What the console says when asked to stop, crash or restart a broker it does not run.</summary>
+    public const string BrokerControlRefused =
+        "Stopping, crashing and restarting brokers is not possible on a remote cluster: its brokers belong to whoever runs them.";
+
     private readonly IClusterSource _source;
     private readonly Label _header;
     private readonly Label _status;
@@ -92,7 +98,7 @@ public sealed class ClusterConsoleView : Runnable
         var help = new Label
         {
             X = 0, Y = Pos.AnchorEnd(1), Width = Dim.Fill(), Height = 1,
-            Text = string.Join("  ", KeyHelp.Select(k => $"{k.Key} {k.Does}")),
+            Text = string.Join("  ", ActiveKeys.Select(k => $"{k.Key} {k.Does}")),
         };
 
         Add(_header, _brokersFrame, _topicsFrame, _partitionsFrame, _groupsFrame, _tailFrame, _status, help);
@@ -100,7 +106,7 @@ public sealed class ClusterConsoleView : Runnable
         // Trouble shows in words (crashed, OFFLINE, under-replicated) and in bold colour, so it reads on a monochrome terminal too.
         Highlight(_brokers, row => Row(_snapshot.Brokers, row) switch
         {
-            { State: BrokerState.Crashed } => Severity.Error,
+            { Reachable: false } or { State: BrokerState.Crashed } => Severity.Error,
             { State: not BrokerState.Running } => Severity.Warning,
             _ => Severity.None,
         });
@@ -127,6 +133,10 @@ public sealed class ClusterConsoleView : Runnable
 
     /// <summary>Asks the user to confirm a destructive action; a dialog by default, replaceable for tests.</summary>
     public Func<string, string, bool> Confirm { get; set; }
+
+    /// <summary>The keys that work on this console's cluster: a remote cluster's console has no broker keys.</summary>
+    public IReadOnlyList<(string Key, string Does)> ActiveKeys =>
+        _source.CanControlBrokers ? KeyHelp : KeyHelp.Where(k => !BrokerKeys.Contains(k.Key)).ToList();
 
     public ClusterSnapshot Snapshot => _snapshot;
     public TailTarget? TailTarget => _tailTarget;
@@ -173,8 +183,10 @@ public sealed class ClusterConsoleView : Runnable
         _applying = true;
         try
         {
+            if (snapshot.Problem is not null) SetStatus(snapshot.Problem);
+            else if (_snapshot.Problem is not null) SetStatus("Reading the cluster works again.");
             _snapshot = snapshot;
-            _header.Text = $"PSKafka  cluster {snapshot.ClusterId}  {snapshot.Description}  controller: broker {snapshot.ControllerId}  " +
+            _header.Text = $"PSKafka  cluster {snapshot.ClusterId}  {snapshot.Description}  controller: {(snapshot.ControllerId < 0 ? "unknown" : $"broker {snapshot.ControllerId}")}  " +
                 $"updated {snapshot.Taken.ToLocalTime():HH:mm:ss} ({snapshot.BuildTime.TotalMilliseconds.ToString("0.0", CultureInfo.InvariantCulture)} ms)";
 
             int selectedBroker = SelectedBroker()?.Id ?? -1;
@@ -333,6 +345,7 @@ public sealed class ClusterConsoleView : Runnable
 
     public void StopBroker(bool kill)
     {
+        if (!_source.CanControlBrokers) { SetStatus(BrokerControlRefused); return; }
         if (SelectedBroker() is not { } broker) { SetStatus("Select a broker first (Tab to the brokers table)."); return; }
         if (broker.StateName != "running") { SetStatus($"Broker {broker.Id} is {broker.StateName}; r restarts it."); return; }
         var (verb, what) = kill
@@ -345,6 +358,7 @@ public sealed class ClusterConsoleView : Runnable
 
     public void RestartBroker()
     {
+        if (!_source.CanControlBrokers) { SetStatus(BrokerControlRefused); return; }
         if (SelectedBroker() is not { } broker) { SetStatus("Select a broker first (Tab to the brokers table)."); return; }
         if (broker.StateName == "running") { SetStatus($"Broker {broker.Id} is already running."); return; }
         Run($"Starting broker {broker.Id}", () => _source.StartBroker(broker.Id), $"Broker {broker.Id} started.");
@@ -401,7 +415,7 @@ public sealed class ClusterConsoleView : Runnable
     }
 
     public void ShowHelp() =>
-        MessageBox.Query(App!, "Show-Cluster keys", string.Join("\n", KeyHelp.Select(k => $"{k.Key,-4} {k.Does}")) +
+        MessageBox.Query(App!, "Show-Cluster keys", string.Join("\n", ActiveKeys.Select(k => $"{k.Key,-4} {k.Does}")) +
             "\n\nThe mouse selects rows and tables. Actions act on the selected broker, topic or partition.", "_Close");
 
     /// <summary>Runs an action off the UI thread and reports how it went on the status line.</summary>

@@ -28,7 +28,10 @@ public static class Display
         return missing.Count == 0 ? Ids(isr) : $"{Ids(isr)} ({Ids(missing)} out)";
     }
 
-    public static string Count(long value) => value < 0 ? "-" : value.ToString("N0", CultureInfo.InvariantCulture);
+    /// <summary>What a figure the cluster cannot tell shows as: never a zero that looks real.</summary>
+    public const string Unknown = "-";
+
+    public static string Count(long value) => value < 0 ? Unknown : value.ToString("N0", CultureInfo.InvariantCulture);
 
     public static string Rate(double perSecond) => perSecond switch
     {
@@ -39,7 +42,7 @@ public static class Display
         _ => (perSecond / 1_000_000).ToString("0.#", CultureInfo.InvariantCulture) + "M",
     };
 
-    public static string Bytes(long bytes) => bytes < 0 ? "-" : Scaled(bytes, "B");
+    public static string Bytes(long bytes) => bytes < 0 ? Unknown : Scaled(bytes, "B");
 
     public static string BytesPerSecond(double bytes) => Scaled(bytes, "B/s");
 

@@ -17,8 +17,8 @@ internal static class Tables
         ["Controller"] = b => b.IsController ? "controller" : "",
         ["Leads"] = b => b.PartitionsLed,
         ["Follows"] = b => b.PartitionsFollowed,
-        ["In"] = b => Display.BytesPerSecond(b.BytesInPerSec),
-        ["Out"] = b => Display.BytesPerSecond(b.BytesOutPerSec),
+        ["In"] = b => b.TrafficKnown ? Display.BytesPerSecond(b.BytesInPerSec) : Display.Unknown,
+        ["Out"] = b => b.TrafficKnown ? Display.BytesPerSecond(b.BytesOutPerSec) : Display.Unknown,
     });
 
     public static ITableSource Topics(IReadOnlyList<TopicView> rows) => new EnumerableTableSource<TopicView>(rows, new()
@@ -36,7 +36,7 @@ internal static class Tables
     {
         ["P"] = p => p.Partition,
         ["Leader"] = p => p.IsOffline ? "none" : p.Leader.ToString(CultureInfo.InvariantCulture),
-        ["Epoch"] = p => p.LeaderEpoch,
+        ["Epoch"] = p => Display.Count(p.LeaderEpoch),
         ["Replicas"] = p => Display.Ids(p.Replicas),
         ["Isr"] = p => Display.Isr(p.Isr, p.OutOfSyncReplicas),
         ["Status"] = p => p.IsOffline ? "OFFLINE" : p.IsUnderReplicated ? "under-replicated" : "ok",
@@ -44,8 +44,8 @@ internal static class Tables
         ["HW"] = p => Display.Count(p.HighWatermark),
         ["LEO"] = p => Display.Count(p.LogEndOffset),
         ["Size"] = p => Display.Bytes(p.SizeBytes),
-        ["Segs"] = p => p.Segments,
-        ["Msg/s"] = p => Display.Rate(p.MessagesPerSec),
+        ["Segs"] = p => Display.Count(p.Segments),
+        ["Msg/s"] = p => p.HighWatermark < 0 ? Display.Unknown : Display.Rate(p.MessagesPerSec),
     });
 
     /// <summary>One row per partition a group has an offset for, with the member that owns it.</summary>

@@ -6,46 +6,14 @@ using PSKafka.Tui.Views;
 using Terminal.Gui.Input;
 using Terminal.Gui.Testing;
 
+using static PSKafka.Tests.Tui.ConsoleScreen;
+
 namespace PSKafka.Tests.Tui;
 
 /// <summary>What the console's screen shows for known cluster states, rendered headless at a fixed size.</summary>
 [Collection(ConsoleCollection.Name)]
 public sealed class ClusterConsoleViewTests
 {
-    private static string Ids(IEnumerable<int> ids) => string.Join(",", ids);
-
-    private static string[] Lines(string screen) => screen.Split('\n').Select(l => l.TrimEnd('\r')).ToArray();
-
-    private static string[] Cells(string line) => line.Split('│').Select(c => c.Trim()).Where(c => c.Length > 0).ToArray();
-
-    // The brokers table row of a broker: Id, Address, State, Controller, Leads, Follows, In, Out.
-    private static string[] BrokerRow(string screen, int id) =>
-        Lines(screen).Select(l => l.Split('│').Skip(1).Select(c => c.Trim()).ToArray()).FirstOrDefault(c => c.Length >= 8 && c[0] == id.ToString(System.Globalization.CultureInfo.InvariantCulture) && c[1].StartsWith("localhost:", StringComparison.Ordinal))?[..8]
-        ?? throw new Xunit.Sdk.XunitException($"No row for broker {id}:\n{screen}");
-
-    // The topics table sits right of the brokers table: its cells follow the "││" where the two frames meet.
-    private static string[] TopicRow(string screen, string topic)
-    {
-        var line = LineWith(screen, "││" + topic);
-        return Cells(line[(line.IndexOf("││" + topic, StringComparison.Ordinal) + 1)..]);
-    }
-
-    private static string LineWith(string screen, string text) =>
-        Lines(screen).FirstOrDefault(l => l.Contains(text, StringComparison.Ordinal)) ?? throw new Xunit.Sdk.XunitException($"No line with '{text}' on the screen:\n{screen}");
-
-    // The partitions table row of partition p: "│0 │0     │..." after the frame's border.
-    private static string[] PartitionRow(string screen, int partition)
-    {
-        var start = Lines(screen).ToList().FindIndex(l => l.Contains("Partitions of", StringComparison.Ordinal));
-        Assert.True(start >= 0, screen);
-        foreach (var line in Lines(screen).Skip(start + 3))
-        {
-            var cells = line.Split('│').Select(c => c.Trim()).Where(c => c.Length > 0).ToArray();
-            if (cells.Length > 5 && cells[0] == partition.ToString(System.Globalization.CultureInfo.InvariantCulture)) return cells;
-        }
-        throw new Xunit.Sdk.XunitException($"No row for partition {partition}:\n{screen}");
-    }
-
     [Fact]
     public void ShowsBrokersTopicsPartitionsAndTheTail()
     {

@@ -20,7 +20,8 @@ public sealed class ConsoleCollection
 
 /// <summary>
 /// A cluster in a temp directory and a headless Terminal.Gui application at a fixed screen size
-/// (the ANSI driver with DisableRealDriverIO=1: it draws into memory and reads no terminal).
+/// (the ANSI driver with DisableRealDriverIO=1: it draws into memory and reads no terminal). The console
+/// reads the cluster in process, or through the source <paramref name="source"/> makes (disposed with the harness).
 /// </summary>
 public sealed class ConsoleHarness : IDisposable
 {
@@ -29,15 +30,15 @@ public sealed class ConsoleHarness : IDisposable
     private readonly string _dir = Path.Combine(Path.GetTempPath(), "pskafka-tui-" + Guid.NewGuid().ToString("N"));
     private SessionToken? _session;
 
-    public ConsoleHarness(int brokers)
+    public ConsoleHarness(int brokers, Func<KafkaCluster, IClusterSource>? source = null)
     {
         Cluster = KafkaCluster.Open(_dir);
         for (int i = 0; i < brokers; i++) Cluster.StartBroker(port: 0);
-        Source = new EngineClusterSource(Cluster);
+        Source = source?.Invoke(Cluster) ?? new EngineClusterSource(Cluster);
     }
 
     public KafkaCluster Cluster { get; }
-    public EngineClusterSource Source { get; }
+    public IClusterSource Source { get; }
     public IApplication? App { get; private set; }
     public ClusterConsoleView? View { get; private set; }
 
@@ -90,7 +91,46 @@ public sealed class ConsoleHarness : IDisposable
         if (_session is not null) App!.End(_session);
         View?.Dispose();
         App?.Dispose();
+        (Source as IDisposable)?.Dispose();
         Cluster.Dispose();
         try { Directory.Delete(_dir, recursive: true); } catch (IOException) { }
+    }
+}
+
+/// <summary>Reads the tables off a rendered console screen (the cells between the '│' lines).</summary>
+public static class ConsoleScreen
+{
+    public static string Ids(IEnumerable<int> ids) => string.Join(",", ids);
+
+    public static string[] Lines(string screen) => screen.Split('\n').Select(l => l.TrimEnd('\r')).ToArray();
+
+    public static string[] Cells(string line) => line.Split('│').Select(c => c.Trim()).Where(c => c.Length > 0).ToArray();
+
+    // The brokers table row of a broker: Id, Address, State, Controller, Leads, Follows, In, Out.
+    public static string[] BrokerRow(string screen, int id) =>
+        Lines(screen).Select(l => l.Split('│').Skip(1).Select(c => c.Trim()).ToArray()).FirstOrDefault(c => c.Length >= 8 && c[0] == id.ToString(System.Globalization.CultureInfo.InvariantCulture) && c[1].StartsWith("localhost:", StringComparison.Ordinal))?[..8]
+        ?? throw new Xunit.Sdk.XunitException($"No row for broker {id}:\n{screen}");
+
+    // The topics table sits right of the brokers table: its cells follow the "││" where the two frames meet.
+    public static string[] TopicRow(string screen, string topic)
+    {
+        var line = LineWith(screen, "││" + topic);
+        return Cells(line[(line.IndexOf("││" + topic, StringComparison.Ordinal) + 1)..]);
+    }
+
+    public static string LineWith(string screen, string text) =>
+        Lines(screen).FirstOrDefault(l => l.Contains(text, StringComparison.Ordinal)) ?? throw new Xunit.Sdk.XunitException($"No line with '{text}' on the screen:\n{screen}");
+
+    // The partitions table row of partition p: "│0 │0     │..." after the frame's border.
+    public static string[] PartitionRow(string screen, int partition)
+    {
+        var start = Lines(screen).ToList().FindIndex(l => l.Contains("Partitions of", StringComparison.Ordinal));
+        Assert.True(start >= 0, screen);
+        foreach (var line in Lines(screen).Skip(start + 3))
+        {
+            var cells = line.Split('│').Select(c => c.Trim()).Where(c => c.Length > 0).ToArray();
+            if (cells.Length > 5 && cells[0] == partition.ToString(System.Globalization.CultureInfo.InvariantCulture)) return cells;
+        }
+        throw new Xunit.Sdk.XunitException($"No row for partition {partition}:\n{screen}");
     }
 }

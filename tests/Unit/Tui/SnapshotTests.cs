@@ -1,3 +1,4 @@
+using PSKafka.Engine;
 using PSKafka.Engine.Cluster;
 using PSKafka.Tui.Model;
 using PSKafka.Tui.Views;
@@ -67,9 +68,31 @@ public sealed class SnapshotTests
     [Fact]
     public void TailTextShowsControlCharactersAndCutsLongValues()
     {
-        Assert.Equal("a·b", EngineClusterSource.Show("a\nb"u8));
-        var shown = EngineClusterSource.Show(new byte[1000].Select(_ => (byte)'x').ToArray());
+        Assert.Equal("a·b", TailRecord.Text("a\nb"u8));
+        var shown = TailRecord.Text(new byte[1000].Select(_ => (byte)'x').ToArray());
         Assert.Equal(201, shown.Length);
         Assert.EndsWith("…", shown);
+    }
+
+    private sealed class GroupsRefused : IClusterSource
+    {
+        public ClusterSnapshot Capture() => At(1, 0, 0, 7);
+        public IReadOnlyList<GroupView> GetGroups() => throw new KafkaException(ErrorCode.GroupAuthorizationFailed, "Not authorized to access group: billing");
+        public IReadOnlyList<TailRecord> Tail(string topic, int partition, int count) => [];
+        public bool CanControlBrokers => false;
+        public void StopBroker(int id, bool kill) { }
+        public void StartBroker(int id) { }
+        public void CreateTopic(string name, int partitions, short replicationFactor) { }
+        public void DeleteTopic(string name) { }
+        public void ResetGroupOffsetsToEarliest(string groupId) { }
+    }
+
+    [Fact]
+    public void GroupsThatCannotBeReadLeaveTheRestOfTheSnapshotAndSayWhy()
+    {
+        var snapshot = new SnapshotBuilder(new GroupsRefused()).Next();
+        Assert.Equal(7, snapshot.Topics[0].Partitions[0].HighWatermark);
+        Assert.Empty(snapshot.Groups);
+        Assert.Equal("Consumer groups could not be read: Not authorized to access group: billing", snapshot.Problem);
     }
 }
