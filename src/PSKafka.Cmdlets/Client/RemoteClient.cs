@@ -14,7 +14,7 @@ namespace PSKafka.Cmdlets.Client;
 /// <see cref="OpenConsumer"/> or <see cref="OpenGroupConsumer"/>. Works with any Kafka: Apache Kafka, Redpanda, a cloud Kafka, PSKafka's
 /// own listener, librdkafka's mock cluster.
 /// </summary>
-public sealed class RemoteClient : IKafkaClient, IDisposable
+public sealed partial class RemoteClient : IKafkaClient, IDisposable
 {
     private readonly Lazy<CK.IAdminClient> _admin;
     private volatile string? _lastError;
