@@ -52,6 +52,12 @@ public sealed partial class RemoteClient
                     Call(what, () => Admin.IncrementalAlterConfigsAsync(new Dictionary<CKA.ConfigResource, List<CKA.ConfigEntry>> { [resource] = entries },
                         new CKA.IncrementalAlterConfigsOptions { RequestTimeout = Timeout, ValidateOnly = validateOnly }).GetAwaiter().GetResult());
                 }
+                catch (CKA.IncrementalAlterConfigsException e) when (e.Results[0].Error.Code == Confluent.Kafka.ErrorCode.InvalidRequest)
+                {
+                    // Kafka refuses a bad broker setting with INVALID_REQUEST where it means INVALID_CONFIG (KAFKA-13609):
+                    // the same ErrorId as in-process.
+                    throw new Engine.KafkaException(Engine.ErrorCode.InvalidConfig, $"Changing the configs of broker {id} failed: {e.Results[0].Error.Reason}", e);
+                }
                 catch (CKA.IncrementalAlterConfigsException e)
                 {
                     throw Fail(e.Results[0].Error, what, e);
