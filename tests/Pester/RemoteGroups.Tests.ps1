@@ -207,8 +207,6 @@ Describe 'Cmdlets that need the local brokers, while connected remotely' {
     }
 
     It 'refuse with NotSupportedRemotely: <_>' -ForEach @(
-        { Get-BrokerConfig -ErrorAction Stop }
-        { Set-BrokerConfig -Name log.retention.ms -Value 1000 -ErrorAction Stop }
         { Get-LogSegment -Topic t -Partition 0 -ErrorAction Stop }
         { Invoke-LogRetention -ErrorAction Stop }
     ) {

@@ -67,6 +67,7 @@ public sealed partial class EmbeddedClient(KafkaCluster cluster) : IKafkaClient
     {
         Engine.Config.ConfigSource.TopicConfig => "DYNAMIC_TOPIC_CONFIG",
         Engine.Config.ConfigSource.DynamicBrokerConfig => "DYNAMIC_DEFAULT_BROKER_CONFIG",
+        Engine.Config.ConfigSource.PerBrokerConfig => "DYNAMIC_BROKER_CONFIG",
         Engine.Config.ConfigSource.StaticBrokerConfig => "STATIC_BROKER_CONFIG",
         _ => "DEFAULT_CONFIG",
     };

@@ -27,31 +27,41 @@ internal static class ConfigValues
     public static IEnumerable<T> Matching<T>(IEnumerable<T> items, Func<T, string> name, string[]? patterns) =>
         patterns is null ? items : items.Where(i => patterns.Any(p => new WildcardPattern(p, WildcardOptions.IgnoreCase).IsMatch(name(i))));
 
-    public static BrokerConfigInfo Info(int brokerId, BrokerConfigValue v) => new()
+    public static BrokerConfigInfo Info(int brokerId, Client.BrokerConfigEntry e) => new()
     {
         BrokerId = brokerId,
-        Name = v.Name,
-        Value = v.Value,
-        Source = Client.EmbeddedClient.SourceName(v.Source),
-        IsReadOnly = v.IsReadOnly,
-        Type = v.Type.ToString().ToUpperInvariant(),
-        Default = v.Default,
+        Name = e.Name,
+        Value = e.Value,
+        Source = e.Source,
+        IsReadOnly = e.IsReadOnly,
+        IsSensitive = e.IsSensitive,
+        Type = e.Type,
+        Default = e.Default,
     };
+
+    /// <summary>The broker to describe when none is named: the controller, else (a cluster that names none) the lowest id.</summary>
+    public static int DefaultBroker(Client.IKafkaClient client)
+    {
+        var meta = client.GetMetadata();
+        if (meta.ControllerId >= 0) return meta.ControllerId;
+        return meta.Brokers.Count > 0 ? meta.Brokers.Min(b => b.Id)
+            : throw new KafkaException(ErrorCode.BrokerNotAvailable, $"No broker is running at {client.Description}.");
+    }
 }
 
 /// <summary>
-/// Get-BrokerConfig: the broker settings (server.properties) with Kafka's names, their values and where each comes
-/// from, as kafka-configs.sh --describe --all --entity-type brokers shows them.
+/// Get-BrokerConfig: the broker settings (server.properties and dynamic configs) with Kafka's names, their values and
+/// where each comes from, as kafka-configs.sh --describe --all --entity-type brokers --entity-name N shows them.
 /// </summary>
 [Cmdlet(VerbsCommon.Get, "BrokerConfig")]
 [OutputType(typeof(BrokerConfigInfo))]
-public sealed class GetBrokerConfigCommand : KafkaCmdlet
+public sealed class GetBrokerConfigCommand : ClusterCmdlet
 {
     [Parameter(Position = 0)]
     [SupportsWildcards]
     public string[]? Name { get; set; }
 
-    /// <summary>Whose read-only settings (broker.id, log.dirs, listeners) to show; default the controller.</summary>
+    /// <summary>Which broker to describe (its read-only settings and its own overrides); default the controller.</summary>
     [Parameter(ValueFromPipelineByPropertyName = true)]
     [Alias("Id")]
     [ValidateRange(0, int.MaxValue)]
@@ -59,11 +69,10 @@ public sealed class GetBrokerConfigCommand : KafkaCmdlet
 
     protected override void Process()
     {
-        var cluster = LocalBrokers.Cluster();
-        var broker = LocalBrokers.Running(cluster, BrokerId ?? cluster.ControllerId);
-        var all = broker.DescribeConfigs();
-        var shown = ConfigValues.Matching(all, c => c.Name, Name).ToList();
-        foreach (var v in shown) WriteObject(ConfigValues.Info(broker.Id, v));
+        var client = Client;
+        int id = BrokerId ?? ConfigValues.DefaultBroker(client);
+        var all = client.DescribeBrokerConfigs(id);
+        foreach (var e in ConfigValues.Matching(all, c => c.Name, Name)) WriteObject(ConfigValues.Info(id, e));
         if (Name is not null)
             foreach (var n in Name.Where(n => !WildcardPattern.ContainsWildcardCharacters(n) && !all.Any(c => c.Name.Equals(n, StringComparison.OrdinalIgnoreCase))))
                 WriteKafkaError(new KafkaException(ErrorCode.InvalidConfig, $"Unknown broker config name: {n}."), n);
@@ -71,13 +80,13 @@ public sealed class GetBrokerConfigCommand : KafkaCmdlet
 }
 
 /// <summary>
-/// Set-BrokerConfig: changes a cluster-wide broker setting (kafka-configs.sh --alter --entity-type brokers
-/// --entity-default), validated with Kafka's rules, persisted in the cluster metadata and applied to every broker and
-/// log at once; -Reset goes back to the default.
+/// Set-BrokerConfig: changes a broker setting, validated with Kafka's rules and applied at once: cluster-wide
+/// (kafka-configs.sh --alter --entity-type brokers --entity-default) or, with -BrokerId, as one broker's override
+/// (--entity-name N); -Reset removes it.
 /// </summary>
 [Cmdlet(VerbsCommon.Set, "BrokerConfig", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium, DefaultParameterSetName = "Set")]
 [OutputType(typeof(BrokerConfigInfo))]
-public sealed class SetBrokerConfigCommand : KafkaCmdlet
+public sealed class SetBrokerConfigCommand : ClusterCmdlet
 {
     [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
     public string Name { get; set; } = "";
@@ -86,22 +95,30 @@ public sealed class SetBrokerConfigCommand : KafkaCmdlet
     [AllowEmptyString]
     public object? Value { get; set; }
 
-    /// <summary>Removes the dynamic setting: back to Kafka's default.</summary>
+    /// <summary>Removes the setting: back to the cluster-wide value or Kafka's default.</summary>
     [Parameter(Mandatory = true, ParameterSetName = "Reset")]
     public SwitchParameter Reset { get; set; }
+
+    /// <summary>Only this broker: a per-broker override of a dynamic setting.</summary>
+    [Parameter]
+    [ValidateRange(0, int.MaxValue)]
+    public int? BrokerId { get; set; }
 
     [Parameter]
     public SwitchParameter PassThru { get; set; }
 
     protected override void Process()
     {
-        var cluster = LocalBrokers.Cluster();
-        var broker = LocalBrokers.Running(cluster, cluster.ControllerId);
+        var client = Client;
         string? value = Reset ? null : ConfigValues.ToKafka(Value);
-        if (!ShouldProcess($"broker config {Name}", Reset ? "Reset to the default" : $"Set to {value}")) return;
-        broker.AlterBrokerConfig(Name, value);
+        string target = BrokerId is { } id ? $"broker {id} config {Name}" : $"broker config {Name}";
+        if (!ShouldProcess(target, Reset ? "Reset to the default" : $"Set to {value}")) return;
+        client.AlterBrokerConfigs(BrokerId, new Dictionary<string, string?>(StringComparer.Ordinal) { [Name] = value });
         if (PassThru)
-            foreach (var v in broker.DescribeConfigs().Where(c => c.Name == Name)) WriteObject(ConfigValues.Info(broker.Id, v));
+        {
+            int shown = BrokerId ?? ConfigValues.DefaultBroker(client);
+            foreach (var e in client.DescribeBrokerConfigs(shown).Where(c => c.Name == Name)) WriteObject(ConfigValues.Info(shown, e));
+        }
     }
 }
 

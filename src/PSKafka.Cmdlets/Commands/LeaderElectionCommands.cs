@@ -52,6 +52,14 @@ public sealed class InvokeLeaderElectionCommand : ClusterCmdlet
         var toElect = wanted.Where(w => w.Leader != w.Preferred
             && ShouldProcess($"{w.Partition} (leader {w.Leader})", $"Move leadership to preferred replica {w.Preferred}")).ToList();
         var results = toElect.Count == 0 ? [] : client.ElectPreferredLeaders(toElect.Select(w => w.Partition).ToList());
+        // Kafka's answer does not say who leads now (a remote election reports -1): metadata does.
+        if (results.Any(r => r.Error == ErrorCode.None && r.Leader < 0))
+        {
+            var leaders = client.GetMetadata(results.Select(r => r.Partition.Topic).Distinct().ToList()).Topics
+                .SelectMany(t => t.Partitions.Select(p => (Partition: new TopicPartition(t.Name, p.Partition), p.Leader)))
+                .ToDictionary(x => x.Partition, x => x.Leader);
+            results = results.Select(r => r.Error == ErrorCode.None && r.Leader < 0 ? r with { Leader = leaders.GetValueOrDefault(r.Partition, -1) } : r).ToList();
+        }
         var byPartition = results.ToDictionary(r => r.Partition);
         foreach (var w in wanted)
         {

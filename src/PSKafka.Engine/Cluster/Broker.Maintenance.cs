@@ -53,7 +53,7 @@ public sealed partial class Broker
         _maintenanceStop = null;
     }
 
-    private long BrokerLong(string name) => long.Parse(_cluster.Controller.GetBrokerConfig(name), CultureInfo.InvariantCulture);
+    private long BrokerLong(string name) => long.Parse(_cluster.Controller.GetBrokerConfig(name, Id), CultureInfo.InvariantCulture);
 
     private void MaintenanceLoop(CancellationToken stop)
     {
@@ -166,10 +166,14 @@ public sealed partial class Broker
     public IReadOnlyList<SegmentSummary> DescribeLogSegments(string topic, int partition) =>
         RequireReplica(topic, partition).Log.DescribeSegments();
 
-    /// <summary>Every broker setting with its value and source; read-only ones are this broker's own.</summary>
+    /// <summary>
+    /// Every broker setting with its value and source: fixed at start (this broker's own), then this broker's dynamic
+    /// override, then the cluster-wide setting, then Kafka's default.
+    /// </summary>
     public IReadOnlyList<BrokerConfigValue> DescribeConfigs()
     {
         var dynamic = _cluster.Controller.BrokerConfigs;
+        var own = _cluster.Controller.BrokerOverrides(Id);
         var result = new List<BrokerConfigValue>();
         foreach (var def in ConfigDefinitions.Broker.OrderBy(d => d.Name, StringComparer.Ordinal))
         {
@@ -182,6 +186,8 @@ public sealed partial class Broker
             };
             if (fixedValue is not null)
                 result.Add(new BrokerConfigValue(def.Name, fixedValue, ConfigSource.StaticBrokerConfig, true, def.Type, def.Default));
+            else if (own.TryGetValue(def.Name, out var mine))
+                result.Add(new BrokerConfigValue(def.Name, mine, ConfigSource.PerBrokerConfig, def.ReadOnly, def.Type, def.Default));
             else if (dynamic.TryGetValue(def.Name, out var v))
                 result.Add(new BrokerConfigValue(def.Name, v, ConfigSource.DynamicBrokerConfig, def.ReadOnly, def.Type, def.Default));
             else

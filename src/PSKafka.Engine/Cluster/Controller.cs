@@ -41,25 +41,75 @@ public sealed class Controller
         }
     }
 
+    /// <summary>A setting as broker <paramref name="brokerId"/> sees it: its own override, else the cluster-wide value, else the default.</summary>
+    public string GetBrokerConfig(string name, int brokerId)
+    {
+        lock (_gate)
+            return PerBroker(brokerId) is { } own && own.TryGetValue(name, out var v) ? v : GetBrokerConfig(name);
+    }
+
+    /// <summary>The dynamic overrides of one broker (kafka-configs.sh --entity-type brokers --entity-name N).</summary>
+    public IReadOnlyDictionary<string, string> BrokerOverrides(int brokerId)
+    {
+        lock (_gate) return PerBroker(brokerId) is { } own ? new Dictionary<string, string>(own) : new Dictionary<string, string>();
+    }
+
+    private Dictionary<string, string>? PerBroker(int brokerId) =>
+        _clusterRecord.PerBrokerConfigs.GetValueOrDefault(brokerId.ToString(System.Globalization.CultureInfo.InvariantCulture));
+
     /// <summary>Sets (or with null, resets) a cluster-wide broker setting and re-applies topic settings.</summary>
-    public void SetBrokerConfig(string name, string? value)
+    public void SetBrokerConfig(string name, string? value) =>
+        AlterBrokerConfigs(null, new Dictionary<string, string?> { [name] = value });
+
+    /// <summary>
+    /// Changes broker settings all at once or not at all: cluster-wide (<paramref name="brokerId"/> null; any setting
+    /// but the ones fixed at start) or one broker's overrides (dynamic settings only, as in Kafka). Null values remove.
+    /// With <paramref name="replaceDynamic"/> (legacy AlterConfigs) the dynamic settings not named are removed too;
+    /// server.properties-like settings stay. Re-applies topic settings on every broker.
+    /// </summary>
+    public void AlterBrokerConfigs(int? brokerId, IReadOnlyDictionary<string, string?> changes, bool replaceDynamic = false)
     {
         lock (_gate)
         {
-            if (value is null) _clusterRecord.BrokerConfigs.Remove(name);
-            else _clusterRecord.BrokerConfigs[name] = ConfigDefinitions.ValidateBrokerConfig(name, value);
+            var current = brokerId is { } id ? PerBroker(id) ?? [] : _clusterRecord.BrokerConfigs;
+            var next = new Dictionary<string, string>(current);
+            if (replaceDynamic)
+                foreach (var name in current.Keys.Where(n => ConfigDefinitions.TryGetBroker(n, out var d) && d.Dynamic && !changes.ContainsKey(n)))
+                    next.Remove(name);
+            foreach (var (name, value) in changes)
+            {
+                if (!ConfigDefinitions.TryGetBroker(name, out var def))
+                    throw new KafkaException(ErrorCode.InvalidConfig, $"Unknown broker config name: {name}.");
+                if (brokerId is not null && !def.Dynamic)
+                    throw new KafkaException(ErrorCode.InvalidConfig, $"Cannot update these configs dynamically: {name} (per-broker overrides are for Kafka's dynamic broker configs; set it cluster-wide).");
+                if (value is null && def.ReadOnly)
+                    throw new KafkaException(ErrorCode.InvalidConfig, $"Cannot update these configs dynamically: {name} (read-only; it is fixed when the broker starts).");
+                if (value is null) next.Remove(name);
+                else next[name] = ConfigDefinitions.ValidateBrokerConfig(name, value);
+            }
+            if (brokerId is { } broker)
+            {
+                var key = broker.ToString(System.Globalization.CultureInfo.InvariantCulture);
+                if (next.Count == 0) _clusterRecord.PerBrokerConfigs.Remove(key);
+                else _clusterRecord.PerBrokerConfigs[key] = next;
+            }
+            else
+            {
+                _clusterRecord.BrokerConfigs = next;
+            }
             _store.SaveCluster(_clusterRecord);
             foreach (var topic in _topics.Values) PublishTopic(topic);
         }
     }
 
-    public TopicSettings SettingsFor(string topic)
+    /// <summary>A topic's effective settings; as broker <paramref name="brokerId"/> applies them when given (its own overrides first).</summary>
+    public TopicSettings SettingsFor(string topic, int? brokerId = null)
     {
         lock (_gate)
         {
             if (!_topics.TryGetValue(topic, out var record))
                 throw new KafkaException(ErrorCode.UnknownTopicOrPartition, $"Topic '{topic}' does not exist.");
-            return new TopicSettings(record.Configs, _clusterRecord.BrokerConfigs);
+            return new TopicSettings(record.Configs, _clusterRecord.BrokerConfigs, brokerId is { } id ? PerBroker(id) : null);
         }
     }
 
@@ -256,19 +306,21 @@ public sealed class Controller
         return results;
     }
 
-    /// <summary>Changes a topic's config overrides (null value removes an override).</summary>
-    public void AlterTopicConfigs(string name, IReadOnlyDictionary<string, string?> changes)
+    /// <summary>
+    /// Changes a topic's config overrides (null value removes an override); with <paramref name="replace"/> (legacy
+    /// AlterConfigs) the overrides not named are removed too.
+    /// </summary>
+    public void AlterTopicConfigs(string name, IReadOnlyDictionary<string, string?> changes, bool replace = false)
     {
         lock (_gate)
         {
             if (!_topics.TryGetValue(name, out var topic))
                 throw new KafkaException(ErrorCode.UnknownTopicOrPartition, $"Topic '{name}' does not exist.");
             var set = ConfigDefinitions.ValidateTopicConfigs(changes.Where(c => c.Value is not null).ToDictionary(c => c.Key, c => c.Value!));
-            foreach (var key in changes.Where(c => c.Value is null).Select(c => c.Key))
-            {
-                if (!ConfigDefinitions.TryGetTopic(key, out _)) throw new KafkaException(ErrorCode.InvalidConfig, $"Unknown topic config name: {key}.");
+            var unknown = changes.Keys.FirstOrDefault(k => !ConfigDefinitions.TryGetTopic(k, out _));
+            if (unknown is not null) throw new KafkaException(ErrorCode.InvalidConfig, $"Unknown topic config name: {unknown}.");
+            foreach (var key in changes.Where(c => c.Value is null).Select(c => c.Key).Concat(replace ? topic.Configs.Keys.Where(k => !changes.ContainsKey(k)).ToList() : []))
                 topic.Configs.Remove(key);
-            }
             foreach (var (k, v) in set) topic.Configs[k] = v;
             _store.SaveTopic(topic);
             PublishTopic(topic);
@@ -392,7 +444,17 @@ public sealed class Controller
     /// first replica is alive, in the ISR and not the leader gets it back as leader (leader epoch + 1).
     /// All partitions when <paramref name="partitions"/> is null.
     /// </summary>
-    public IReadOnlyList<LeaderElectionResult> ElectPreferredLeaders(IReadOnlyList<TopicPartition>? partitions = null)
+    public IReadOnlyList<LeaderElectionResult> ElectPreferredLeaders(IReadOnlyList<TopicPartition>? partitions = null) =>
+        ElectLeaders(ElectionType.Preferred, partitions);
+
+    /// <summary>
+    /// Kafka's ElectLeaders, per partition: PREFERRED moves leadership to the first replica when it is running and in
+    /// the ISR (ELECTION_NOT_NEEDED when it leads already, PREFERRED_LEADER_NOT_AVAILABLE otherwise); UNCLEAN gives a
+    /// partition without a leader a live in-sync replica, else any live replica with an ISR of itself, whatever the
+    /// topic's unclean.leader.election.enable says (ELECTION_NOT_NEEDED when it has a leader,
+    /// ELIGIBLE_LEADERS_NOT_AVAILABLE when no replica runs). All partitions when <paramref name="partitions"/> is null.
+    /// </summary>
+    public IReadOnlyList<LeaderElectionResult> ElectLeaders(ElectionType type, IReadOnlyList<TopicPartition>? partitions)
     {
         var results = new List<LeaderElectionResult>();
         lock (_gate)
@@ -409,20 +471,14 @@ public sealed class Controller
                     continue;
                 }
                 var p = topic.Partitions[tp.Partition];
-                int preferred = p.Replicas[0];
-                if (p.Leader == preferred)
-                    results.Add(new(tp, ErrorCode.ElectionNotNeeded, p.Leader, $"Broker {preferred} already leads {tp}."));
-                else if (!live.Contains(preferred) || !p.Isr.Contains(preferred))
-                    results.Add(new(tp, ErrorCode.PreferredLeaderNotAvailable, p.Leader,
-                        $"Preferred replica {preferred} of {tp} is {(live.Contains(preferred) ? "not in the ISR" : "not running")}."));
-                else
+                var result = type == ElectionType.Unclean ? ElectUnclean(tp, p, live) : ElectPreferred(tp, p, live);
+                if (result.Error == ErrorCode.None)
                 {
-                    p.Leader = preferred;
                     p.LeaderEpoch++;
                     p.PartitionEpoch++;
                     changed.Add(topic);
-                    results.Add(new(tp, ErrorCode.None, preferred));
                 }
+                results.Add(result);
             }
             if (changed.Count > 0) _store.SaveTopics(changed.ToList());
             foreach (var topic in changed) PublishTopic(topic);
@@ -430,12 +486,43 @@ public sealed class Controller
         return results;
     }
 
+    // Both change the partition's leader (and ISR) in place on success; the caller bumps the epochs.
+    private static LeaderElectionResult ElectPreferred(TopicPartition tp, PartitionRecord p, HashSet<int> live)
+    {
+        int preferred = p.Replicas[0];
+        if (p.Leader == preferred)
+            return new(tp, ErrorCode.ElectionNotNeeded, p.Leader, $"Broker {preferred} already leads {tp}.");
+        if (!live.Contains(preferred) || !p.Isr.Contains(preferred))
+            return new(tp, ErrorCode.PreferredLeaderNotAvailable, p.Leader,
+                $"Preferred replica {preferred} of {tp} is {(live.Contains(preferred) ? "not in the ISR" : "not running")}.");
+        p.Leader = preferred;
+        return new(tp, ErrorCode.None, preferred);
+    }
+
+    private static LeaderElectionResult ElectUnclean(TopicPartition tp, PartitionRecord p, HashSet<int> live)
+    {
+        if (p.Leader != -1)
+            return new(tp, ErrorCode.ElectionNotNeeded, p.Leader, $"{tp} has a leader (broker {p.Leader}).");
+        int next = p.Isr.FirstOrDefault(live.Contains, -1);
+        if (next == -1)
+        {
+            next = p.Replicas.FirstOrDefault(live.Contains, -1);
+            if (next == -1)
+                return new(tp, ErrorCode.EligibleLeadersNotAvailable, -1, $"No replica of {tp} is running (replicas {string.Join(",", p.Replicas)}).");
+            p.Isr = [next]; // may lose committed messages: the caller asked for availability
+        }
+        p.Leader = next;
+        return new(tp, ErrorCode.None, next);
+    }
+
     private void PublishTopic(TopicRecord topic, Broker? onlyTo = null)
     {
-        var settings = new TopicSettings(topic.Configs, _clusterRecord.BrokerConfigs);
         foreach (var broker in onlyTo is null ? _cluster.Brokers : [onlyTo])
+        {
+            var settings = new TopicSettings(topic.Configs, _clusterRecord.BrokerConfigs, PerBroker(broker.Id));
             foreach (var p in topic.Partitions)
                 broker.ApplyPartitionState(topic.Name, p, settings);
+        }
     }
 
     /// <summary>The metadata a client sees: brokers, controller, and topics with leaders, replicas and ISR.</summary>

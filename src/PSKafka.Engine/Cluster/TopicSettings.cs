@@ -12,12 +12,16 @@ public sealed class TopicSettings
 {
     private readonly Dictionary<string, (string Value, ConfigSource Source)> _values = new(StringComparer.Ordinal);
 
-    public TopicSettings(IReadOnlyDictionary<string, string> topicOverrides, IReadOnlyDictionary<string, string> brokerConfigs)
+    /// <param name="brokerOverrides">The overrides of the broker that applies or describes the settings, if any.</param>
+    public TopicSettings(IReadOnlyDictionary<string, string> topicOverrides, IReadOnlyDictionary<string, string> brokerConfigs,
+        IReadOnlyDictionary<string, string>? brokerOverrides = null)
     {
         foreach (var def in ConfigDefinitions.Topic)
         {
             if (topicOverrides.TryGetValue(def.Name, out var v))
                 _values[def.Name] = (v, ConfigSource.TopicConfig);
+            else if (def.BrokerSynonym is not null && brokerOverrides is not null && brokerOverrides.TryGetValue(def.BrokerSynonym, out var own))
+                _values[def.Name] = (own, ConfigSource.PerBrokerConfig);
             else if (def.BrokerSynonym is not null && BrokerValue(def.BrokerSynonym, brokerConfigs) is { } b)
                 _values[def.Name] = b;
             else

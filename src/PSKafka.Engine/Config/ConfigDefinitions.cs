@@ -4,10 +4,18 @@ namespace PSKafka.Engine.Config;
 
 public enum ConfigType { Boolean, Int, Long, Double, String, List }
 
-/// <summary>Where an effective config value came from, as kafka-configs.sh --describe names it.</summary>
-public enum ConfigSource { Default, StaticBrokerConfig, DynamicBrokerConfig, TopicConfig }
+/// <summary>
+/// Where an effective config value came from, as kafka-configs.sh --describe names it: DynamicBrokerConfig is the
+/// cluster-wide setting (DYNAMIC_DEFAULT_BROKER_CONFIG), PerBrokerConfig one broker's own override (DYNAMIC_BROKER_CONFIG).
+/// </summary>
+public enum ConfigSource { Default, StaticBrokerConfig, DynamicBrokerConfig, TopicConfig, PerBrokerConfig }
 
-/// <summary>One config key: Kafka's name, type, default, and for a topic config its broker synonym.</summary>
+/// <summary>
+/// One config key: Kafka's name, type, default, and for a topic config its broker synonym. For a broker config,
+/// <paramref name="ReadOnly"/> means fixed when the broker starts (PSKafka never changes it) and
+/// <paramref name="Dynamic"/> that Kafka can change it at runtime over the wire (DynamicBrokerConfig.AllDynamicConfigs);
+/// the others are server.properties settings, which only the process hosting the brokers changes (Set-BrokerConfig).
+/// </summary>
 public sealed record ConfigDefinition(
     string Name,
     ConfigType Type,
@@ -17,7 +25,8 @@ public sealed record ConfigDefinition(
     long Max = long.MaxValue,
     string[]? ValidValues = null,
     string Documentation = "",
-    bool ReadOnly = false)
+    bool ReadOnly = false,
+    bool Dynamic = false)
 {
     /// <summary>Validates with Kafka's rules and returns the normalised value, or throws InvalidConfig.</summary>
     public string Validate(string? value)
@@ -134,12 +143,12 @@ public static class ConfigDefinitions
         new("socket.request.max.bytes", ConfigType.Int, "104857600", Min: 1),
         new("group.initial.rebalance.delay.ms", ConfigType.Int, "3000", Min: 0),
         new(LogCleanerEnable, ConfigType.Boolean, "true"),
-        new(LogCleanerBackoffMs, ConfigType.Long, "15000", Min: 0),
+        new(LogCleanerBackoffMs, ConfigType.Long, "15000", Min: 0, Dynamic: true),
         new("group.min.session.timeout.ms", ConfigType.Int, "6000", Min: 0),
         new("group.max.session.timeout.ms", ConfigType.Int, "1800000", Min: 0),
         new("offset.metadata.max.bytes", ConfigType.Int, "4096", Min: 0),
         .. Topic.Where(t => t.BrokerSynonym is not null)
-            .Select(t => t with { Name = t.BrokerSynonym!, BrokerSynonym = null, Default = BrokerDefault(t) }),
+            .Select(t => t with { Name = t.BrokerSynonym!, BrokerSynonym = null, Default = BrokerDefault(t), Dynamic = true }), // DynamicLogConfig
     ];
 
     private static readonly Dictionary<string, ConfigDefinition> TopicByName = Topic.ToDictionary(d => d.Name);
@@ -167,6 +176,26 @@ public static class ConfigDefinitions
             result[name] = def.Validate(value);
         }
         return result;
+    }
+
+    /// <summary>
+    /// Validates a change Kafka allows over the wire (AlterConfigs, IncrementalAlterConfigs): only dynamic broker configs,
+    /// and as in Kafka every refusal is INVALID_REQUEST (KAFKA-13609), not INVALID_CONFIG. Null (delete) is checked by name only.
+    /// </summary>
+    public static string? ValidateDynamicBrokerConfig(string name, string? value)
+    {
+        if (!BrokerByName.TryGetValue(name, out var def))
+            throw new KafkaException(ErrorCode.InvalidRequest, $"Unknown broker config name: {name}.");
+        if (!def.Dynamic)
+            throw new KafkaException(ErrorCode.InvalidRequest, $"Cannot update these configs dynamically: Set({name})");
+        try
+        {
+            return value is null ? null : def.Validate(value);
+        }
+        catch (KafkaException e)
+        {
+            throw new KafkaException(ErrorCode.InvalidRequest, e.Message);
+        }
     }
 
     /// <summary>Validates a broker setting; unknown names are InvalidConfig.</summary>

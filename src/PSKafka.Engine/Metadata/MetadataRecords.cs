@@ -9,6 +9,8 @@ public sealed class ClusterRecord
     public string ClusterId { get; set; } = "";
     public int ControllerEpoch { get; set; }
     public Dictionary<string, string> BrokerConfigs { get; set; } = new();
+    /// <summary>Per-broker dynamic overrides (kafka-configs.sh --entity-name N), by broker id.</summary>
+    public Dictionary<string, Dictionary<string, string>> PerBrokerConfigs { get; set; } = new();
 }
 
 public sealed class BrokerRecord

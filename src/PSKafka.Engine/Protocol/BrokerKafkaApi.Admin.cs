@@ -6,7 +6,8 @@ using EngineApi = PSKafka.Engine.Api;
 
 namespace PSKafka.Engine.Protocol;
 
-// Topic administration and configs: CreateTopics, DeleteTopics, CreatePartitions, DescribeConfigs.
+// Topic administration, configs and elections: CreateTopics, DeleteTopics, CreatePartitions, ElectLeaders,
+// AlterConfigs, IncrementalAlterConfigs, DescribeConfigs.
 public sealed partial class BrokerKafkaApi
 {
     // Kafka's resource types (org.apache.kafka.common.config.ConfigResource.Type).
@@ -121,15 +122,75 @@ public sealed partial class BrokerKafkaApi
             Results = request.Topics.Select(t => new CreatePartitionsResponse.CreatePartitionsTopicResult { Name = t.Name, ErrorCode = (short)code, ErrorMessage = message }).ToList(),
         });
 
-    // ---------------- DescribeConfigs (32) ----------------
+    // ---------------- ElectLeaders (43) ----------------
 
-    // ---------------- IncrementalAlterConfigs (44) ----------------
+    /// <summary>
+    /// kafka-leader-election.sh: the controller's election per partition (Controller.ElectLeaders). As in Kafka, a
+    /// request for every partition (null) leaves out the partitions that already have the leader asked for.
+    /// </summary>
+    public ValueTask<ElectLeadersResponse> ElectLeadersAsync(ElectLeadersRequest request, RequestContext context, CancellationToken cancellationToken) =>
+        Guard(() =>
+        {
+            if (!Enum.IsDefined((EngineApi.ElectionType)request.ElectionType))
+                throw new KafkaException(ErrorCode.InvalidRequest, $"Unknown election type {request.ElectionType}");
+            var wanted = request.TopicPartitions?.SelectMany(t => t.Partitions.Select(p => new EngineApi.TopicPartition(t.Topic, p))).ToList();
+            var results = _broker.Cluster.Controller.ElectLeaders((EngineApi.ElectionType)request.ElectionType, wanted);
+            var response = new ElectLeadersResponse();
+            foreach (var topic in results.GroupBy(r => r.Partition.Topic, StringComparer.Ordinal))
+                response.ReplicaElectionResults.Add(new ElectLeadersResponse.ReplicaElectionResult
+                {
+                    Topic = topic.Key,
+                    PartitionResult = topic
+                        .Where(r => wanted is not null || r.Error != ErrorCode.ElectionNotNeeded)
+                        .Select(r => new ElectLeadersResponse.PartitionResult
+                        {
+                            PartitionId = r.Partition.Partition, ErrorCode = (short)r.Error, ErrorMessage = r.Error == ErrorCode.None ? null : r.ErrorMessage,
+                        }).ToList(),
+                });
+            return response;
+        }, (code, message) => new ElectLeadersResponse
+        {
+            ErrorCode = context.ApiVersion >= 1 ? (short)code : (short)0, // v0 has no top-level error
+            ReplicaElectionResults = (request.TopicPartitions ?? []).Select(t => new ElectLeadersResponse.ReplicaElectionResult
+            {
+                Topic = t.Topic,
+                PartitionResult = t.Partitions.Select(p => new ElectLeadersResponse.PartitionResult { PartitionId = p, ErrorCode = (short)code, ErrorMessage = message }).ToList(),
+            }).ToList(),
+        });
+
+    // ---------------- AlterConfigs (33) and IncrementalAlterConfigs (44) ----------------
 
     private const sbyte SetConfig = 0, DeleteConfig = 1;
 
     /// <summary>
-    /// kafka-configs.sh --alter: SET and DELETE of topic configs, and of the cluster-wide broker default (an empty
-    /// broker name). APPEND/SUBTRACT and per-broker overrides are refused per resource with INVALID_REQUEST.
+    /// The legacy whole-set AlterConfigs (kafka-python's alter_configs): the configs given replace every dynamic
+    /// config of the resource; the ones not named go back to their defaults.
+    /// </summary>
+    public ValueTask<AlterConfigsResponse> AlterConfigsAsync(AlterConfigsRequest request, RequestContext context, CancellationToken cancellationToken) =>
+        Guard(() =>
+        {
+            var response = new AlterConfigsResponse();
+            foreach (var resource in request.Resources)
+            {
+                var (code, message) = AlterResource(request.Resources.Count(r => r.ResourceType == resource.ResourceType && r.ResourceName == resource.ResourceName),
+                    resource.ResourceType, resource.ResourceName, resource.Configs.Select(c => (c.Name, c.Value)).ToList(), replace: true, request.ValidateOnly);
+                response.Responses.Add(new AlterConfigsResponse.AlterConfigsResourceResponse
+                {
+                    ResourceType = resource.ResourceType, ResourceName = resource.ResourceName, ErrorCode = (short)code, ErrorMessage = message,
+                });
+            }
+            return response;
+        }, (code, message) => new AlterConfigsResponse
+        {
+            Responses = request.Resources.Select(r => new AlterConfigsResponse.AlterConfigsResourceResponse
+            {
+                ResourceType = r.ResourceType, ResourceName = r.ResourceName, ErrorCode = (short)code, ErrorMessage = message,
+            }).ToList(),
+        });
+
+    /// <summary>
+    /// kafka-configs.sh --alter: SET and DELETE of topic configs and of broker configs, cluster-wide (an empty broker
+    /// name) or for the broker that answers. APPEND/SUBTRACT are refused per resource with INVALID_REQUEST.
     /// </summary>
     public ValueTask<IncrementalAlterConfigsResponse> IncrementalAlterConfigsAsync(IncrementalAlterConfigsRequest request, RequestContext context, CancellationToken cancellationToken) =>
         Guard(() =>
@@ -137,47 +198,18 @@ public sealed partial class BrokerKafkaApi
             var response = new IncrementalAlterConfigsResponse();
             foreach (var resource in request.Resources)
             {
-                var result = new IncrementalAlterConfigsResponse.AlterConfigsResourceResponse
+                ErrorCode code;
+                string? message;
+                if (resource.Configs.FirstOrDefault(c => c.ConfigOperation is not (SetConfig or DeleteConfig)) is { } op)
+                    (code, message) = (ErrorCode.InvalidRequest, $"Config operation {op.ConfigOperation} (APPEND/SUBTRACT) on '{op.Name}' is not supported; use SET with the whole list.");
+                else
+                    (code, message) = AlterResource(request.Resources.Count(r => r.ResourceType == resource.ResourceType && r.ResourceName == resource.ResourceName),
+                        resource.ResourceType, resource.ResourceName,
+                        resource.Configs.Select(c => (c.Name, c.ConfigOperation == DeleteConfig ? null : c.Value ?? NullSet)).ToList(), replace: false, request.ValidateOnly);
+                response.Responses.Add(new IncrementalAlterConfigsResponse.AlterConfigsResourceResponse
                 {
-                    ResourceType = resource.ResourceType, ResourceName = resource.ResourceName, ErrorMessage = null,
-                };
-                response.Responses.Add(result);
-                try
-                {
-                    if (resource.Configs.FirstOrDefault(c => c.ConfigOperation is not (SetConfig or DeleteConfig)) is { } op)
-                        throw new KafkaException(ErrorCode.InvalidRequest, $"Config operation {op.ConfigOperation} (APPEND/SUBTRACT) on '{op.Name}' is not supported; use SET with the whole list.");
-                    var changes = resource.Configs.ToDictionary(c => c.Name, c => c.ConfigOperation == DeleteConfig ? null : c.Value, StringComparer.Ordinal);
-                    switch (resource.ResourceType)
-                    {
-                        case TopicResource:
-                            if (request.ValidateOnly)
-                            {
-                                _broker.Cluster.Controller.SettingsFor(resource.ResourceName); // the topic must exist
-                                ConfigDefinitions.ValidateTopicConfigs(changes.Where(c => c.Value is not null).ToDictionary(c => c.Key, c => c.Value!));
-                            }
-                            else
-                            {
-                                _broker.Cluster.Controller.AlterTopicConfigs(resource.ResourceName, changes);
-                            }
-                            break;
-                        case BrokerResource when resource.ResourceName.Length == 0:
-                            foreach (var (name, value) in changes)
-                            {
-                                if (value is not null) ConfigDefinitions.ValidateBrokerConfig(name, value);
-                                if (!request.ValidateOnly) _broker.Cluster.Controller.SetBrokerConfig(name, value);
-                            }
-                            break;
-                        case BrokerResource:
-                            throw new KafkaException(ErrorCode.InvalidRequest, "Per-broker config overrides are not supported; alter the cluster-wide default (an empty broker name).");
-                        default:
-                            throw new KafkaException(ErrorCode.InvalidRequest, $"Unsupported resource type {resource.ResourceType} for IncrementalAlterConfigs.");
-                    }
-                }
-                catch (KafkaException e)
-                {
-                    result.ErrorCode = (short)e.Code;
-                    result.ErrorMessage = e.Message;
-                }
+                    ResourceType = resource.ResourceType, ResourceName = resource.ResourceName, ErrorCode = (short)code, ErrorMessage = message,
+                });
             }
             return response;
         }, (code, message) => new IncrementalAlterConfigsResponse
@@ -187,6 +219,66 @@ public sealed partial class BrokerKafkaApi
                 ResourceType = r.ResourceType, ResourceName = r.ResourceName, ErrorCode = (short)code, ErrorMessage = message,
             }).ToList(),
         });
+
+    // Marks a SET with a null value, which Kafka refuses like a null in AlterConfigs (a DELETE is a real null).
+    private static readonly string NullSet = new('\0', 1);
+
+    /// <summary>
+    /// One resource of AlterConfigs or IncrementalAlterConfigs, with Kafka's checks in Kafka's order: the resource
+    /// named once, each config once, no null values, then the resource's own rules; null values in
+    /// <paramref name="configs"/> remove. Returns the resource's error code and message.
+    /// </summary>
+    private (ErrorCode, string?) AlterResource(int timesNamed, sbyte type, string name, List<(string Name, string? Value)> configs, bool replace, bool validateOnly)
+    {
+        try
+        {
+            if (timesNamed > 1) throw new KafkaException(ErrorCode.InvalidRequest, "Each resource must appear at most once.");
+            if (configs.Select(c => c.Name).Distinct(StringComparer.Ordinal).Count() != configs.Count)
+                throw new KafkaException(ErrorCode.InvalidRequest, "Error due to duplicate config keys");
+            var nulls = configs.Where(c => replace ? c.Value is null : ReferenceEquals(c.Value, NullSet)).Select(c => c.Name).ToList();
+            if (nulls.Count > 0) throw new KafkaException(ErrorCode.InvalidRequest, $"Null value not supported for : {string.Join(", ", nulls)}");
+            var changes = configs.ToDictionary(c => c.Name, c => c.Value, StringComparer.Ordinal);
+            var controller = _broker.Cluster.Controller;
+            switch (type)
+            {
+                case TopicResource:
+                    controller.SettingsFor(name); // UNKNOWN_TOPIC_OR_PARTITION first
+                    ConfigDefinitions.ValidateTopicConfigs(changes.Where(c => c.Value is not null).ToDictionary(c => c.Key, c => c.Value!));
+                    foreach (var removed in changes.Where(c => c.Value is null && !ConfigDefinitions.TryGetTopic(c.Key, out _)))
+                        throw new KafkaException(ErrorCode.InvalidConfig, $"Unknown topic config name: {removed.Key}.");
+                    if (!validateOnly) controller.AlterTopicConfigs(name, changes, replace);
+                    break;
+                case BrokerResource:
+                    int? broker = BrokerResourceId(name);
+                    foreach (var (key, value) in changes) ConfigDefinitions.ValidateDynamicBrokerConfig(key, value);
+                    if (!validateOnly) controller.AlterBrokerConfigs(broker, changes, replaceDynamic: replace);
+                    break;
+                default:
+                    throw new KafkaException(ErrorCode.InvalidRequest, $"Unknown resource type {type}");
+            }
+            return (ErrorCode.None, null);
+        }
+        catch (KafkaException e)
+        {
+            return (e.Code, e.Message);
+        }
+    }
+
+    /// <summary>
+    /// A broker resource names the cluster-wide default ("", null here) or the broker that received the request, as in
+    /// Kafka, which answers any other id with INVALID_REQUEST (clients send a broker's resource to that broker).
+    /// </summary>
+    private int? BrokerResourceId(string name)
+    {
+        if (name.Length == 0) return null;
+        if (!int.TryParse(name, NumberStyles.None, CultureInfo.InvariantCulture, out int id))
+            throw new KafkaException(ErrorCode.InvalidRequest, $"Node id must be an integer, but it is: {name}");
+        if (id != _broker.Id)
+            throw new KafkaException(ErrorCode.InvalidRequest, $"Unexpected broker id, expected {_broker.Id} or empty string, but received {name}");
+        return id;
+    }
+
+    // ---------------- DescribeConfigs (32) ----------------
 
     public ValueTask<DescribeConfigsResponse> DescribeConfigsAsync(DescribeConfigsRequest request, RequestContext context, CancellationToken cancellationToken) =>
         Guard(() =>
@@ -205,15 +297,16 @@ public sealed partial class BrokerKafkaApi
                     {
                         TopicResource => TopicConfigEntries(resource.ResourceName),
                         BrokerResource => BrokerConfigEntries(resource.ResourceName),
-                        _ => throw new KafkaException(ErrorCode.InvalidRequest, $"Unsupported resource type {resource.ResourceType} for DescribeConfigs."),
+                        _ => throw new KafkaException(ErrorCode.InvalidRequest, $"Unsupported resource type: {resource.ResourceType}"),
                     };
-                    var keys = resource.ConfigurationKeys?.ToHashSet(StringComparer.Ordinal);
+                    // Null or empty: every config.
+                    var keys = resource.ConfigurationKeys is { Count: > 0 } asked ? asked.ToHashSet(StringComparer.Ordinal) : null;
                     foreach (var e in entries.Where(e => keys is null || keys.Contains(e.Name)))
                         result.Configs.Add(new DescribeConfigsResponse.DescribeConfigsResourceResult
                         {
                             Name = e.Name,
                             Value = e.Value,
-                            ReadOnly = false,
+                            ReadOnly = e.ReadOnly,
                             IsDefault = context.ApiVersion == 0 && e.Source == ConfigSource.Default, // v1+ says it with ConfigSource
                             ConfigSource = WireSource(e.Source),
                             IsSensitive = false,
@@ -237,7 +330,7 @@ public sealed partial class BrokerKafkaApi
             }).ToList(),
         });
 
-    private sealed record ConfigEntry(ConfigDefinition Definition, string Name, string? Value, ConfigSource Source, IReadOnlyList<(string Name, string? Value, ConfigSource Source)> Synonyms);
+    private sealed record ConfigEntry(ConfigDefinition Definition, string Name, string? Value, ConfigSource Source, IReadOnlyList<(string Name, string? Value, ConfigSource Source)> Synonyms, bool ReadOnly = false);
 
     /// <summary>
     /// A topic's configs as Kafka describes them: the effective value and its source, and the synonyms in order of
@@ -246,8 +339,9 @@ public sealed partial class BrokerKafkaApi
     private IEnumerable<ConfigEntry> TopicConfigEntries(string topic)
     {
         var controller = _broker.Cluster.Controller;
-        var settings = controller.SettingsFor(topic); // UNKNOWN_TOPIC_OR_PARTITION for a topic that does not exist
+        var settings = controller.SettingsFor(topic, _broker.Id); // UNKNOWN_TOPIC_OR_PARTITION for a topic that does not exist
         var brokerConfigs = controller.BrokerConfigs;
+        var own = controller.BrokerOverrides(_broker.Id);
         foreach (var def in ConfigDefinitions.Topic)
         {
             var (value, source) = settings.Values[def.Name];
@@ -255,6 +349,7 @@ public sealed partial class BrokerKafkaApi
             if (source == ConfigSource.TopicConfig) synonyms.Add((def.Name, value, ConfigSource.TopicConfig));
             if (def.BrokerSynonym is { } brokerName)
             {
+                if (own.TryGetValue(brokerName, out var mine)) synonyms.Add((brokerName, mine, ConfigSource.PerBrokerConfig));
                 // log.retention.ms and log.roll.ms are unset by default and fall back to their *.hours settings.
                 string? hours = brokerName switch { "log.retention.ms" => "log.retention.hours", "log.roll.ms" => "log.roll.hours", _ => null };
                 if (brokerConfigs.TryGetValue(brokerName, out var b)) synonyms.Add((brokerName, b, ConfigSource.DynamicBrokerConfig));
@@ -266,21 +361,34 @@ public sealed partial class BrokerKafkaApi
         }
     }
 
-    /// <summary>Broker configs: PSKafka's broker settings are cluster-wide, so every broker reports the same values.</summary>
+    /// <summary>
+    /// Broker configs as Kafka describes them: for "" the cluster-wide settings that are set (DYNAMIC_DEFAULT_BROKER_CONFIG);
+    /// for this broker's id every setting with its synonyms in order of precedence (this broker's override, the
+    /// cluster-wide setting, the default). Read-only is Kafka's: what AlterConfigs cannot change.
+    /// </summary>
     private IEnumerable<ConfigEntry> BrokerConfigEntries(string name)
     {
-        // An empty name is the cluster-wide default resource; otherwise a broker id of this cluster.
-        if (name.Length > 0 && (!int.TryParse(name, NumberStyles.None, CultureInfo.InvariantCulture, out int id) || _broker.Cluster.GetBroker(id) is null))
-            throw new KafkaException(ErrorCode.InvalidRequest, $"Broker '{name}' is not a broker of this cluster.");
-        var set = _broker.Cluster.Controller.BrokerConfigs;
-        foreach (var def in ConfigDefinitions.Broker)
+        var controller = _broker.Cluster.Controller;
+        var clusterWide = controller.BrokerConfigs;
+        if (BrokerResourceId(name) is null)
         {
-            bool overridden = set.TryGetValue(def.Name, out var value);
-            var source = overridden ? ConfigSource.DynamicBrokerConfig : ConfigSource.Default;
+            foreach (var def in ConfigDefinitions.Broker.Where(d => clusterWide.ContainsKey(d.Name)))
+            {
+                var value = clusterWide[def.Name];
+                yield return new ConfigEntry(def, def.Name, value, ConfigSource.DynamicBrokerConfig, [(def.Name, value, ConfigSource.DynamicBrokerConfig)], !def.Dynamic);
+            }
+            yield break;
+        }
+        var own = controller.BrokerOverrides(_broker.Id);
+        foreach (var v in _broker.DescribeConfigs())
+        {
+            ConfigDefinitions.TryGetBroker(v.Name, out var def);
             var synonyms = new List<(string, string?, ConfigSource)>();
-            if (overridden) synonyms.Add((def.Name, value, source));
-            if (def.Default is not null) synonyms.Add((def.Name, def.Default, ConfigSource.Default));
-            yield return new ConfigEntry(def, def.Name, overridden ? value : def.Default, source, synonyms);
+            if (v.Source == ConfigSource.StaticBrokerConfig) synonyms.Add((v.Name, v.Value, ConfigSource.StaticBrokerConfig));
+            if (own.TryGetValue(v.Name, out var mine)) synonyms.Add((v.Name, mine, ConfigSource.PerBrokerConfig));
+            if (clusterWide.TryGetValue(v.Name, out var all)) synonyms.Add((v.Name, all, ConfigSource.DynamicBrokerConfig));
+            if (def.Default is not null) synonyms.Add((v.Name, def.Default, ConfigSource.Default));
+            yield return new ConfigEntry(def, v.Name, v.Value, v.Source, synonyms, def.ReadOnly || !def.Dynamic);
         }
     }
 
@@ -291,6 +399,7 @@ public sealed partial class BrokerKafkaApi
     private static sbyte WireSource(ConfigSource source) => source switch
     {
         ConfigSource.TopicConfig => 1,
+        ConfigSource.PerBrokerConfig => 2,
         ConfigSource.DynamicBrokerConfig => 3,
         ConfigSource.StaticBrokerConfig => 4,
         _ => 5,

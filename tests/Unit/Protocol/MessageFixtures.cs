@@ -174,5 +174,7 @@ internal sealed class FakeKafkaApi : IKafkaApi
     public ValueTask<DescribeConfigsResponse> DescribeConfigsAsync(DescribeConfigsRequest request, RequestContext context, CancellationToken cancellationToken) => Answer<DescribeConfigsResponse>(request);
     public ValueTask<CreatePartitionsResponse> CreatePartitionsAsync(CreatePartitionsRequest request, RequestContext context, CancellationToken cancellationToken) => Answer<CreatePartitionsResponse>(request);
     public ValueTask<DeleteGroupsResponse> DeleteGroupsAsync(DeleteGroupsRequest request, RequestContext context, CancellationToken cancellationToken) => Answer<DeleteGroupsResponse>(request);
+    public ValueTask<AlterConfigsResponse> AlterConfigsAsync(AlterConfigsRequest request, RequestContext context, CancellationToken cancellationToken) => Answer<AlterConfigsResponse>(request);
+    public ValueTask<ElectLeadersResponse> ElectLeadersAsync(ElectLeadersRequest request, RequestContext context, CancellationToken cancellationToken) => Answer<ElectLeadersResponse>(request);
     public ValueTask<IncrementalAlterConfigsResponse> IncrementalAlterConfigsAsync(IncrementalAlterConfigsRequest request, RequestContext context, CancellationToken cancellationToken) => Answer<IncrementalAlterConfigsResponse>(request);
 }

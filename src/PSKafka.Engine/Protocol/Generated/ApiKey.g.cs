@@ -25,8 +25,10 @@ public enum ApiKey : short
     InitProducerId = 22,
     OffsetForLeaderEpoch = 23,
     DescribeConfigs = 32,
+    AlterConfigs = 33,
     CreatePartitions = 37,
     DeleteGroups = 42,
+    ElectLeaders = 43,
     IncrementalAlterConfigs = 44,
 }
 
@@ -54,8 +56,10 @@ public static partial class ApiVersionTable
         new(ApiKey.InitProducerId, 0, 4, 2),
         new(ApiKey.OffsetForLeaderEpoch, 0, 4, 4),
         new(ApiKey.DescribeConfigs, 0, 4, 4),
+        new(ApiKey.AlterConfigs, 0, 2, 2),
         new(ApiKey.CreatePartitions, 0, 3, 2),
         new(ApiKey.DeleteGroups, 0, 2, 2),
+        new(ApiKey.ElectLeaders, 0, 2, 2),
         new(ApiKey.IncrementalAlterConfigs, 0, 1, 1),
     ];
 }

@@ -26,8 +26,10 @@ public interface IKafkaApi
     ValueTask<InitProducerIdResponse> InitProducerIdAsync(InitProducerIdRequest request, RequestContext context, CancellationToken cancellationToken);
     ValueTask<OffsetForLeaderEpochResponse> OffsetForLeaderEpochAsync(OffsetForLeaderEpochRequest request, RequestContext context, CancellationToken cancellationToken);
     ValueTask<DescribeConfigsResponse> DescribeConfigsAsync(DescribeConfigsRequest request, RequestContext context, CancellationToken cancellationToken);
+    ValueTask<AlterConfigsResponse> AlterConfigsAsync(AlterConfigsRequest request, RequestContext context, CancellationToken cancellationToken);
     ValueTask<CreatePartitionsResponse> CreatePartitionsAsync(CreatePartitionsRequest request, RequestContext context, CancellationToken cancellationToken);
     ValueTask<DeleteGroupsResponse> DeleteGroupsAsync(DeleteGroupsRequest request, RequestContext context, CancellationToken cancellationToken);
+    ValueTask<ElectLeadersResponse> ElectLeadersAsync(ElectLeadersRequest request, RequestContext context, CancellationToken cancellationToken);
     ValueTask<IncrementalAlterConfigsResponse> IncrementalAlterConfigsAsync(IncrementalAlterConfigsRequest request, RequestContext context, CancellationToken cancellationToken);
 }
 
@@ -55,8 +57,10 @@ internal static class KafkaApiRouter
         ApiKey.InitProducerId => InitProducerIdRequest.Read(ref r, version),
         ApiKey.OffsetForLeaderEpoch => OffsetForLeaderEpochRequest.Read(ref r, version),
         ApiKey.DescribeConfigs => DescribeConfigsRequest.Read(ref r, version),
+        ApiKey.AlterConfigs => AlterConfigsRequest.Read(ref r, version),
         ApiKey.CreatePartitions => CreatePartitionsRequest.Read(ref r, version),
         ApiKey.DeleteGroups => DeleteGroupsRequest.Read(ref r, version),
+        ApiKey.ElectLeaders => ElectLeadersRequest.Read(ref r, version),
         ApiKey.IncrementalAlterConfigs => IncrementalAlterConfigsRequest.Read(ref r, version),
         _ => throw new ProtocolException($"unknown api key {(short)apiKey}"),
     };
@@ -83,8 +87,10 @@ internal static class KafkaApiRouter
             case InitProducerIdRequest x: return await api.InitProducerIdAsync(x, context, cancellationToken).ConfigureAwait(false);
             case OffsetForLeaderEpochRequest x: return await api.OffsetForLeaderEpochAsync(x, context, cancellationToken).ConfigureAwait(false);
             case DescribeConfigsRequest x: return await api.DescribeConfigsAsync(x, context, cancellationToken).ConfigureAwait(false);
+            case AlterConfigsRequest x: return await api.AlterConfigsAsync(x, context, cancellationToken).ConfigureAwait(false);
             case CreatePartitionsRequest x: return await api.CreatePartitionsAsync(x, context, cancellationToken).ConfigureAwait(false);
             case DeleteGroupsRequest x: return await api.DeleteGroupsAsync(x, context, cancellationToken).ConfigureAwait(false);
+            case ElectLeadersRequest x: return await api.ElectLeadersAsync(x, context, cancellationToken).ConfigureAwait(false);
             case IncrementalAlterConfigsRequest x: return await api.IncrementalAlterConfigsAsync(x, context, cancellationToken).ConfigureAwait(false);
             default: throw new ArgumentException($"no API method for {request.GetType().Name}", nameof(request));
         }
