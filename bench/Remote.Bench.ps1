@@ -64,7 +64,7 @@ try {
     function Get-Retained([string] $topic) {
         [long]((Get-Topic -Name $topic @on).Partitions | ForEach-Object { $_.LogEndOffset - $_.LogStartOffset } | Measure-Object -Sum).Sum
     }
-    $send = [double]::MaxValue; $recv = [double]::MaxValue; $kSend = [double]::MaxValue; $kRecv = [double]::MaxValue
+    $send = [double]::MaxValue; $recv = [double]::MaxValue; $floor = [double]::MaxValue; $kSend = [double]::MaxValue; $kRecv = [double]::MaxValue
     for ($r = 0; $r -lt $Rounds; $r++) {
         # A fresh topic per round and tool, so each consumer reads exactly $Count messages.
         $topic = "bench-ps-$r"
@@ -87,6 +87,10 @@ try {
             $kRecv = [Math]::Min($kRecv, (Measure-Command { $script:kcount = [long](& bash -c "'$($kcat.Source)' -b '$BootstrapServer' -C -t '$ktopic' -o beginning -e -q | wc -l") }).TotalSeconds / $kretained)
             if ($kcount -ne $kretained) { throw "kcat read $kcount messages from $ktopic, expected $kretained." }
         }
+        # The client's own floor: Confluent.Kafka's Produce loop in C#, no PowerShell.
+        $ftopic = "bench-floor-$r"
+        New-BenchTopic $ftopic
+        $floor = [Math]::Min($floor, [PSKafka.PipelineBench.ConfluentFloor]::Produce($BootstrapServer, $ftopic, $Count, 100))
     }
 
     $size = "$($Count.ToString('N0', $fmt)) x 100 B"
@@ -103,6 +107,8 @@ try {
         $version = (& $kcat.Source -V 2>&1 | Select-String 'librdkafka' | Select-Object -First 1).ToString().Trim()
         Row "kcat -P ($size)" $kSend "$detail; $version"
         PerMessageRow "kcat -C -e (100 B)" $kRecv "$detail; reads $($kretained.ToString('N0', $fmt)) messages"
+        Row "Confluent.Kafka Produce loop in C#, no PowerShell ($size)" $floor "$detail; the client's floor: same settings as Send-Message, a delivery handler per record"
+        "| Confluent.Kafka alone / kcat -P | $(($floor / $kSend).ToString('F2', $fmt))x | what the client costs before any PowerShell: the bound under the Send-Message ratio |"
         "| remote Send-Message / kcat -P (goal <= 1.5) | $(($send / $kSend).ToString('F2', $fmt))x | same run, same cluster |"
         "| remote Receive-Message / kcat -C (goal <= 1.5) | $(($recv / $kRecv).ToString('F2', $fmt))x | same run, same cluster |"
     } else {

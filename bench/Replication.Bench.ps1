@@ -42,8 +42,8 @@ try {
     function Row([string] $name, [double] $seconds) {
         "| $name | $(([long]($Count / $seconds)).ToString('N0', $fmt)) messages/s | $($seconds.ToString('F3', $fmt)) s, best of $Rounds |"
     }
-    Row '`$lines | Send-Message -Acks 1`, replication factor 1 (1M x 100 B, 1 partition, 3 brokers)' $single
-    Row '`$lines | Send-Message -Acks All`, replication factor 3 (same)' $replicated
+    Row '`$lines \| Send-Message -Acks 1`, replication factor 1 (1M x 100 B, 1 partition, 3 brokers)' $single
+    Row '`$lines \| Send-Message -Acks All`, replication factor 3 (same)' $replicated
     "| replication ratio through Send-Message, RF 3 -Acks All / RF 1 -Acks 1 (goal >= 0.6) | $(($single / $replicated).ToString('F2', $fmt)) | same process, same run; ISR 3 of 3 after every round |"
 } finally {
     Stop-Broker

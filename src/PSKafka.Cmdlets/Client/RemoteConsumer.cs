@@ -55,6 +55,7 @@ internal abstract class RemoteConsumerBase : IDisposable
 
     public int Poll(TimeSpan timeout, List<ConsumedRecord> into, CancellationToken cancellationToken)
     {
+        if (_prefetcher is { } prefetcher) return PollPrefetched(prefetcher, timeout, into, cancellationToken);
         var deadline = DateTime.UtcNow + timeout;
         int added = 0;
         while (added < MaxRecordsPerPoll && !cancellationToken.IsCancellationRequested)
@@ -62,33 +63,136 @@ internal abstract class RemoteConsumerBase : IDisposable
             if (_failure is { } failure) throw failure;
             // Wait only while nothing has come; once records flow, take what is already there.
             int waitMs = added > 0 ? 0 : (int)Math.Clamp((deadline - DateTime.UtcNow).TotalMilliseconds, 0, 100);
-            CK.ConsumeResult<byte[]?, byte[]?>? result;
-            try
-            {
-                result = Consumer.Consume(waitMs);
-            }
-            catch (CK.ConsumeException e)
-            {
-                throw Client.Fail(e.Error, $"consuming from {e.ConsumerRecord?.Topic ?? "the cluster"}", e);
-            }
+            var result = ConsumeOne(waitMs);
             if (result is null)
             {
                 if (added > 0 || DateTime.UtcNow >= deadline) break;
                 continue;
             }
-            var tp = new TopicPartition(result.Topic, result.Partition.Value);
-            if (result.IsPartitionEOF)
-            {
-                AtEndPartitions.Add(tp);
-                OnEndOfPartition(tp, result.Offset.Value);
-                continue;
-            }
-            AtEndPartitions.Remove(tp);
-            PositionsByPartition[tp] = result.Offset.Value + 1;
-            into.Add(ToRecord(result));
-            added++;
+            if (Apply(result, into)) added++;
         }
         return added;
+    }
+
+    private CK.ConsumeResult<byte[]?, byte[]?>? ConsumeOne(int waitMs)
+    {
+        try
+        {
+            return Consumer.Consume(waitMs);
+        }
+        catch (CK.ConsumeException e)
+        {
+            throw Client.Fail(e.Error, $"consuming from {e.ConsumerRecord?.Topic ?? "the cluster"}", e);
+        }
+    }
+
+    // Notes a record (true) or the end of a partition (false) in the order librdkafka handed them out.
+    private bool Apply(CK.ConsumeResult<byte[]?, byte[]?> result, List<ConsumedRecord> into)
+    {
+        var tp = new TopicPartition(result.Topic, result.Partition.Value);
+        if (result.IsPartitionEOF)
+        {
+            AtEndPartitions.Add(tp);
+            OnEndOfPartition(tp, result.Offset.Value);
+            return false;
+        }
+        AtEndPartitions.Remove(tp);
+        PositionsByPartition[tp] = result.Offset.Value + 1;
+        into.Add(ToRecord(result));
+        return true;
+    }
+
+    // ---- prefetching: librdkafka's Consume (about a microsecond a record) runs on a thread of its own while the
+    // pipeline thread turns the previous records into objects, as Kafka's own consumer fetches ahead of poll() ----
+
+    private sealed class Prefetcher
+    {
+        public readonly System.Threading.Channels.Channel<CK.ConsumeResult<byte[]?, byte[]?>> Results =
+            System.Threading.Channels.Channel.CreateBounded<CK.ConsumeResult<byte[]?, byte[]?>>(
+                new System.Threading.Channels.BoundedChannelOptions(PrefetchCapacity) { SingleReader = true, SingleWriter = true });
+        public readonly CancellationTokenSource Stop = new();
+        public Thread? Thread;
+        public Exception? Failure;
+    }
+
+    private const int PrefetchCapacity = 20_000;
+    private Prefetcher? _prefetcher;
+
+    /// <summary>Starts consuming ahead on a background thread (a consumer without a group: no rebalance callbacks to run on the caller's thread).</summary>
+    protected void StartPrefetching()
+    {
+        var prefetcher = new Prefetcher();
+        prefetcher.Thread = new Thread(() => PrefetchLoop(prefetcher)) { IsBackground = true, Name = "PSKafka remote prefetch" };
+        _prefetcher = prefetcher;
+        prefetcher.Thread.Start();
+    }
+
+    /// <summary>Stops the background thread and drops what it fetched (before a new assignment or closing).</summary>
+    protected void StopPrefetching()
+    {
+        if (Interlocked.Exchange(ref _prefetcher, null) is not { } prefetcher) return;
+        prefetcher.Stop.Cancel();
+        prefetcher.Thread?.Join();
+        while (prefetcher.Results.Reader.TryRead(out _)) { }
+    }
+
+    private void PrefetchLoop(Prefetcher prefetcher)
+    {
+        var writer = prefetcher.Results.Writer;
+        try
+        {
+            while (!prefetcher.Stop.IsCancellationRequested)
+            {
+                if (ConsumeOne(100) is not { } result) continue;
+                // A full queue: wait for the pipeline to take some (librdkafka keeps prefetching up to its own limits).
+                while (!writer.TryWrite(result))
+                    if (!writer.WaitToWriteAsync(prefetcher.Stop.Token).AsTask().GetAwaiter().GetResult()) return;
+            }
+        }
+        catch (OperationCanceledException) { }
+        catch (Exception e) when (e is KafkaException or CK.KafkaException or ObjectDisposedException)
+        {
+            prefetcher.Failure = e;
+        }
+        finally
+        {
+            writer.TryComplete();
+        }
+    }
+
+    private int PollPrefetched(Prefetcher prefetcher, TimeSpan timeout, List<ConsumedRecord> into, CancellationToken cancellationToken)
+    {
+        if (_failure is { } failure) throw failure;
+        var reader = prefetcher.Results.Reader;
+        int added = 0;
+        if (!reader.TryPeek(out _))
+        {
+            using var wait = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            wait.CancelAfter(timeout);
+            try
+            {
+                if (!reader.WaitToReadAsync(wait.Token).AsTask().GetAwaiter().GetResult()) ThrowPrefetchFailure(prefetcher);
+            }
+            catch (OperationCanceledException)
+            {
+                return 0;
+            }
+        }
+        while (added < MaxRecordsPerPoll && reader.TryRead(out var result))
+            if (Apply(result, into)) added++;
+        if (added == 0 && reader.Completion.IsCompleted) ThrowPrefetchFailure(prefetcher);
+        return added;
+    }
+
+    private void ThrowPrefetchFailure(Prefetcher prefetcher)
+    {
+        if (_failure is { } failure) throw failure;
+        switch (prefetcher.Failure)
+        {
+            case KafkaException k: throw k;
+            case CK.KafkaException e: throw Client.Fail(e.Error, "consuming", e);
+            case { } other: throw new InvalidOperationException("The consumer stopped: " + other.Message, other);
+        }
     }
 
     /// <summary>A partition has been read to <paramref name="end"/>, its high watermark as of this fetch.</summary>
@@ -110,6 +214,7 @@ internal abstract class RemoteConsumerBase : IDisposable
     /// <summary>Closes the handle: a group member leaves its group at once (no session timeout for the others to wait out).</summary>
     protected void CloseHandle()
     {
+        StopPrefetching();
         try
         {
             Consumer.Close();
@@ -147,6 +252,7 @@ internal sealed class RemoteConsumer : RemoteConsumerBase, IConsumerSession
 
     public void Assign(IEnumerable<(TopicPartition Partition, long Offset)> positions)
     {
+        StopPrefetching();
         PositionsByPartition.Clear();
         AtEndPartitions.Clear();
         _assignment.Clear();
@@ -158,6 +264,7 @@ internal sealed class RemoteConsumer : RemoteConsumerBase, IConsumerSession
             list.Add(new CK.TopicPartitionOffset(tp.Topic, tp.Partition, offset));
         }
         Consumer.Assign(list);
+        if (list.Count > 0) StartPrefetching();
     }
 
     public override void Dispose()
