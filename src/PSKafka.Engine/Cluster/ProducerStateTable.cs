@@ -49,10 +49,14 @@ internal sealed class ProducerStateTable
         while (pos < batches.Length)
         {
             var rest = batches[pos..];
-            if (RecordBatch.ValidateHeader(rest, out int size) != ErrorCode.None) return Verdict.Append; // the log reports the damage
+            int size = rest.Length < HeaderSize ? -1 : BatchSize(rest);
+            if (size < HeaderSize || size > rest.Length) return Verdict.Append; // the log reports the damage
             var header = Header.Read(rest);
             pos += size;
+            // Batches without a producer id carry no sequence: the log's append checks them (CRC included) right after.
             if (header.ProducerId == NoProducerId) continue;
+            // As in Kafka, a batch is valid before it can count as a duplicate (a damaged retry is refused, not acknowledged).
+            if (RecordBatch.ValidateHeader(rest, out _) != ErrorCode.None) return Verdict.Append;
 
             _producers.TryGetValue(header.ProducerId, out var entry);
             if (pending is null || !pending.TryGetValue(header.ProducerId, out var current))
