@@ -100,7 +100,7 @@ public sealed class KafkaProtocolHandler(IKafkaApi api) : IRequestHandler
 
     static ResponseBody Frame(int correlationId, short headerVersion, IApiMessage response, short version)
     {
-        var w = ProtocolWriter.ForFrame();
+        var w = ProtocolWriter.ForFrame(response is IResponseSizeHint hint ? hint.SizeHint : 256);
         try
         {
             new ResponseHeader { CorrelationId = correlationId }.Write(w, headerVersion);
