@@ -13,9 +13,10 @@ namespace PSKafka.Engine.Network;
 /// </summary>
 public sealed class KafkaServer : IAsyncDisposable
 {
-    // Frame buffers up to this size come from the shared pool; bigger ones grow with the bytes actually received.
+    // Frame buffers up to this size come from the shared pool (a producer's 1 MB batches land in 2 MB arrays);
+    // bigger ones are allocated. Either way a buffer only grows with bytes that have actually arrived.
     const int InitialChunk = 64 * 1024;
-    const int PooledLimit = 1024 * 1024;
+    const int PooledLimit = 8 * 1024 * 1024;
 
     readonly IRequestHandler _handler;
     readonly KafkaServerOptions _options;
@@ -168,7 +169,10 @@ public sealed class KafkaServer : IAsyncDisposable
             {
                 if (read == buffer.Length)
                 {
-                    var bigger = Rent((int)Math.Min(size, (long)buffer.Length * 4), out bool biggerPooled);
+                    // Grow to what is already waiting in the socket (one copy for a frame that has arrived whole),
+                    // at least 4x: a size prefix alone still cannot make us allocate.
+                    long arrived = (long)read + socket.Available;
+                    var bigger = Rent((int)Math.Min(size, Math.Max((long)buffer.Length * 4, arrived)), out bool biggerPooled);
                     buffer.AsSpan(0, read).CopyTo(bigger);
                     if (pooled) ArrayPool<byte>.Shared.Return(buffer);
                     (buffer, pooled) = (bigger, biggerPooled);
