@@ -8,6 +8,8 @@ namespace PSKafka.Cmdlets.Client;
 /// <summary>
 /// Groups records per partition into record batches (one RecordBatchBuilder each) and produces a
 /// batch to the partition's leader when it is full or on flush, retrying what Kafka's producer retries.
+/// With acks=all (idempotent) up to five batches wait for their in-sync replicas at once
+/// (max.in.flight.requests.per.connection), so building the next batch overlaps with replication.
 /// </summary>
 internal sealed class EmbeddedProducer(EmbeddedClient client, ProducerSettings settings) : IProducerSession
 {
@@ -33,6 +35,23 @@ internal sealed class EmbeddedProducer(EmbeddedClient client, ProducerSettings s
     private bool Idempotent => settings.Acks == Acks.All;
     private long _producerId = -1;
     private short _producerEpoch = -1;
+
+    // ---- batches appended by their leader and waiting for the in-sync replicas, oldest first ----
+    private const int MaxInFlight = 5; // max.in.flight.requests.per.connection (at most 5 with idempotence)
+
+    private sealed class InFlight
+    {
+        public required TopicPartition Partition;
+        public required byte[] Batch;           // as stamped: a retry resends the same producer id and sequence
+        public required int Count;
+        public required long ProducerId;
+        public required Pending Pending;
+        public required (long Timestamp, byte[]? Key)[]? Sent;
+        public required DateTime Deadline;
+        public required Task<ProducePartitionResult> Result;
+    }
+
+    private readonly Queue<InFlight> _inFlight = new();
 
     private void Stamp(RecordBatchBuilder builder, Pending pending)
     {
@@ -82,9 +101,19 @@ internal sealed class EmbeddedProducer(EmbeddedClient client, ProducerSettings s
 
     public void Flush(List<Delivery>? delivered)
     {
-        foreach (var (topic, partitions) in _topics)
-            for (int p = 0; p < partitions.Length; p++)
-                if (partitions[p] is { Builder.Count: > 0 } pending) SendBatch(new TopicPartition(topic, p), pending, delivered);
+        var failed = new List<ProduceFailure>();
+        try
+        {
+            foreach (var (topic, partitions) in _topics)
+                for (int p = 0; p < partitions.Length; p++)
+                    if (partitions[p] is { Builder.Count: > 0 } pending) SendBatch(new TopicPartition(topic, p), pending, delivered);
+        }
+        catch (ProduceFailedException e)
+        {
+            failed.AddRange(e.Failures);
+        }
+        while (_inFlight.Count > 0) CompleteOldest(delivered, failed);
+        if (failed.Count > 0) throw new ProduceFailedException(failed);
     }
 
     private Pending?[] Partitions(string topic)
@@ -109,7 +138,14 @@ internal sealed class EmbeddedProducer(EmbeddedClient client, ProducerSettings s
         try
         {
             Stamp(pending.Builder, pending);
-            SendRecords(tp, pending.Builder.Build(), pending.Builder.Count, 0, pending, delivered, failed);
+            if (Idempotent)
+            {
+                SendPipelined(tp, pending, delivered, failed);
+            }
+            else
+            {
+                SendRecords(tp, pending.Builder.Build(), pending.Builder.Count, 0, pending, delivered, failed);
+            }
         }
         finally
         {
@@ -122,15 +158,13 @@ internal sealed class EmbeddedProducer(EmbeddedClient client, ProducerSettings s
     // Produces a batch whose records are pending.Sent[first..first+count). A batch over the topic's
     // max.message.bytes is split in two and retried, as Kafka's producer does, so only a record that
     // is too large on its own fails.
-    private void SendRecords(TopicPartition tp, Memory<byte> batch, int count, int first, Pending pending, List<Delivery>? delivered, List<ProduceFailure> failed)
+    private void SendRecords(TopicPartition tp, Memory<byte> batch, int count, int first, Pending pending, List<Delivery>? delivered, List<ProduceFailure> failed,
+        (long Timestamp, byte[]? Key)[]? sent = null)
     {
         var result = Produce(tp, batch);
         if (result.Error == ErrorCode.MessageTooLarge && count > 1)
         {
-            var records = new List<(long Timestamp, byte[]? Key, byte[]? Value, RecordHeader[] Headers)>(count);
-            foreach (var b in new RecordBatchReader(batch))
-                foreach (var r in b.Records)
-                    records.Add((r.Timestamp, r.KeyArray, r.ValueArray, r.HeaderCount == 0 ? [] : r.GetHeaders()));
+            var records = Decode(batch);
             int half = count / 2;
             foreach (var (start, length) in new[] { (0, half), (half, count - half) })
             {
@@ -138,7 +172,7 @@ internal sealed class EmbeddedProducer(EmbeddedClient client, ProducerSettings s
                 for (int i = start; i < start + length; i++)
                     builder.Append(records[i].Timestamp, records[i].Key, records[i].Value, records[i].Headers);
                 Stamp(builder, pending);
-                SendRecords(tp, builder.Build(), length, first + start, pending, delivered, failed);
+                SendRecords(tp, builder.Build(), length, first + start, pending, delivered, failed, sent);
             }
             return;
         }
@@ -153,14 +187,125 @@ internal sealed class EmbeddedProducer(EmbeddedClient client, ProducerSettings s
         if (delivered is null) return;
         for (int i = 0; i < count; i++)
         {
-            var (timestamp, key) = pending.Sent[first + i];
+            var (timestamp, key) = sent is not null ? sent[first + i] : pending.Sent[first + i];
             delivered.Add(new Delivery(tp.Topic, tp.Partition, result.BaseOffset + i, result.LogAppendTime >= 0 ? result.LogAppendTime : timestamp, key));
         }
     }
 
-    private ProducePartitionResult Produce(TopicPartition tp, Memory<byte> batch)
+    // The leader appends at once (in order); only the wait for the in-sync replicas runs in the background.
+    // Sequence numbers are taken now, in send order, as Kafka's producer assigns them when it drains a batch.
+    private void SendPipelined(TopicPartition tp, Pending pending, List<Delivery>? delivered, List<ProduceFailure> failed)
     {
-        var deadline = DateTime.UtcNow + (settings.DeliveryTimeout ?? DefaultDeliveryTimeout);
+        var batch = new InFlight
+        {
+            Partition = tp,
+            Batch = pending.Builder.Build().ToArray(),
+            Count = pending.Builder.Count,
+            ProducerId = _producerId,
+            Pending = pending,
+            Sent = delivered is null ? null : pending.Sent.ToArray(),
+            Deadline = DateTime.UtcNow + (settings.DeliveryTimeout ?? DefaultDeliveryTimeout),
+            Result = null!,
+        };
+        pending.NextSequence += batch.Count;
+        batch.Result = Issue(batch.Partition, batch.Batch, batch.Deadline);
+        _inFlight.Enqueue(batch);
+        while (_inFlight.Count >= MaxInFlight) CompleteOldest(delivered, failed);
+    }
+
+    private Task<ProducePartitionResult> Issue(TopicPartition tp, byte[] batch, DateTime deadline)
+    {
+        try
+        {
+            var leader = client.Leader(tp.Topic, tp.Partition);
+            int timeoutMs = (int)Math.Clamp((deadline - DateTime.UtcNow).TotalMilliseconds, 1, RequestTimeoutMs);
+            var request = new ProduceRequest { Acks = settings.Acks, TimeoutMs = timeoutMs, Partitions = [new ProducePartitionData(tp.Topic, tp.Partition, batch)] };
+            var pending = leader.ProduceAsync(request);
+            return pending.IsCompletedSuccessfully
+                ? Task.FromResult(pending.Result[0])
+                : pending.AsTask().ContinueWith(t => t.Result[0], CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+        }
+        catch (KafkaException e) when (EmbeddedClient.IsRetriable(e.Code))
+        {
+            return Task.FromResult(new ProducePartitionResult(tp.Topic, tp.Partition, e.Code, ErrorMessage: e.Message));
+        }
+    }
+
+    private void CompleteOldest(List<Delivery>? delivered, List<ProduceFailure> failed)
+    {
+        var oldest = _inFlight.Peek();
+        var result = oldest.Result.GetAwaiter().GetResult();
+        if (result.Error == ErrorCode.None)
+        {
+            _inFlight.Dequeue();
+            Deliver(oldest, result, delivered);
+            return;
+        }
+        // Something went wrong (leader moved, replicas too few, a timeout): settle the whole window in order,
+        // one batch at a time, so a later batch never lands before an earlier one is sorted out.
+        var window = _inFlight.ToArray();
+        _inFlight.Clear();
+        foreach (var b in window) ((IAsyncResult)b.Result).AsyncWaitHandle.WaitOne();
+        foreach (var b in window) Settle(b, delivered, failed);
+    }
+
+    private void Settle(InFlight b, List<Delivery>? delivered, List<ProduceFailure> failed)
+    {
+        var first = b.Result.Result;
+        if (first.Error == ErrorCode.None)
+        {
+            Deliver(b, first, delivered);
+            return;
+        }
+        // Too large for the topic: it goes out in halves, which need sequence numbers of their own, so the producer
+        // starts over with a new id (as after any batch that fails for good) and this batch and the rest follow under it.
+        if (first.Error == ErrorCode.MessageTooLarge && b.Count > 1 && b.ProducerId == _producerId) ResetProducer();
+        if (b.ProducerId != _producerId)
+        {
+            // An earlier batch failed for good and the producer started over with a new id: send under the new one.
+            var records = Decode(b.Batch);
+            using var builder = new RecordBatchBuilder(settings.Compression);
+            foreach (var r in records) builder.Append(r.Timestamp, r.Key, r.Value, r.Headers);
+            Stamp(builder, b.Pending);
+            SendRecords(b.Partition, builder.Build(), b.Count, 0, b.Pending, delivered, failed, b.Sent);
+            return;
+        }
+        // The same producer id and sequence again: if the first attempt did land, the leader answers it as a duplicate.
+        var result = Produce(b.Partition, b.Batch, b.Deadline);
+        if (result.Error == ErrorCode.None)
+        {
+            Deliver(b, result, delivered);
+            return;
+        }
+        failed.Add(new ProduceFailure(b.Partition.Topic, b.Partition.Partition, b.Count, result.Error,
+            result.ErrorMessage ?? $"Producing to {b.Partition} failed: {result.Error}."));
+        ResetProducer();
+    }
+
+    private static void Deliver(InFlight b, ProducePartitionResult result, List<Delivery>? delivered)
+    {
+        if (delivered is null || b.Sent is null) return;
+        for (int i = 0; i < b.Count; i++)
+        {
+            var (timestamp, key) = b.Sent[i];
+            delivered.Add(new Delivery(b.Partition.Topic, b.Partition.Partition, result.BaseOffset + i, result.LogAppendTime >= 0 ? result.LogAppendTime : timestamp, key));
+        }
+    }
+
+    private static List<(long Timestamp, byte[]? Key, byte[]? Value, RecordHeader[] Headers)> Decode(Memory<byte> batch)
+    {
+        var records = new List<(long, byte[]?, byte[]?, RecordHeader[])>();
+        foreach (var b in new RecordBatchReader(batch))
+            foreach (var r in b.Records)
+                records.Add((r.Timestamp, r.KeyArray, r.ValueArray, r.HeaderCount == 0 ? [] : r.GetHeaders()));
+        return records;
+    }
+
+    private ProducePartitionResult Produce(TopicPartition tp, Memory<byte> batch) =>
+        Produce(tp, batch, DateTime.UtcNow + (settings.DeliveryTimeout ?? DefaultDeliveryTimeout));
+
+    private ProducePartitionResult Produce(TopicPartition tp, Memory<byte> batch, DateTime deadline)
+    {
         // Retries resend the same batch. Without an idempotent producer (producer id and sequence numbers)
         // a retry after an acks=all timeout or a leader crash can duplicate a batch that did reach the ISR.
         while (true)
