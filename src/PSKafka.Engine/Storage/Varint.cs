@@ -114,7 +114,20 @@ public static class Varint
     public static long ReadVarlong(ReadOnlySpan<byte> src, ref int pos) => UnZigZag(ReadUnsignedLong(src, ref pos));
 
     /// <summary>Non-throwing read for untrusted input.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static bool TryReadVarint(ReadOnlySpan<byte> src, ref int pos, out int value)
+    {
+        // Most record fields (attributes, small deltas, lengths below 64, header counts) take one byte.
+        if ((uint)pos < (uint)src.Length && src[pos] < 0x80)
+        {
+            value = UnZigZag((uint)src[pos]);
+            pos++;
+            return true;
+        }
+        return TryReadVarintSlow(src, ref pos, out value);
+    }
+
+    private static bool TryReadVarintSlow(ReadOnlySpan<byte> src, ref int pos, out int value)
     {
         value = 0;
         uint result = 0;
@@ -135,7 +148,19 @@ public static class Varint
         return false;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static bool TryReadVarlong(ReadOnlySpan<byte> src, ref int pos, out long value)
+    {
+        if ((uint)pos < (uint)src.Length && src[pos] < 0x80)
+        {
+            value = UnZigZag((ulong)src[pos]);
+            pos++;
+            return true;
+        }
+        return TryReadVarlongSlow(src, ref pos, out value);
+    }
+
+    private static bool TryReadVarlongSlow(ReadOnlySpan<byte> src, ref int pos, out long value)
     {
         value = 0;
         ulong result = 0;
