@@ -147,6 +147,16 @@ Describe 'Consumer groups on a PSKafka cluster in another process' {
         $o.CurrentOffset | Should -Be $p1.Count
     }
 
+    It 'completes topic and group names from the cluster -BootstrapServer names, not the session''s' {
+        $line = "Get-Topic -BootstrapServer '$($child.BootstrapServers)' -Name retail_m"
+        (TabExpansion2 -inputScript $line -cursorColumn $line.Length).CompletionMatches.CompletionText | Should -Be 'retail_multi'
+        $line = "Get-ConsumerGroup -BootstrapServer '$($child.BootstrapServers)' -Name spl"
+        (TabExpansion2 -inputScript $line -cursorColumn $line.Length).CompletionMatches.CompletionText | Should -Contain 'split'
+        # This process has no such topic: without -BootstrapServer nothing completes.
+        $line = 'Get-Topic -Name retail_m'
+        (TabExpansion2 -inputScript $line -cursorColumn $line.Length).CompletionMatches.CompletionText | Should -Not -Contain 'retail_multi'
+    }
+
     It 'rejects bad group input with the same ErrorIds as in-process' {
         { Receive-Message -Topic lagging -Group lg -ConsumerConfig @{ 'auto.offset.reset' = 'sometimes' } @on } | Should -Throw -ErrorId 'InvalidConfig,*'
         { Receive-Message -Topic no_such_topic -Group lg @on } | Should -Throw -ErrorId 'TopicNotFound,*'

@@ -1,25 +1,38 @@
 using System.Collections;
 using System.Management.Automation;
 using System.Management.Automation.Language;
+using PSKafka.Cmdlets.Client;
 
 namespace PSKafka.Cmdlets.Infrastructure;
 
-/// <summary>Tab completion of names from the session's cluster; no cluster, nothing to complete.</summary>
+/// <summary>Tab completion of names from the cluster the command line names (-BootstrapServer) or the session's; no cluster, nothing to complete.</summary>
 public abstract class ClusterNameCompleter : IArgumentCompleter
 {
-    protected abstract IEnumerable<string> Names();
+    // Completion waits for a remote cluster this long at most: a slow answer is worse than none at a prompt.
+    private static readonly TimeSpan RemoteTimeout = TimeSpan.FromSeconds(2);
+
+    protected abstract IEnumerable<string> Names(IKafkaClient client);
 
     public IEnumerable<CompletionResult> CompleteArgument(string commandName, string parameterName, string wordToComplete,
         CommandAst commandAst, IDictionary fakeBoundParameters)
     {
         IReadOnlyList<string> names;
+        RemoteClient? oneCall = null;
         try
         {
-            names = Names().ToList();
+            // The cluster the command line names (-BootstrapServer, with its -ClientConfig and -Credential), else the session's.
+            if (Bound(fakeBoundParameters, "BootstrapServer") is string { Length: > 0 } bootstrap)
+                oneCall = new RemoteClient(new RemoteConnection(bootstrap, ClusterCmdlet.ToConfig(Bound(fakeBoundParameters, "ClientConfig") as Hashtable),
+                    (Bound(fakeBoundParameters, "Credential") as PSCredential)?.GetNetworkCredential(), RemoteTimeout));
+            names = Names(oneCall ?? Session.Client).ToList();
         }
         catch (Exception)
         {
             yield break;
+        }
+        finally
+        {
+            oneCall?.Dispose();
         }
         var prefix = wordToComplete.Trim('\'', '"');
         foreach (var name in names.Where(n => n.StartsWith(prefix, StringComparison.OrdinalIgnoreCase)))
@@ -29,16 +42,19 @@ public abstract class ClusterNameCompleter : IArgumentCompleter
             yield return new CompletionResult(text, name, CompletionResultType.ParameterValue, name);
         }
     }
+
+    private static object? Bound(IDictionary? parameters, string name) =>
+        parameters is not null && parameters.Contains(name) && parameters[name] is { } value ? (value is PSObject pso ? pso.BaseObject : value) : null;
 }
 
 /// <summary>Tab completion of topic names.</summary>
 public sealed class TopicNameCompleter : ClusterNameCompleter
 {
-    protected override IEnumerable<string> Names() => Session.Client.GetMetadata().Topics.Select(t => t.Name);
+    protected override IEnumerable<string> Names(IKafkaClient client) => client.GetMetadata().Topics.Select(t => t.Name);
 }
 
 /// <summary>Tab completion of consumer group names.</summary>
 public sealed class GroupNameCompleter : ClusterNameCompleter
 {
-    protected override IEnumerable<string> Names() => Session.Client.ListGroups().Select(g => g.GroupId);
+    protected override IEnumerable<string> Names(IKafkaClient client) => client.ListGroups().Select(g => g.GroupId);
 }
