@@ -196,24 +196,32 @@ internal sealed class EmbeddedProducer(EmbeddedClient client, ProducerSettings s
     // Sequence numbers are taken now, in send order, as Kafka's producer assigns them when it drains a batch.
     private void SendPipelined(TopicPartition tp, Pending pending, List<Delivery>? delivered, List<ProduceFailure> failed)
     {
-        var batch = new InFlight
+        var bytes = pending.Builder.Build();
+        int count = pending.Builder.Count;
+        var deadline = DateTime.UtcNow + (settings.DeliveryTimeout ?? DefaultDeliveryTimeout);
+        pending.NextSequence += count;
+        var result = Issue(tp, bytes, deadline);
+        if (_inFlight.Count == 0 && result.IsCompletedSuccessfully && result.Result.Error == ErrorCode.None)
+        {
+            // Nothing older is waiting and this one is already in (one replica, or quick followers): nothing to keep.
+            Deliver(tp, count, delivered is null ? null : pending.Sent, result.Result, delivered);
+            return;
+        }
+        _inFlight.Enqueue(new InFlight
         {
             Partition = tp,
-            Batch = pending.Builder.Build().ToArray(),
-            Count = pending.Builder.Count,
+            Batch = bytes.ToArray(), // the builder is reused for the next batch; a retry needs these bytes
+            Count = count,
             ProducerId = _producerId,
             Pending = pending,
             Sent = delivered is null ? null : pending.Sent.ToArray(),
-            Deadline = DateTime.UtcNow + (settings.DeliveryTimeout ?? DefaultDeliveryTimeout),
-            Result = null!,
-        };
-        pending.NextSequence += batch.Count;
-        batch.Result = Issue(batch.Partition, batch.Batch, batch.Deadline);
-        _inFlight.Enqueue(batch);
+            Deadline = deadline,
+            Result = result,
+        });
         while (_inFlight.Count >= MaxInFlight) CompleteOldest(delivered, failed);
     }
 
-    private Task<ProducePartitionResult> Issue(TopicPartition tp, byte[] batch, DateTime deadline)
+    private Task<ProducePartitionResult> Issue(TopicPartition tp, Memory<byte> batch, DateTime deadline)
     {
         try
         {
@@ -282,13 +290,16 @@ internal sealed class EmbeddedProducer(EmbeddedClient client, ProducerSettings s
         ResetProducer();
     }
 
-    private static void Deliver(InFlight b, ProducePartitionResult result, List<Delivery>? delivered)
+    private static void Deliver(InFlight b, ProducePartitionResult result, List<Delivery>? delivered) =>
+        Deliver(b.Partition, b.Count, b.Sent, result, delivered);
+
+    private static void Deliver(TopicPartition tp, int count, IReadOnlyList<(long Timestamp, byte[]? Key)>? sent, ProducePartitionResult result, List<Delivery>? delivered)
     {
-        if (delivered is null || b.Sent is null) return;
-        for (int i = 0; i < b.Count; i++)
+        if (delivered is null || sent is null) return;
+        for (int i = 0; i < count; i++)
         {
-            var (timestamp, key) = b.Sent[i];
-            delivered.Add(new Delivery(b.Partition.Topic, b.Partition.Partition, result.BaseOffset + i, result.LogAppendTime >= 0 ? result.LogAppendTime : timestamp, key));
+            var (timestamp, key) = sent[i];
+            delivered.Add(new Delivery(tp.Topic, tp.Partition, result.BaseOffset + i, result.LogAppendTime >= 0 ? result.LogAppendTime : timestamp, key));
         }
     }
 
