@@ -9,14 +9,6 @@ BeforeAll {
     # Tests do not wait Kafka's 3 s for more members of a new group.
     [PSKafka.Cmdlets.Infrastructure.Session]::LocalCluster.Controller.SetBrokerConfig('group.initial.rebalance.delay.ms', '0')
 
-    function Wait-Until([scriptblock] $Condition, [int] $Seconds = 30, [string] $What = 'condition') {
-        $deadline = [DateTime]::UtcNow.AddSeconds($Seconds)
-        while (-not (& $Condition)) {
-            if ([DateTime]::UtcNow -gt $deadline) { throw "Timed out waiting for $What" }
-            Start-Sleep -Milliseconds 100
-        }
-    }
-
     function Wait-Stable([string] $Group, [int] $Members) {
         Wait-Until { $g = Get-ConsumerGroup -Name $Group -ErrorAction SilentlyContinue; $g.State -eq 'Stable' -and $g.Members.Count -eq $Members } -What "group $Group stable with $Members members"
     }

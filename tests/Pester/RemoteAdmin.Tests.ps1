@@ -5,14 +5,6 @@
 BeforeAll {
     Import-Module (Join-Path $PSScriptRoot 'TestHelpers.psm1') -Force
     Import-PSKafkaForTest
-
-    function Wait-Until([scriptblock] $Condition, [int] $Seconds = 45, [string] $What = 'condition') {
-        $deadline = [DateTime]::UtcNow.AddSeconds($Seconds)
-        while (-not (& $Condition)) {
-            if ([DateTime]::UtcNow -gt $deadline) { throw "Timed out waiting for $What" }
-            Start-Sleep -Milliseconds 200
-        }
-    }
 }
 
 Describe 'Broker configs and leader election on a PSKafka cluster in another process' {

@@ -101,4 +101,14 @@ function Invoke-ClusterProcess {
     @($result.Output)
 }
 
-Export-ModuleMember -Function Start-ClusterProcess, Stop-ClusterProcess, Invoke-ClusterProcess, Import-PSKafkaForTest, Start-TestCluster, Stop-TestCluster, Get-PwshCommand
+# Polls a condition until it holds; throws naming what it waited for when it does not within the time.
+function Wait-Until {
+    param([Parameter(Mandatory)] [scriptblock] $Condition, [int] $Seconds = 45, [string] $What = 'condition')
+    $deadline = [DateTime]::UtcNow.AddSeconds($Seconds)
+    while (-not (& $Condition)) {
+        if ([DateTime]::UtcNow -gt $deadline) { throw "Timed out waiting for $What" }
+        Start-Sleep -Milliseconds 200
+    }
+}
+
+Export-ModuleMember -Function Wait-Until, Start-ClusterProcess, Stop-ClusterProcess, Invoke-ClusterProcess, Import-PSKafkaForTest, Start-TestCluster, Stop-TestCluster, Get-PwshCommand

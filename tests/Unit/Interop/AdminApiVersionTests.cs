@@ -20,16 +20,10 @@ public sealed class AdminApiVersionTests : IDisposable
 
     public void Dispose() => _c.Dispose();
 
-    private static RequestContext Context(short version) =>
-        new(version, 1, "test-client", new ConnectionContext(1, null, new IPEndPoint(IPAddress.Loopback, 40000)));
+    private static RequestContext Context(short version) => MessageFixtures.Context(version);
 
     private static T Call<TRequest, T>(Func<TRequest, RequestContext, CancellationToken, ValueTask<T>> api, TRequest request, short version)
-        where TRequest : IProtocolMessage<TRequest> where T : IProtocolMessage<T>
-    {
-        var sent = MessageFixtures.ReadAs<TRequest>(MessageFixtures.Write(request, version), version);
-        var response = api(sent, Context(version), CancellationToken.None).AsTask().GetAwaiter().GetResult();
-        return MessageFixtures.ReadAs<T>(MessageFixtures.Write(response, version), version);
-    }
+        where TRequest : IProtocolMessage<TRequest> where T : IProtocolMessage<T> => MessageFixtures.Call(api, request, version);
 
     private BrokerKafkaApi Api(int broker) => new(_c.Cluster.GetBroker(broker)!);
 

@@ -22,18 +22,10 @@ public sealed class GroupApiVersionTests : IDisposable
 
     public void Dispose() => _c.Dispose();
 
-    private static RequestContext Context(short version) =>
-        new(version, 1, "test-client", new ConnectionContext(1, null, new IPEndPoint(IPAddress.Loopback, 40000)));
+    private static RequestContext Context(short version) => MessageFixtures.Context(version);
 
-    /// <summary>Calls an API and returns the response as a client of that version decodes it.</summary>
     private static T Call<TRequest, T>(Func<TRequest, RequestContext, CancellationToken, ValueTask<T>> api, TRequest request, short version)
-        where TRequest : IProtocolMessage<TRequest> where T : IProtocolMessage<T>
-    {
-        // The request too goes through the wire at its version, so fields it lacks take their defaults.
-        var sent = MessageFixtures.ReadAs<TRequest>(MessageFixtures.Write(request, version), version);
-        var response = api(sent, Context(version), CancellationToken.None).AsTask().GetAwaiter().GetResult();
-        return MessageFixtures.ReadAs<T>(MessageFixtures.Write(response, version), version);
-    }
+        where TRequest : IProtocolMessage<TRequest> where T : IProtocolMessage<T> => MessageFixtures.Call(api, request, version);
 
     private (BrokerKafkaApi Api, Broker Broker) CoordinatorOf(string group)
     {

@@ -88,6 +88,22 @@ internal static class MessageFixtures
 
     static readonly MethodInfo ReadAsMethod = typeof(MessageFixtures).GetMethod(nameof(ReadAs))!;
 
+    /// <summary>A request context of the given API version, from a fixed test client.</summary>
+    public static RequestContext Context(short version) =>
+        new(version, 1, "test-client", new ConnectionContext(1, null, new System.Net.IPEndPoint(System.Net.IPAddress.Loopback, 40000)));
+
+    /// <summary>
+    /// Calls an API the way a client of that version does: the request goes through the wire at its version (fields it
+    /// lacks take their defaults) and the response comes back decoded at it.
+    /// </summary>
+    public static T Call<TRequest, T>(Func<TRequest, RequestContext, CancellationToken, ValueTask<T>> api, TRequest request, short version)
+        where TRequest : IProtocolMessage<TRequest> where T : IProtocolMessage<T>
+    {
+        var sent = ReadAs<TRequest>(Write(request, version), version);
+        var response = api(sent, Context(version), CancellationToken.None).AsTask().GetAwaiter().GetResult();
+        return ReadAs<T>(Write(response, version), version);
+    }
+
     public static T ReadAs<T>(byte[] bytes, short version) where T : IProtocolMessage<T>
     {
         var r = new ProtocolReader(bytes);
