@@ -20,7 +20,7 @@ public sealed class WireSuite : IBenchSuite
     private const int Lines = 1_000_000;
     private const int LineBytes = 100; // including the newline kcat splits on: 99-byte values
     private const int Partitions = 4;  // what the mock cluster gives a topic it creates on first use
-    private const int Rounds = 3;
+    private const int Rounds = 5;
     private const int ConsumeReadsPerRound = 3;
 
     public string Name => "wire";
