@@ -121,7 +121,7 @@ Show-Cluster
         $modes = @(($screen -split "`n") | Where-Object { $_ -notmatch 'stty' -and $_ -match '\s(-?icanon)\s*$' } | ForEach-Object { $Matches[1] })
         $modes | Should -Be @('icanon', 'icanon') -Because "the screen was:`n$screen"
     }
-    It 'shows a PSKafka cluster in another process through -BootstrapServer, refuses the broker keys and sees a broker leave' -Skip:(-not (Get-Command tmux -ErrorAction SilentlyContinue)) {
+    It 'shows a PSKafka cluster in another process through -BootstrapServer and Connect-Cluster, refuses the broker keys and sees a broker leave' -Skip:(-not (Get-Command tmux -ErrorAction SilentlyContinue)) {
         $cluster = Start-ClusterProcess -Brokers 3 -DataDirectory (Join-Path $TestDrive 'other-process') -Interactive
         try {
             $on = @{ BootstrapServer = $cluster.BootstrapServers }
@@ -158,6 +158,15 @@ Show-Cluster
 
             & tmux -L $socket send-keys -t console q
             $null = Wait-Screen { param($s) $s -match 'BACK-AT-PROMPT' } -Seconds 20 -What 'the prompt to come back'
+
+            # The session's connection (Connect-Cluster) is what a plain Show-Cluster opens.
+            & tmux -L $socket send-keys -t console "clear; PSKAFKA_DATA='$(Join-Path $TestDrive 'viewer')' '$pskafka' -NoBroker -Command 'Connect-Cluster -BootstrapServer ""$($cluster.BootstrapServers)"" | Out-Null; Show-Cluster; ""CONNECTED-BACK""'" Enter
+            # A new console knows only the brokers the metadata names: broker 2 (stopped above) is not listed at all.
+            $screen = Wait-Screen { param($s) $s -match 'Partitions of orders \(3 under-replicated' -and (Get-BrokerState $s 1) -eq 'running' } -What 'the connected cluster on the screen'
+            $screen | Should -Match "Kafka cluster at $([regex]::Escape($cluster.BootstrapServers))"
+            $screen | Should -Match 'Consumer group billing: total lag 20'
+            & tmux -L $socket send-keys -t console q
+            $null = Wait-Screen { param($s) $s -match 'CONNECTED-BACK' } -Seconds 20 -What 'the prompt to come back after the connected console'
         } finally {
             & tmux -L $socket kill-session -t console 2>$null
             Stop-ClusterProcess $cluster
