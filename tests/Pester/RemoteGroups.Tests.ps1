@@ -131,11 +131,13 @@ Describe 'Consumer groups on a PSKafka cluster in another process' {
     }
 
     It 'reads one partition for a group with -Partition' {
-        $p1 = Receive-Message -Topic retail_multi -Group manual -Partition 1 -FromBeginning @on
-        $p1.Count | Should -BeGreaterThan 0
-        ($p1.Partition | Sort-Object -Unique) | Should -Be 1
+        # librdkafka's sticky partitioner puts a quick burst of keyless messages on few partitions: take one that has some.
+        $one = (Get-Topic -Name retail_multi @on).Partitions | Where-Object { $_.LogEndOffset -gt 0 } | Select-Object -First 1
+        $p1 = Receive-Message -Topic retail_multi -Group manual -Partition $one.Partition -FromBeginning @on
+        $p1.Count | Should -Be $one.LogEndOffset
+        ($p1.Partition | Sort-Object -Unique) | Should -Be $one.Partition
         $o = Get-ConsumerGroupOffset -Group manual @on
-        $o.Partition | Should -Be 1
+        $o.Partition | Should -Be $one.Partition
         $o.CurrentOffset | Should -Be $p1.Count
     }
 
