@@ -169,13 +169,21 @@ internal sealed class EmbeddedProducer(EmbeddedClient client, ProducerSettings s
             foreach (var (start, length) in new[] { (0, half), (half, count - half) })
             {
                 using var builder = new RecordBatchBuilder(settings.Compression);
-                for (int i = start; i < start + length; i++)
-                    builder.Append(records[i].Timestamp, records[i].Key, records[i].Value, records[i].Headers);
-                Stamp(builder, pending);
-                SendRecords(tp, builder.Build(), length, first + start, pending, delivered, failed, sent);
+                SendRecords(tp, Restamp(builder, records.GetRange(start, length), pending), length, first + start, pending, delivered, failed, sent);
             }
             return;
         }
+        if (result.Error == ErrorCode.None && Idempotent) pending.NextSequence += count;
+        Conclude(tp, count, sent ?? (IReadOnlyList<(long, byte[]?)>)pending.Sent, first, result, delivered, failed);
+    }
+
+    /// <summary>
+    /// What became of a batch whose records are <paramref name="sent"/>[first..first+count): their deliveries, or a
+    /// failure, after which an idempotent producer starts over with a new id (the failed batch left a sequence gap).
+    /// </summary>
+    private void Conclude(TopicPartition tp, int count, IReadOnlyList<(long Timestamp, byte[]? Key)>? sent, int first, ProducePartitionResult result,
+        List<Delivery>? delivered, List<ProduceFailure> failed)
+    {
         if (result.Error != ErrorCode.None)
         {
             failed.Add(new ProduceFailure(tp.Topic, tp.Partition, count, result.Error,
@@ -183,13 +191,20 @@ internal sealed class EmbeddedProducer(EmbeddedClient client, ProducerSettings s
             if (Idempotent) ResetProducer();
             return;
         }
-        if (Idempotent) pending.NextSequence += count;
-        if (delivered is null) return;
+        if (delivered is null || sent is null) return;
         for (int i = 0; i < count; i++)
         {
-            var (timestamp, key) = sent is not null ? sent[first + i] : pending.Sent[first + i];
+            var (timestamp, key) = sent[first + i];
             delivered.Add(new Delivery(tp.Topic, tp.Partition, result.BaseOffset + i, result.LogAppendTime >= 0 ? result.LogAppendTime : timestamp, key));
         }
+    }
+
+    /// <summary>A batch built anew from <paramref name="records"/>, stamped with the producer's id and the partition's next sequence.</summary>
+    private Memory<byte> Restamp(RecordBatchBuilder builder, IEnumerable<(long Timestamp, byte[]? Key, byte[]? Value, RecordHeader[] Headers)> records, Pending pending)
+    {
+        foreach (var r in records) builder.Append(r.Timestamp, r.Key, r.Value, r.Headers);
+        Stamp(builder, pending);
+        return builder.Build();
     }
 
     // The leader appends at once (in order); only the wait for the in-sync replicas runs in the background.
@@ -198,13 +213,13 @@ internal sealed class EmbeddedProducer(EmbeddedClient client, ProducerSettings s
     {
         var bytes = pending.Builder.Build();
         int count = pending.Builder.Count;
-        var deadline = DateTime.UtcNow + (settings.DeliveryTimeout ?? DefaultDeliveryTimeout);
+        var deadline = DeliveryDeadline();
         pending.NextSequence += count;
         var result = Issue(tp, bytes, deadline);
         if (_inFlight.Count == 0 && result.IsCompletedSuccessfully && result.Result.Error == ErrorCode.None)
         {
             // Nothing older is waiting and this one is already in (one replica, or quick followers): nothing to keep.
-            Deliver(tp, count, delivered is null ? null : pending.Sent, result.Result, delivered);
+            Conclude(tp, count, pending.Sent, 0, result.Result, delivered, failed);
             return;
         }
         _inFlight.Enqueue(new InFlight
@@ -221,6 +236,7 @@ internal sealed class EmbeddedProducer(EmbeddedClient client, ProducerSettings s
         while (_inFlight.Count >= MaxInFlight) CompleteOldest(delivered, failed);
     }
 
+    /// <summary>One produce request to the partition's leader; a retriable failure (no leader now) comes back as a result, not thrown.</summary>
     private Task<ProducePartitionResult> Issue(TopicPartition tp, Memory<byte> batch, DateTime deadline)
     {
         try
@@ -228,10 +244,10 @@ internal sealed class EmbeddedProducer(EmbeddedClient client, ProducerSettings s
             var leader = client.Leader(tp.Topic, tp.Partition);
             int timeoutMs = (int)Math.Clamp((deadline - DateTime.UtcNow).TotalMilliseconds, 1, RequestTimeoutMs);
             var request = new ProduceRequest { Acks = settings.Acks, TimeoutMs = timeoutMs, Partitions = [new ProducePartitionData(tp.Topic, tp.Partition, batch)] };
-            var pending = leader.ProduceAsync(request);
-            return pending.IsCompletedSuccessfully
-                ? Task.FromResult(pending.Result[0])
-                : pending.AsTask().ContinueWith(t => t.Result[0], CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+            var answer = leader.ProduceAsync(request);
+            return answer.IsCompletedSuccessfully
+                ? Task.FromResult(answer.Result[0])
+                : answer.AsTask().ContinueWith(t => t.GetAwaiter().GetResult()[0], CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
         }
         catch (KafkaException e) when (EmbeddedClient.IsRetriable(e.Code))
         {
@@ -246,7 +262,7 @@ internal sealed class EmbeddedProducer(EmbeddedClient client, ProducerSettings s
         if (result.Error == ErrorCode.None)
         {
             _inFlight.Dequeue();
-            Deliver(oldest, result, delivered);
+            Conclude(oldest.Partition, oldest.Count, oldest.Sent, 0, result, delivered, failed);
             return;
         }
         // Something went wrong (leader moved, replicas too few, a timeout): settle the whole window in order,
@@ -259,10 +275,10 @@ internal sealed class EmbeddedProducer(EmbeddedClient client, ProducerSettings s
 
     private void Settle(InFlight b, List<Delivery>? delivered, List<ProduceFailure> failed)
     {
-        var first = b.Result.Result;
+        var first = b.Result.GetAwaiter().GetResult();
         if (first.Error == ErrorCode.None)
         {
-            Deliver(b, first, delivered);
+            Conclude(b.Partition, b.Count, b.Sent, 0, first, delivered, failed);
             return;
         }
         // Too large for the topic: it goes out in halves, which need sequence numbers of their own, so the producer
@@ -271,36 +287,12 @@ internal sealed class EmbeddedProducer(EmbeddedClient client, ProducerSettings s
         if (b.ProducerId != _producerId)
         {
             // An earlier batch failed for good and the producer started over with a new id: send under the new one.
-            var records = Decode(b.Batch);
             using var builder = new RecordBatchBuilder(settings.Compression);
-            foreach (var r in records) builder.Append(r.Timestamp, r.Key, r.Value, r.Headers);
-            Stamp(builder, b.Pending);
-            SendRecords(b.Partition, builder.Build(), b.Count, 0, b.Pending, delivered, failed, b.Sent);
+            SendRecords(b.Partition, Restamp(builder, Decode(b.Batch), b.Pending), b.Count, 0, b.Pending, delivered, failed, b.Sent);
             return;
         }
         // The same producer id and sequence again: if the first attempt did land, the leader answers it as a duplicate.
-        var result = Produce(b.Partition, b.Batch, b.Deadline);
-        if (result.Error == ErrorCode.None)
-        {
-            Deliver(b, result, delivered);
-            return;
-        }
-        failed.Add(new ProduceFailure(b.Partition.Topic, b.Partition.Partition, b.Count, result.Error,
-            result.ErrorMessage ?? $"Producing to {b.Partition} failed: {result.Error}."));
-        ResetProducer();
-    }
-
-    private static void Deliver(InFlight b, ProducePartitionResult result, List<Delivery>? delivered) =>
-        Deliver(b.Partition, b.Count, b.Sent, result, delivered);
-
-    private static void Deliver(TopicPartition tp, int count, IReadOnlyList<(long Timestamp, byte[]? Key)>? sent, ProducePartitionResult result, List<Delivery>? delivered)
-    {
-        if (delivered is null || sent is null) return;
-        for (int i = 0; i < count; i++)
-        {
-            var (timestamp, key) = sent[i];
-            delivered.Add(new Delivery(tp.Topic, tp.Partition, result.BaseOffset + i, result.LogAppendTime >= 0 ? result.LogAppendTime : timestamp, key));
-        }
+        Conclude(b.Partition, b.Count, b.Sent, 0, Produce(b.Partition, b.Batch, b.Deadline), delivered, failed);
     }
 
     private static List<(long Timestamp, byte[]? Key, byte[]? Value, RecordHeader[] Headers)> Decode(Memory<byte> batch)
@@ -312,8 +304,10 @@ internal sealed class EmbeddedProducer(EmbeddedClient client, ProducerSettings s
         return records;
     }
 
-    private ProducePartitionResult Produce(TopicPartition tp, Memory<byte> batch) =>
-        Produce(tp, batch, DateTime.UtcNow + (settings.DeliveryTimeout ?? DefaultDeliveryTimeout));
+    private ProducePartitionResult Produce(TopicPartition tp, Memory<byte> batch) => Produce(tp, batch, DeliveryDeadline());
+
+    /// <summary>When a batch sent now is given up (delivery.timeout.ms).</summary>
+    private DateTime DeliveryDeadline() => DateTime.UtcNow + (settings.DeliveryTimeout ?? DefaultDeliveryTimeout);
 
     private ProducePartitionResult Produce(TopicPartition tp, Memory<byte> batch, DateTime deadline)
     {
@@ -321,18 +315,7 @@ internal sealed class EmbeddedProducer(EmbeddedClient client, ProducerSettings s
         // a retry after an acks=all timeout or a leader crash can duplicate a batch that did reach the ISR.
         while (true)
         {
-            ProducePartitionResult result;
-            try
-            {
-                var leader = client.Leader(tp.Topic, tp.Partition);
-                int timeoutMs = (int)Math.Clamp((deadline - DateTime.UtcNow).TotalMilliseconds, 1, RequestTimeoutMs);
-                var request = new ProduceRequest { Acks = settings.Acks, TimeoutMs = timeoutMs, Partitions = [new ProducePartitionData(tp.Topic, tp.Partition, batch)] };
-                result = leader.ProduceAsync(request).AsTask().GetAwaiter().GetResult()[0];
-            }
-            catch (KafkaException e) when (EmbeddedClient.IsRetriable(e.Code))
-            {
-                result = new ProducePartitionResult(tp.Topic, tp.Partition, e.Code, ErrorMessage: e.Message);
-            }
+            var result = Issue(tp, batch, deadline).GetAwaiter().GetResult();
             if (result.Error == ErrorCode.None || !EmbeddedClient.IsRetriable(result.Error) || DateTime.UtcNow > deadline) return result;
             EmbeddedClient.Backoff(CancellationToken.None);
         }
