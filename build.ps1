@@ -125,31 +125,27 @@ function Invoke-Test {
 function Invoke-Bench {
     Invoke-Build
     $report = Join-Path $root 'docs/PERFORMANCE.md'
-    # 'cmdlets' is the PowerShell pipeline benchmark; every other suite lives in bench/PSKafka.Bench.
-    # 'remote' is the remote path (-BootstrapServer) against kcat.
+    # Every suite but 'cmdlets' and 'remote' lives in bench/PSKafka.Bench ('replication' and 'groups' in both).
     $engineSuites = @($Suite | Where-Object { $_ -and $_ -notin 'cmdlets', 'remote' })
     $lines = @()
     if (-not $Suite -or $engineSuites) {
         $lines += & dotnet run -c Release --project (Join-Path $root 'bench/PSKafka.Bench') --no-build -- @engineSuites
         if ($LASTEXITCODE -ne 0) { throw "Benchmarks failed (exit code $LASTEXITCODE)." }
     }
-    # Replication through Send-Message -Acks All, the way issue 3 states the goal (the engine-level figure is above).
-    if (-not $Suite -or $Suite -contains 'replication') {
-        $lines += & dotnet (Join-Path $PSHOME 'pwsh.dll') -NoLogo -NoProfile -NonInteractive -File (Join-Path $root 'bench/Replication.Bench.ps1') -ModulePath (Join-Path $moduleOut 'PSKafka.psd1')
-        if ($LASTEXITCODE -ne 0) { throw "Replication cmdlet benchmarks failed (exit code $LASTEXITCODE)." }
+    # Benchmarks through the cmdlets, each in a pwsh of its own, by suite name: replication through Send-Message -Acks All
+    # (the way issue 3 states the goal; the engine-level figure is above), the pipeline, the remote path (-BootstrapServer)
+    # against kcat, and Receive-Message -Group against no group.
+    $cmdletBenches = [ordered]@{
+        replication = 'Replication.Bench.ps1'
+        cmdlets     = 'Send-Message.Bench.ps1'
+        remote      = 'Remote.Bench.ps1'
+        groups      = 'Receive-Group.Bench.ps1'
     }
-    if (-not $Suite -or $Suite -contains 'cmdlets') {
-        $lines += & dotnet (Join-Path $PSHOME 'pwsh.dll') -NoLogo -NoProfile -NonInteractive -File (Join-Path $root 'bench/Send-Message.Bench.ps1') -ModulePath (Join-Path $moduleOut 'PSKafka.psd1')
-        if ($LASTEXITCODE -ne 0) { throw "Cmdlet benchmarks failed (exit code $LASTEXITCODE)." }
-    }
-    if (-not $Suite -or $Suite -contains 'remote') {
-        $lines += & dotnet (Join-Path $PSHOME 'pwsh.dll') -NoLogo -NoProfile -NonInteractive -File (Join-Path $root 'bench/Remote.Bench.ps1') -ModulePath (Join-Path $moduleOut 'PSKafka.psd1')
-        if ($LASTEXITCODE -ne 0) { throw "Remote benchmarks failed (exit code $LASTEXITCODE)." }
-    }
-    # Consumer groups measured through the cmdlets as well (Receive-Message -Group vs without a group).
-    if (-not $Suite -or $Suite -contains 'groups') {
-        $lines += & dotnet (Join-Path $PSHOME 'pwsh.dll') -NoLogo -NoProfile -NonInteractive -File (Join-Path $root 'bench/Receive-Group.Bench.ps1') -ModulePath (Join-Path $moduleOut 'PSKafka.psd1')
-        if ($LASTEXITCODE -ne 0) { throw "Group cmdlet benchmarks failed (exit code $LASTEXITCODE)." }
+    foreach ($name in $cmdletBenches.Keys) {
+        if ($Suite -and $Suite -notcontains $name) { continue }
+        $script = Join-Path $root "bench/$($cmdletBenches[$name])"
+        $lines += & dotnet (Join-Path $PSHOME 'pwsh.dll') -NoLogo -NoProfile -NonInteractive -File $script -ModulePath (Join-Path $moduleOut 'PSKafka.psd1')
+        if ($LASTEXITCODE -ne 0) { throw "$script failed (exit code $LASTEXITCODE)." }
     }
     $lines | ForEach-Object { Write-Host $_ }
     $machine = "$([Environment]::ProcessorCount) cores, $([Runtime.InteropServices.RuntimeInformation]::OSDescription), .NET $([Environment]::Version)"
