@@ -47,20 +47,10 @@ public sealed partial class RemoteClient
 
     private Dictionary<TopicPartition, long> ListOffsets(IReadOnlyCollection<TopicPartition> partitions, CKA.OffsetSpec spec)
     {
-        var request = partitions.Select(tp => new CKA.TopicPartitionOffsetSpec { TopicPartition = new CK.TopicPartition(tp.Topic, tp.Partition), OffsetSpec = spec }).ToList();
-        IEnumerable<CKA.ListOffsetsResultInfo> infos;
-        try
-        {
-            infos = Call("listing offsets", () =>
-                CK.IAdminClientExtensions.ListOffsetsAsync(Admin, request, new CKA.ListOffsetsOptions { RequestTimeout = Timeout }).GetAwaiter().GetResult().ResultInfos);
-        }
-        catch (CKA.ListOffsetsException e)
-        {
-            infos = e.Result.ResultInfos;
-            if (!infos.Any(i => !i.TopicPartitionOffsetError.Error.IsError) && infos.FirstOrDefault() is { } first
-                && RemoteErrors.IsUnreachable(first.TopicPartitionOffsetError.Error.Code))
-                throw Fail(first.TopicPartitionOffsetError.Error, "listing offsets", e);
-        }
+        var (infos, partial) = ListOffsets(partitions.Select(tp => new CK.TopicPartition(tp.Topic, tp.Partition)), spec, "listing offsets");
+        if (partial is not null && !infos.Any(i => !i.TopicPartitionOffsetError.Error.IsError) && infos.FirstOrDefault() is { } first
+            && RemoteErrors.IsUnreachable(first.TopicPartitionOffsetError.Error.Code))
+            throw Fail(first.TopicPartitionOffsetError.Error, "listing offsets", partial);
         return infos.Select(i => i.TopicPartitionOffsetError)
             .Where(o => !o.Error.IsError)
             .ToDictionary(o => new TopicPartition(o.Topic, o.Partition.Value), o => o.Offset.Value);

@@ -251,19 +251,31 @@ public sealed partial class RemoteClient : IKafkaClient, IDisposable
 
     private Dictionary<int, long> ListOffsets(string topic, IReadOnlyList<int> partitions, CKA.OffsetSpec spec)
     {
-        var request = partitions.Select(p => new CKA.TopicPartitionOffsetSpec { TopicPartition = new CK.TopicPartition(topic, p), OffsetSpec = spec }).ToList();
-        IEnumerable<CKA.ListOffsetsResultInfo> infos;
+        var (infos, partial) = ListOffsets(partitions.Select(p => new CK.TopicPartition(topic, p)), spec, $"listing offsets of '{topic}'");
+        if (partial is not null)
+        {
+            var failed = infos.First(i => i.TopicPartitionOffsetError.Error.IsError).TopicPartitionOffsetError;
+            throw Fail(failed.Error, $"listing offsets of {topic}-{failed.Partition.Value}", partial);
+        }
+        return infos.ToDictionary(i => i.TopicPartitionOffsetError.Partition.Value, i => i.TopicPartitionOffsetError.Offset.Value);
+    }
+
+    /// <summary>
+    /// One ListOffsets of the admin client. When some partitions failed, their answers come back too, with the
+    /// exception (<paramref name="what"/> names the work in the error of a cluster that does not answer at all).
+    /// </summary>
+    private (IEnumerable<CKA.ListOffsetsResultInfo> Infos, CKA.ListOffsetsException? Partial) ListOffsets(IEnumerable<CK.TopicPartition> partitions, CKA.OffsetSpec spec, string what)
+    {
+        var request = partitions.Select(tp => new CKA.TopicPartitionOffsetSpec { TopicPartition = tp, OffsetSpec = spec }).ToList();
         try
         {
-            infos = Call($"listing offsets of '{topic}'", () =>
-                CK.IAdminClientExtensions.ListOffsetsAsync(Admin, request, new CKA.ListOffsetsOptions { RequestTimeout = Timeout }).GetAwaiter().GetResult().ResultInfos);
+            return (Call(what, () =>
+                CK.IAdminClientExtensions.ListOffsetsAsync(Admin, request, new CKA.ListOffsetsOptions { RequestTimeout = Timeout }).GetAwaiter().GetResult().ResultInfos), null);
         }
         catch (CKA.ListOffsetsException e)
         {
-            var failed = e.Result.ResultInfos.First(i => i.TopicPartitionOffsetError.Error.IsError).TopicPartitionOffsetError;
-            throw Fail(failed.Error, $"listing offsets of {topic}-{failed.Partition.Value}", e);
+            return (e.Result.ResultInfos, e);
         }
-        return infos.ToDictionary(i => i.TopicPartitionOffsetError.Partition.Value, i => i.TopicPartitionOffsetError.Offset.Value);
     }
 
     public IReadOnlyList<ConfigEntry> DescribeTopicConfigs(string topic)

@@ -1,3 +1,4 @@
+using System.Threading.Channels;
 using PSKafka.Engine;
 using PSKafka.Engine.Api;
 using PSKafka.Engine.Storage;
@@ -107,9 +108,9 @@ internal abstract class RemoteConsumerBase : IDisposable
 
     private sealed class Prefetcher
     {
-        public readonly System.Threading.Channels.Channel<CK.ConsumeResult<byte[]?, byte[]?>> Results =
-            System.Threading.Channels.Channel.CreateBounded<CK.ConsumeResult<byte[]?, byte[]?>>(
-                new System.Threading.Channels.BoundedChannelOptions(PrefetchCapacity) { SingleReader = true, SingleWriter = true });
+        public readonly Channel<CK.ConsumeResult<byte[]?, byte[]?>> Results =
+            Channel.CreateBounded<CK.ConsumeResult<byte[]?, byte[]?>>(
+                new BoundedChannelOptions(PrefetchCapacity) { SingleReader = true, SingleWriter = true });
         public readonly CancellationTokenSource Stop = new();
         public Thread? Thread;
         public Exception? Failure;
