@@ -4,6 +4,17 @@
 BeforeAll {
     Import-Module (Join-Path $PSScriptRoot 'TestHelpers.psm1') -Force
     Import-PSKafkaForTest
+
+    # Messages numbered 1..Count (a one-letter prefix, then the number) were each stored exactly once (the idempotent
+    # producer's retries wrote nothing twice), and each partition holds its share in the order they were sent.
+    function Assert-ExactlyOnceInOrder([object[]] $Received, [int] $Count) {
+        $Received.Count | Should -Be $Count
+        ($Received.Value | Sort-Object -Unique).Count | Should -Be $Count
+        foreach ($group in $Received | Group-Object Partition) {
+            $numbers = $group.Group | ForEach-Object { [int]$_.Value.Substring(1) }
+            $numbers | Should -Be ($numbers | Sort-Object)
+        }
+    }
 }
 
 Describe 'A multi-broker cluster' {
@@ -38,15 +49,7 @@ Describe 'A multi-broker cluster' {
         $after.Partitions[0].Leader | Should -BeGreaterOrEqual 0
         $after.Partitions[0].Isr | Should -Not -Contain $leader
         $after.Partitions[0].LeaderEpoch | Should -BeGreaterThan 0
-        $received = Receive-Message flow -FromBeginning
-        # Exactly once: the idempotent producer's retries after the crash wrote nothing twice.
-        $received.Count | Should -Be 6000
-        ($received.Value | Sort-Object -Unique).Count | Should -Be 6000
-        # Each partition's messages arrive in the order they were sent.
-        foreach ($group in $received | Group-Object Partition) {
-            $numbers = $group.Group | ForEach-Object { [int]$_.Value.Substring(1) }
-            $numbers | Should -Be ($numbers | Sort-Object)
-        }
+        Assert-ExactlyOnceInOrder (Receive-Message flow -FromBeginning) 6000
 
         $null = Start-Broker -Id $leader
         $deadline = (Get-Date).AddSeconds(15)
@@ -110,13 +113,7 @@ Describe 'A multi-broker cluster' {
         } | Send-Message inflight -Acks All -BatchSize 100 -PassThru
         $acked.Count | Should -Be 20000
         ($acked | Group-Object Partition | ForEach-Object { ($_.Group.Offset | Sort-Object -Unique).Count } | Measure-Object -Sum).Sum | Should -Be 20000
-        $received = Receive-Message inflight -FromBeginning
-        $received.Count | Should -Be 20000
-        ($received.Value | Sort-Object -Unique).Count | Should -Be 20000
-        foreach ($group in $received | Group-Object Partition) {
-            $numbers = $group.Group | ForEach-Object { [int]$_.Value.Substring(1) }
-            $numbers | Should -Be ($numbers | Sort-Object)
-        }
+        Assert-ExactlyOnceInOrder (Receive-Message inflight -FromBeginning) 20000
         $null = Start-Broker -Id $script:second
     }
 }
