@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using System.Security.Cryptography;
 using PSKafka.Engine.Cluster;
 using PSKafka.Engine.Protocol.Messages;
@@ -80,8 +81,9 @@ public sealed partial class BrokerKafkaApi(Broker broker) : IKafkaApi
                 foreach (var p in topic.PartitionData)
                 {
                     if (p.Records is not { } records) { nullRecords.Add((topic.Name, p.Index)); continue; }
-                    // The request frame is a pooled buffer reused after this call; the log rewrites offsets in place.
-                    partitions.Add(new EngineApi.ProducePartitionData(topic.Name, p.Index, records.ToArray()));
+                    // A slice of the request frame, not a copy: the log rewrites offsets in place, and the append is done
+                    // before ProduceAsync returns (acks=all only waits for offsets), while the server holds the frame.
+                    partitions.Add(new EngineApi.ProducePartitionData(topic.Name, p.Index, MemoryMarshal.AsMemory(records)));
                 }
             var results = await _broker.ProduceAsync(new EngineApi.ProduceRequest
             {
@@ -156,6 +158,8 @@ public sealed partial class BrokerKafkaApi(Broker broker) : IKafkaApi
                 MinBytes = request.MinBytes,
                 MaxBytes = request.MaxBytes,
                 Partitions = partitions,
+                // The records are copied once, into the response frame, and their arrays go back to the pool then.
+                RentRecordBuffers = true,
             }, cancellationToken).ConfigureAwait(false);
         }
         catch (Exception e) when (e is not OperationCanceledException)
@@ -181,6 +185,7 @@ public sealed partial class BrokerKafkaApi(Broker broker) : IKafkaApi
                 AbortedTransactions = readCommitted ? new() : null,
                 Records = r.Records,
             });
+            if (r.Lease is { } lease) response.AddLease(lease);
         }
         return response;
     }
