@@ -9,6 +9,12 @@ public sealed class FetchRequest
     public int MinBytes { get; init; } = 1;
     public int MaxBytes { get; init; } = 52_428_800;
     public required IReadOnlyList<FetchPartition> Partitions { get; init; }
+
+    /// <summary>
+    /// Read the records into arrays rented from <see cref="System.Buffers.ArrayPool{T}.Shared"/>: the caller copies or
+    /// writes them out, then calls <see cref="FetchPartitionResult.ReturnLeases"/> once on the results it got.
+    /// </summary>
+    public bool RentRecordBuffers { get; init; }
 }
 
 public sealed record FetchPartition(string Topic, int Partition, long FetchOffset, int PartitionMaxBytes = 1_048_576, int CurrentLeaderEpoch = -1);
@@ -23,4 +29,14 @@ public sealed record FetchPartitionResult(
     string? ErrorMessage = null)
 {
     public long LastStableOffset => HighWatermark;
+
+    /// <summary>The pooled array behind <see cref="Records"/> of a fetch with <see cref="FetchRequest.RentRecordBuffers"/>.</summary>
+    public byte[]? Lease { get; init; }
+
+    /// <summary>Hands the pooled arrays of a fetch's results back; their records must not be used afterwards.</summary>
+    public static void ReturnLeases(IReadOnlyList<FetchPartitionResult> results)
+    {
+        foreach (var r in results)
+            if (r?.Lease is { } lease) System.Buffers.ArrayPool<byte>.Shared.Return(lease);
+    }
 }

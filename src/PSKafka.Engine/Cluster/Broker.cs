@@ -283,7 +283,7 @@ public sealed partial class Broker
                     anyError = true;
                     continue;
                 }
-                results[i] = replica.Read(p with { PartitionMaxBytes = Math.Min(p.PartitionMaxBytes, budget) }, request.ReplicaId >= 0);
+                results[i] = replica.Read(p with { PartitionMaxBytes = Math.Min(p.PartitionMaxBytes, budget) }, request.ReplicaId >= 0, request.RentRecordBuffers);
                 if (bytes > 0 && results[i].Records.Length > budget)
                     results[i] = results[i] with { Records = WholeBatchesWithin(results[i].Records, budget) };
                 bytes += results[i].Records.Length;
@@ -308,6 +308,7 @@ public sealed partial class Broker
                 if (request.ReplicaId >= 0) RecordHighWatermarksSent(request.ReplicaId, results);
                 return results;
             }
+            FetchPartitionResult.ReturnLeases(results); // too little to answer with: these reads are replaced by the next
         }
     }
 

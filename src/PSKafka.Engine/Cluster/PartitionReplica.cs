@@ -369,7 +369,7 @@ public sealed class PartitionReplica
     /// Fetch read: a consumer sees batches below the high watermark, a follower everything. A position
     /// between the high watermark and the log end is valid (empty answer), as in Kafka.
     /// </summary>
-    internal FetchPartitionResult Read(FetchPartition request, bool fromFollower)
+    internal FetchPartitionResult Read(FetchPartition request, bool fromFollower, bool rent = false)
     {
         if (request.CurrentLeaderEpoch >= 0 && request.CurrentLeaderEpoch != LeaderEpoch)
         {
@@ -385,8 +385,8 @@ public sealed class PartitionReplica
         long maxOffset = fromFollower ? leo : hw;
         if (request.FetchOffset >= maxOffset)
             return new(request.Topic, request.Partition, ErrorCode.None, hw, Log.LogStartOffset, ReadOnlyMemory<byte>.Empty);
-        var read = Log.Read(request.FetchOffset, request.PartitionMaxBytes, maxOffset);
-        return new(request.Topic, request.Partition, read.Error, hw, Log.LogStartOffset, read.Records);
+        var read = Log.Read(request.FetchOffset, request.PartitionMaxBytes, maxOffset, rent);
+        return new(request.Topic, request.Partition, read.Error, hw, Log.LogStartOffset, read.Records) { Lease = read.Lease };
     }
 
     /// <summary>A task that completes on the next append or high watermark move.</summary>

@@ -122,14 +122,22 @@ internal sealed class ReplicaFetcher
             MaxBytes = ResponseMaxBytes,
             Partitions = ready.Select(s => new FetchPartition(s.Replica.TopicPartition.Topic, s.Replica.TopicPartition.Partition,
                 s.Replica.LogEndOffset, PartitionFetchMaxBytes, s.LeaderEpoch)).ToArray(),
+            RentRecordBuffers = true, // the leader's bytes only pass through on their way into our segments
         };
         var results = await leader.FetchAsync(request, interrupt).ConfigureAwait(false);
-        if (_follower.ReplicationSuspended) return; // the drill cut the link while the answer was on its way
-        for (int i = 0; i < results.Count && !_stopped; i++)
+        try
         {
-            // A partition removed or re-added during the fetch has moved on: drop its answer.
-            if (_partitions.TryGetValue(ready[i].Replica.TopicPartition, out var current) && ReferenceEquals(current, ready[i]))
-                Apply(ready[i], results[i]);
+            if (_follower.ReplicationSuspended) return; // the drill cut the link while the answer was on its way
+            for (int i = 0; i < results.Count && !_stopped; i++)
+            {
+                // A partition removed or re-added during the fetch has moved on: drop its answer.
+                if (_partitions.TryGetValue(ready[i].Replica.TopicPartition, out var current) && ReferenceEquals(current, ready[i]))
+                    Apply(ready[i], results[i]);
+            }
+        }
+        finally
+        {
+            FetchPartitionResult.ReturnLeases(results);
         }
     }
 
@@ -139,7 +147,7 @@ internal sealed class ReplicaFetcher
         switch (result.Error)
         {
             case ErrorCode.None:
-                // The leader's bytes are a buffer of its own read; the append writes them into our segment.
+                // The leader's bytes are a pooled buffer of its own read; the append writes them into our segment.
                 var info = replica.AppendAsFollower(result.Records.Span, result.HighWatermark);
                 if (info.Error == ErrorCode.OffsetOutOfRange) state.Truncating = true;
                 else if (info.Error != ErrorCode.None) state.RetryAtMs = Environment.TickCount64 + RetryBackoffMs;

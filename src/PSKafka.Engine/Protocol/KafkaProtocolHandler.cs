@@ -58,7 +58,14 @@ public sealed class KafkaProtocolHandler(IKafkaApi api) : IRequestHandler
                 response = await KafkaApiRouter.InvokeAsync(_api, body, context, cancellationToken).ConfigureAwait(false);
                 if (body is ProduceRequest { Acks: 0 }) return null; // acks=0: the client expects no answer
             }
-            return Frame(context.CorrelationId, responseHeaderVersion, response, context.ApiVersion);
+            try
+            {
+                return Frame(context.CorrelationId, responseHeaderVersion, response, context.ApiVersion);
+            }
+            finally
+            {
+                (response as IPooledResponse)?.ReturnBuffers(); // the frame holds its own copy of the records now
+            }
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {

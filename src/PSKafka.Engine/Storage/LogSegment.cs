@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Buffers.Binary;
 using Microsoft.Win32.SafeHandles;
 using static PSKafka.Engine.Storage.RecordBatchFormat;
@@ -193,17 +194,29 @@ public sealed class LogSegment : IDisposable
     /// <summary>
     /// Whole batches starting with the one containing <paramref name="startOffset"/>, up to <paramref name="maxBytes"/>
     /// (but at least one batch when <paramref name="minOneBatch"/>), only batches whose last offset is below
-    /// <paramref name="maxOffsetExclusive"/>. Empty if there are none.
+    /// <paramref name="maxOffsetExclusive"/>. Empty if there are none. With <paramref name="rent"/> the bytes live in
+    /// <paramref name="lease"/>, an array from <see cref="ArrayPool{T}.Shared"/> that the caller returns once done with them
+    /// (a consumer's megabyte a fetch would otherwise be a fresh large-object allocation every time).
     /// </summary>
-    public ReadOnlyMemory<byte> Read(long startOffset, int maxBytes, long maxOffsetExclusive, bool minOneBatch)
+    public ReadOnlyMemory<byte> Read(long startOffset, int maxBytes, long maxOffsetExclusive, bool minOneBatch, bool rent, out byte[]? lease)
     {
+        lease = null;
         int limit = _size;
         var start = TranslateOffset(startOffset, limit);
         if (start is not { } s) return ReadOnlyMemory<byte>.Empty;
         int want = (int)Math.Min(limit - s.Position, Math.Max(maxBytes, minOneBatch ? s.Size : 0));
         if (want <= 0) return ReadOnlyMemory<byte>.Empty;
-        var buf = GC.AllocateUninitializedArray<byte>(want); // filled by the read below: no need to zero it first
-        ReadExactly(buf, s.Position);
+        // Filled by the read below: no need to zero it first.
+        var buf = rent ? ArrayPool<byte>.Shared.Rent(want) : GC.AllocateUninitializedArray<byte>(want);
+        try
+        {
+            ReadExactly(buf.AsSpan(0, want), s.Position);
+        }
+        catch
+        {
+            if (rent) ArrayPool<byte>.Shared.Return(buf);
+            throw;
+        }
         // Keep whole batches below the offset limit.
         int end = 0;
         while (end + HeaderSize <= want)
@@ -213,6 +226,11 @@ public sealed class LogSegment : IDisposable
             long last = BinaryPrimitives.ReadInt64BigEndian(buf.AsSpan(end)) + BinaryPrimitives.ReadInt32BigEndian(buf.AsSpan(end + LastOffsetDeltaOffset));
             if (last >= maxOffsetExclusive) break;
             end += size;
+        }
+        if (rent)
+        {
+            if (end == 0) ArrayPool<byte>.Shared.Return(buf);
+            else lease = buf;
         }
         return buf.AsMemory(0, end);
     }

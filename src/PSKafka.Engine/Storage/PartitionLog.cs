@@ -19,7 +19,8 @@ public readonly record struct LogAppendInfo(
 }
 
 /// <summary>Result of a read: whole batches (possibly starting before the requested offset), or an error.</summary>
-public readonly record struct LogReadResult(ErrorCode Error, ReadOnlyMemory<byte> Records, long LogStartOffset, long LogEndOffset);
+/// <summary>A read of the log. <see cref="Lease"/>: the pooled array behind <see cref="Records"/> when the read was asked to rent.</summary>
+public readonly record struct LogReadResult(ErrorCode Error, ReadOnlyMemory<byte> Records, long LogStartOffset, long LogEndOffset, byte[]? Lease = null);
 
 /// <summary>
 /// The log of one partition, a directory <c>&lt;topic&gt;-&lt;partition&gt;</c> of <see cref="LogSegment"/>s plus a
@@ -286,9 +287,10 @@ public sealed partial class PartitionLog : IDisposable
     /// <summary>
     /// Whole batches from the one containing <paramref name="startOffset"/> (so possibly starting before it),
     /// up to <paramref name="maxBytes"/> but at least one batch, only batches below <paramref name="maxOffsetExclusive"/>
-    /// (the high watermark for consumers). OffsetOutOfRange outside [LogStartOffset, LogEndOffset].
+    /// (the high watermark for consumers). OffsetOutOfRange outside [LogStartOffset, LogEndOffset]. With
+    /// <paramref name="rent"/> the records are in a pooled array (<see cref="LogReadResult.Lease"/>) the caller returns.
     /// </summary>
-    public LogReadResult Read(long startOffset, int maxBytes, long maxOffsetExclusive = long.MaxValue)
+    public LogReadResult Read(long startOffset, int maxBytes, long maxOffsetExclusive = long.MaxValue, bool rent = false)
     {
         var segments = _segments;
         long leo = LogEndOffset, lso = LogStartOffset;
@@ -301,8 +303,8 @@ public sealed partial class PartitionLog : IDisposable
             if (i < 0) continue;
             try
             {
-                var data = segments[i].Read(startOffset, maxBytes, Math.Min(maxOffsetExclusive, leo), minOneBatch: true);
-                if (!data.IsEmpty) return new LogReadResult(ErrorCode.None, data, lso, leo);
+                var data = segments[i].Read(startOffset, maxBytes, Math.Min(maxOffsetExclusive, leo), minOneBatch: true, rent, out var lease);
+                if (!data.IsEmpty) return new LogReadResult(ErrorCode.None, data, lso, leo, lease);
             }
             catch (ObjectDisposedException)
             {
