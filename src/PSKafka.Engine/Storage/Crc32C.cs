@@ -8,7 +8,7 @@ namespace PSKafka.Engine.Storage;
 
 /// <summary>
 /// CRC-32C (Castagnoli, reflected polynomial 0x82F63B78), the checksum of Kafka's record batch v2.
-/// Uses the SSE4.2 / ARMv8 CRC32C instructions when present (several GB/s), slicing-by-8 tables otherwise.
+/// Uses the SSE4.2 / ARMv8 CRC32C instructions when present (several GB/s; three streams on x64), slicing-by-8 tables otherwise.
 /// </summary>
 public static class Crc32C
 {
@@ -29,19 +29,29 @@ public static class Crc32C
         return UpdateTable(crc, data);
     }
 
+    // The CRC32 instruction takes 3 cycles but can start one every cycle: three independent streams over three
+    // consecutive blocks keep it busy, and the block CRCs are joined by shifting one over the next block's length
+    // (the register update is linear, so raw(c, A||B) = shift_|B|(raw(c, A)) ^ raw(0, B)).
+    private const int Block = 4096;
+    private static readonly uint[] ShiftByBlock = BuildShiftTable(Block);
+
     private static uint UpdateSse42X64(uint crc, ReadOnlySpan<byte> data)
     {
         ref byte p = ref MemoryMarshal.GetReference(data);
         nuint n = (nuint)data.Length, i = 0;
         ulong c = crc;
-        // Four independent 8-byte words per iteration only share one dependency chain,
-        // but unrolling still removes loop overhead; the instruction's throughput is the limit.
-        for (; i + 32 <= n; i += 32)
+        for (; i + 3 * Block <= n; i += 3 * Block)
         {
-            c = X86Sse42.X64.Crc32(c, Unsafe.ReadUnaligned<ulong>(ref Unsafe.Add(ref p, i)));
-            c = X86Sse42.X64.Crc32(c, Unsafe.ReadUnaligned<ulong>(ref Unsafe.Add(ref p, i + 8)));
-            c = X86Sse42.X64.Crc32(c, Unsafe.ReadUnaligned<ulong>(ref Unsafe.Add(ref p, i + 16)));
-            c = X86Sse42.X64.Crc32(c, Unsafe.ReadUnaligned<ulong>(ref Unsafe.Add(ref p, i + 24)));
+            ulong c1 = 0, c2 = 0;
+            ref byte b0 = ref Unsafe.Add(ref p, i);
+            for (nuint j = 0; j < Block; j += 8)
+            {
+                c = X86Sse42.X64.Crc32(c, Unsafe.ReadUnaligned<ulong>(ref Unsafe.Add(ref b0, j)));
+                c1 = X86Sse42.X64.Crc32(c1, Unsafe.ReadUnaligned<ulong>(ref Unsafe.Add(ref b0, j + Block)));
+                c2 = X86Sse42.X64.Crc32(c2, Unsafe.ReadUnaligned<ulong>(ref Unsafe.Add(ref b0, j + 2 * Block)));
+            }
+            c = Shift((uint)c) ^ (uint)c1;
+            c = Shift((uint)c) ^ (uint)c2;
         }
         for (; i + 8 <= n; i += 8)
             c = X86Sse42.X64.Crc32(c, Unsafe.ReadUnaligned<ulong>(ref Unsafe.Add(ref p, i)));
@@ -49,6 +59,24 @@ public static class Crc32C
         for (; i < n; i++)
             r = X86Sse42.Crc32(r, Unsafe.Add(ref p, i));
         return r;
+    }
+
+    /// <summary>The raw register after <see cref="Block"/> zero bytes, from four byte-wise tables.</summary>
+    private static uint Shift(uint crc)
+    {
+        uint[] t = ShiftByBlock;
+        return t[crc & 0xFF] ^ t[256 + ((crc >> 8) & 0xFF)] ^ t[512 + ((crc >> 16) & 0xFF)] ^ t[768 + (crc >> 24)];
+    }
+
+    /// <summary>Entry [k * 256 + v]: the register <c>v &lt;&lt; 8k</c> carried over <paramref name="zeros"/> zero bytes.</summary>
+    private static uint[] BuildShiftTable(int zeros)
+    {
+        var t = new uint[4 * 256];
+        var zeroBytes = new byte[zeros];
+        for (int k = 0; k < 4; k++)
+            for (uint v = 0; v < 256; v++)
+                t[k * 256 + v] = UpdateTable(v << (8 * k), zeroBytes);
+        return t;
     }
 
     private static uint UpdateArm64(uint crc, ReadOnlySpan<byte> data)

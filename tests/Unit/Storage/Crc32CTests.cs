@@ -58,4 +58,20 @@ public class Crc32CTests
             Assert.Equal(whole, Crc32C.Append(Crc32C.Compute(data.AsSpan(0, cut)), data.AsSpan(cut)));
         }
     }
+
+    [Theory]
+    [InlineData(3 * 4096 - 1)]
+    [InlineData(3 * 4096)]
+    [InlineData(3 * 4096 + 13)]
+    [InlineData(6 * 4096)]
+    [InlineData(1_000_003)]
+    public void ThreeStreamPathAgreesWithTheTable(int length)
+    {
+        // Buffers of three 4 KB blocks and more take the interleaved path with its shift tables.
+        var data = new byte[length];
+        new Random(length).NextBytes(data);
+        Assert.Equal(Crc32C.ComputeWithTable(data), Crc32C.Compute(data));
+        int cut = length / 2 + 5;
+        Assert.Equal(Crc32C.Compute(data), Crc32C.Append(Crc32C.Compute(data.AsSpan(0, cut)), data.AsSpan(cut)));
+    }
 }
