@@ -10,6 +10,11 @@ namespace PSKafka.Engine.Network;
 /// One broker's listener: accepts TCP connections, splits the byte stream into size-prefixed frames and
 /// hands each to the <see cref="IRequestHandler"/>. A connection handles one request at a time, so
 /// responses go out in request order and pipelined requests wait in the socket (Kafka mutes the channel likewise).
+/// Each connection has a thread of its own that blocks in its reads: a local cluster has a handful of connections,
+/// and a read that completes wakes the very thread that handles the frame. With asynchronous sockets every read that
+/// had to wait came back through the socket engine's thread and then the thread pool, whose idle workers' spinning
+/// took about a third of a broker's CPU while kcat produced into it. A handler that waits (a long-poll fetch,
+/// acks=all) blocks only its own connection's thread.
 /// </summary>
 public sealed class KafkaServer : IAsyncDisposable
 {
@@ -22,9 +27,9 @@ public sealed class KafkaServer : IAsyncDisposable
     readonly KafkaServerOptions _options;
     readonly CancellationTokenSource _stop = new();
     readonly ConcurrentDictionary<long, Socket> _connections = new();
+    readonly TaskCompletionSource _acceptLoopDone = new(TaskCreationOptions.RunContinuationsAsynchronously);
     Socket? _listener;
     IPEndPoint? _boundEndPoint;
-    Task? _acceptLoop;
     long _nextConnectionId;
     long _framesReceived;
 
@@ -61,48 +66,54 @@ public sealed class KafkaServer : IAsyncDisposable
         }
         _listener = listener;
         _boundEndPoint = (IPEndPoint)listener.LocalEndPoint!;
-        _acceptLoop = Task.Run(AcceptLoopAsync);
+        new Thread(AcceptLoop) { IsBackground = true, Name = $"kafka-accept-{Port}" }.Start();
     }
 
-    async Task AcceptLoopAsync()
+    void AcceptLoop()
     {
         var listener = _listener!;
-        while (!_stop.IsCancellationRequested)
+        try
         {
-            Socket socket;
-            try
+            while (!_stop.IsCancellationRequested)
             {
-                socket = await listener.AcceptAsync(_stop.Token).ConfigureAwait(false);
+                Socket socket;
+                try
+                {
+                    socket = listener.Accept();
+                }
+                catch (SocketException) when (!_stop.IsCancellationRequested)
+                {
+                    continue; // a client that reset before we accepted it; keep listening
+                }
+                catch (Exception e) when (e is SocketException or ObjectDisposedException)
+                {
+                    return; // the listener was closed: stopping
+                }
+                socket.NoDelay = true;
+                long id = Interlocked.Increment(ref _nextConnectionId);
+                _connections[id] = socket;
+                if (_stop.IsCancellationRequested) { Close(id, socket, abort: true); return; }
+                new Thread(() => Serve(id, socket)) { IsBackground = true, Name = $"kafka-conn-{id}" }.Start();
             }
-            catch (Exception e) when (e is OperationCanceledException or ObjectDisposedException)
-            {
-                return;
-            }
-            catch (SocketException)
-            {
-                continue; // a client that reset before we accepted it; keep listening
-            }
-            socket.NoDelay = true;
-            long id = Interlocked.Increment(ref _nextConnectionId);
-            _connections[id] = socket;
-            if (_stop.IsCancellationRequested) { Close(id, socket, abort: true); return; }
-            _ = Task.Run(() => ServeAsync(id, socket));
+        }
+        finally
+        {
+            _acceptLoopDone.TrySetResult();
         }
     }
 
-    async Task ServeAsync(long id, Socket socket)
+    void Serve(long id, Socket socket)
     {
         var context = new ConnectionContext(id, socket.LocalEndPoint, socket.RemoteEndPoint);
         bool abort = true;
         var sizeBuffer = new byte[4];
-        using var idle = CancellationTokenSource.CreateLinkedTokenSource(_stop.Token);
         try
         {
-            while (true)
+            while (!_stop.IsCancellationRequested)
             {
                 // The idle clock covers the wait for, and the arrival of, one whole frame.
-                idle.CancelAfter(_options.IdleTimeout);
-                if (!await ReceiveExactlyAsync(socket, sizeBuffer, idle.Token).ConfigureAwait(false))
+                long deadline = Environment.TickCount64 + (long)_options.IdleTimeout.TotalMilliseconds;
+                if (!ReceiveExactly(socket, sizeBuffer, deadline))
                 {
                     abort = false; // clean EOF between frames
                     return;
@@ -111,13 +122,13 @@ public sealed class KafkaServer : IAsyncDisposable
                 int size = BinaryPrimitives.ReadInt32BigEndian(sizeBuffer);
                 if (size < 0 || size > _options.MaxRequestSize) return;
 
-                var (frame, pooled) = await ReceiveFrameAsync(socket, size, idle.Token).ConfigureAwait(false);
+                var (frame, pooled) = ReceiveFrame(socket, size, deadline);
                 if (frame is null) return;
-                idle.CancelAfter(Timeout.InfiniteTimeSpan); // handler time is not idle time
                 ResponseBody? response;
                 try
                 {
-                    response = await _handler.HandleAsync(frame.AsMemory(0, size), context, _stop.Token).ConfigureAwait(false);
+                    var handled = _handler.HandleAsync(frame.AsMemory(0, size), context, _stop.Token);
+                    response = handled.IsCompletedSuccessfully ? handled.Result : handled.AsTask().GetAwaiter().GetResult();
                 }
                 finally
                 {
@@ -126,15 +137,14 @@ public sealed class KafkaServer : IAsyncDisposable
                 if (response is not null)
                 {
                     using (response)
-                        await SendAllAsync(socket, response.Frame, _stop.Token).ConfigureAwait(false);
+                        SendAll(socket, response.Frame.Span);
                 }
                 if (context.CloseRequested) return;
-                if (!idle.TryReset()) return; // stopping
             }
         }
         catch (Exception)
         {
-            // Malformed input, idle timeout, peer reset, handler failure: all end only this connection.
+            // Malformed input, idle timeout, peer reset, handler failure, stopping: all end only this connection.
         }
         finally
         {
@@ -142,12 +152,21 @@ public sealed class KafkaServer : IAsyncDisposable
         }
     }
 
-    static async ValueTask<bool> ReceiveExactlyAsync(Socket socket, Memory<byte> buffer, CancellationToken ct)
+    /// <summary>One blocking read, given up with a timeout at <paramref name="deadline"/> (Environment.TickCount64).</summary>
+    static int Receive(Socket socket, Span<byte> buffer, long deadline)
+    {
+        long remaining = deadline - Environment.TickCount64;
+        if (remaining <= 0) throw new TimeoutException("connections.max.idle.ms passed within a frame");
+        socket.ReceiveTimeout = (int)Math.Min(remaining, int.MaxValue);
+        return socket.Receive(buffer, SocketFlags.None);
+    }
+
+    static bool ReceiveExactly(Socket socket, Span<byte> buffer, long deadline)
     {
         int read = 0;
         while (read < buffer.Length)
         {
-            int n = await socket.ReceiveAsync(buffer[read..], SocketFlags.None, ct).ConfigureAwait(false);
+            int n = Receive(socket, buffer[read..], deadline);
             if (n == 0)
             {
                 if (read == 0) return false;
@@ -159,7 +178,7 @@ public sealed class KafkaServer : IAsyncDisposable
     }
 
     /// <summary>Reads a frame body, growing the buffer only as bytes arrive, so a size prefix alone cannot make us allocate.</summary>
-    static async ValueTask<(byte[]? Frame, bool Pooled)> ReceiveFrameAsync(Socket socket, int size, CancellationToken ct)
+    static (byte[]? Frame, bool Pooled) ReceiveFrame(Socket socket, int size, long deadline)
     {
         byte[] buffer = Rent(Math.Min(size, InitialChunk), out bool pooled);
         int read = 0;
@@ -177,7 +196,7 @@ public sealed class KafkaServer : IAsyncDisposable
                     if (pooled) ArrayPool<byte>.Shared.Return(buffer);
                     (buffer, pooled) = (bigger, biggerPooled);
                 }
-                int n = await socket.ReceiveAsync(buffer.AsMemory(read, Math.Min(buffer.Length, size) - read), SocketFlags.None, ct).ConfigureAwait(false);
+                int n = Receive(socket, buffer.AsSpan(read, Math.Min(buffer.Length, size) - read), deadline);
                 if (n == 0) break;
                 read += n;
             }
@@ -198,13 +217,10 @@ public sealed class KafkaServer : IAsyncDisposable
         return pooled ? ArrayPool<byte>.Shared.Rent(size) : GC.AllocateUninitializedArray<byte>(size);
     }
 
-    static async ValueTask SendAllAsync(Socket socket, ReadOnlyMemory<byte> data, CancellationToken ct)
+    static void SendAll(Socket socket, ReadOnlySpan<byte> data)
     {
         while (!data.IsEmpty)
-        {
-            int n = await socket.SendAsync(data, SocketFlags.None, ct).ConfigureAwait(false);
-            data = data[n..];
-        }
+            data = data[socket.Send(data, SocketFlags.None)..];
     }
 
     void Close(long id, Socket socket, bool abort)
@@ -224,13 +240,13 @@ public sealed class KafkaServer : IAsyncDisposable
     public async Task StopAsync()
     {
         Stop();
-        if (_acceptLoop is not null)
-            await _acceptLoop.ConfigureAwait(false);
+        if (_listener is not null)
+            await _acceptLoopDone.Task.ConfigureAwait(false);
     }
 
     /// <summary>
-    /// Closes the listener and every connection at once. It does not wait for the accept loop to notice:
-    /// a broker stopping (or crashing) while the thread pool is busy must not wait for a thread to come free.
+    /// Closes the listener and every connection at once; their threads wake from their reads and end. It does not
+    /// wait for them: a broker stopping (or crashing) must not wait for a handler to finish.
     /// </summary>
     public void Stop()
     {
