@@ -57,6 +57,25 @@ public class PartitionLogTests
     }
 
     [Fact]
+    public void ARentedReadHoldsTheSameBatchesInAPooledArray()
+    {
+        using var dir = new TempDir();
+        using var log = OpenNew(dir, Batches.Small(segmentBytes: 1 << 20));
+        for (int i = 0; i < 10; i++) log.AppendAsLeader(Batches.Make(10), 0, 0);
+        int size = Batches.Make(10).Length;
+        var plain = log.Read(15, 3 * size);
+        var rented = log.Read(15, 3 * size, rent: true);
+        Assert.Null(plain.Lease);
+        Assert.NotNull(rented.Lease);
+        Assert.True(plain.Records.Span.SequenceEqual(rented.Records.Span));
+        Assert.True(System.Runtime.InteropServices.MemoryMarshal.TryGetArray(rented.Records, out var segment));
+        Assert.Same(rented.Lease, segment.Array); // what goes back to the pool is what the records live in
+        System.Buffers.ArrayPool<byte>.Shared.Return(rented.Lease!);
+        // Nothing to read: nothing rented.
+        Assert.Null(log.Read(100, 1 << 20, rent: true).Lease);
+    }
+
+    [Fact]
     public void LeaderAppendRejectsOversizedAndCorruptBatches()
     {
         using var dir = new TempDir();
