@@ -64,9 +64,11 @@ public sealed class WireSuite : IBenchSuite
                 string topic = $"bench-{round}", readTopic = $"read-{round}";
                 previous = [topic, readTopic];
                 Create(cluster, topic);
+                Sync();
                 produce.PSKafka = Min(produce.PSKafka, Kcat(["-b", bootstrap, "-P", "-t", topic, "-l", file]).Elapsed);
                 long stored = Stored(cluster, topic);
                 if (stored != Lines) throw new InvalidOperationException($"PSKafka holds {stored} of {Lines} records after kcat -P.");
+                Sync();
                 produce.Mock = Min(produce.Mock, Kcat(["-b", mock.BootstrapServers, "-P", "-t", topic, "-l", file]).Elapsed);
 
                 // The data set to consume, the same on both sides (not timed); kcat's defaults on both when reading
@@ -83,6 +85,7 @@ public sealed class WireSuite : IBenchSuite
                 if (retained != ConsumeLines || Stored(cluster, readTopic) != ConsumeLines)
                     throw new InvalidOperationException($"The mock cluster kept {retained} and PSKafka {Stored(cluster, readTopic)} of {ConsumeLines} records.");
                 // A read of this size takes well under a tenth of a second: several alternating reads per round.
+                Sync();
                 for (int i = 0; i < ConsumeReadsPerRound; i++)
                 {
                     var fromMock = Kcat(["-b", mock.BootstrapServers, "-C", "-t", readTopic, "-o", "beginning", "-c", count, "-q", "-f", "%o\\n"]);
@@ -123,6 +126,16 @@ public sealed class WireSuite : IBenchSuite
     {
         var r = cluster.Controller.DeleteTopics([topic])[0];
         if (r.Error != PSKafka.Engine.ErrorCode.None) throw new InvalidOperationException(r.ErrorMessage);
+    }
+
+    /// <summary>
+    /// Writes dirty pages out before a timed run, so the kernel's writeback of what an earlier run produced (100 MB,
+    /// flushed seconds later) does not land on whichever run happens to be timed then. Neither side is measured with it.
+    /// </summary>
+    private static void Sync()
+    {
+        using var p = Process.Start(new ProcessStartInfo("sync") { UseShellExecute = false });
+        p?.WaitForExit();
     }
 
     private static long Stored(KafkaCluster cluster, string topic) =>
