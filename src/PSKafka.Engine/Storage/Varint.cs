@@ -117,12 +117,24 @@ public static class Varint
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static bool TryReadVarint(ReadOnlySpan<byte> src, ref int pos, out int value)
     {
-        // Most record fields (attributes, small deltas, lengths below 64, header counts) take one byte.
-        if ((uint)pos < (uint)src.Length && src[pos] < 0x80)
+        // Most record fields take one byte (attributes, small deltas, header counts) or two (record and value
+        // lengths up to 8 KB, offset deltas up to 8191): both are decoded here without a call.
+        if ((uint)pos + 1 < (uint)src.Length)
         {
-            value = UnZigZag((uint)src[pos]);
-            pos++;
-            return true;
+            uint b0 = src[pos];
+            if (b0 < 0x80)
+            {
+                value = UnZigZag(b0);
+                pos++;
+                return true;
+            }
+            uint b1 = src[pos + 1];
+            if (b1 < 0x80)
+            {
+                value = UnZigZag((b0 & 0x7F) | (b1 << 7));
+                pos += 2;
+                return true;
+            }
         }
         return TryReadVarintSlow(src, ref pos, out value);
     }

@@ -56,4 +56,34 @@ public class VarintTests
         Assert.Equal(0, pos);
         Assert.False(Varint.TryReadVarlong(Enumerable.Repeat((byte)0xFF, 11).ToArray(), ref pos, out _));
     }
+
+    [Theory]
+    [InlineData(0)]
+    [InlineData(-1)]
+    [InlineData(63)]
+    [InlineData(-64)]
+    [InlineData(64)]
+    [InlineData(99)]
+    [InlineData(8191)]
+    [InlineData(-8192)]
+    [InlineData(8192)]
+    [InlineData(int.MaxValue)]
+    [InlineData(int.MinValue)]
+    public void TryReadVarintAgreesWithReadVarintAtEveryLengthAndPosition(int value)
+    {
+        // One- and two-byte varints have a fast path; each value is read alone, after a prefix, and cut short.
+        var buf = new byte[8];
+        int size = Varint.WriteVarint(buf.AsSpan(3), value);
+        foreach (int start in new[] { 0, 3 })
+        {
+            var span = start == 0 ? buf.AsSpan(3, size) : buf.AsSpan(0, 3 + size);
+            int pos = start;
+            Assert.True(Varint.TryReadVarint(span, ref pos, out int read));
+            Assert.Equal(value, read);
+            Assert.Equal(start + size, pos);
+            pos = start;
+            Assert.False(Varint.TryReadVarint(span[..^1], ref pos, out _));
+            Assert.Equal(start, pos);
+        }
+    }
 }
