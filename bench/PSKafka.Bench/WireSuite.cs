@@ -13,11 +13,11 @@ namespace PSKafka.Bench;
 /// process, a topic of 4 partitions, replication factor 1) and, in the same run, into librdkafka's own mock cluster
 /// (3 brokers, also hosted in this process, topics of 4 partitions), as a ratio. The mock keeps only about 5 MB per
 /// partition, so kcat consumes a data set that fits in it whole: 40,000 lines into each partition, produced by the
-/// same kcat into both clusters and read back with kcat -c on both (three reads each per round). Both sides then hold
+/// same kcat into both clusters and read back with kcat -c on both (six reads each per round). Both sides then hold
 /// and serve the same records, so kcat's prefetching has no more to read from one than from the other. Rounds
 /// alternate and the best of each counts, after warm-up rounds that last until the JIT is quiet; each round writes
-/// new topics, and PSKafka's previous ones are deleted. Then end-to-end latency (produce to receive) with
-/// Confluent.Kafka at default settings at a modest rate.
+/// new topics, laid out in PSKafka as the mock placed them, and PSKafka's previous ones are deleted. Then end-to-end
+/// latency (produce to receive) with Confluent.Kafka at default settings at a modest rate.
 /// </summary>
 public sealed class WireSuite : IBenchSuite
 {
@@ -27,7 +27,7 @@ public sealed class WireSuite : IBenchSuite
     private const int LineBytes = 100; // including the newline kcat splits on: 99-byte values
     private const int Partitions = 4;  // what the mock cluster gives a topic it creates on first use
     private const int Rounds = 5;
-    private const int ConsumeReadsPerRound = 3;
+    private const int ConsumeReadsPerRound = 6;
     private const int QuietJitMethods = 50;  // a warm-up round that compiles no more than this ends the warm-up
     private const int MaxWarmupRounds = 8;
 
@@ -47,6 +47,7 @@ public sealed class WireSuite : IBenchSuite
             for (int i = 0; i < 3; i++) cluster.StartBroker(port: 0);
             string bootstrap = string.Join(",", cluster.Brokers.Select(b => b.Address));
             using var mock = new LibrdkafkaMockCluster(3);
+            using var mockAdmin = new AdminClientBuilder(new AdminClientConfig { BootstrapServers = mock.BootstrapServers }).Build();
 
             var produce = (PSKafka: TimeSpan.MaxValue, Mock: TimeSpan.MaxValue);
             var consume = (PSKafka: TimeSpan.MaxValue, Mock: TimeSpan.MaxValue);
@@ -63,7 +64,7 @@ public sealed class WireSuite : IBenchSuite
                 foreach (var old in previous) Delete(cluster, old);
                 string topic = $"bench-{name}", readTopic = $"read-{name}";
                 previous = [topic, readTopic];
-                Create(cluster, topic);
+                CreateLikeMock(cluster, mockAdmin, topic);
                 Sync();
                 var intoPSKafka = Kcat(["-b", bootstrap, "-P", "-t", topic, "-l", file]).Elapsed;
                 long stored = Stored(cluster, topic);
@@ -74,7 +75,7 @@ public sealed class WireSuite : IBenchSuite
 
                 // The data set to consume, the same on both sides (not timed); kcat's defaults on both when reading
                 // (prefetch up to queued.min.messages, Nagle on).
-                Create(cluster, readTopic);
+                CreateLikeMock(cluster, mockAdmin, readTopic);
                 // Partition by partition: kcat's sticky partitioner could otherwise put more in one than the mock keeps.
                 for (int p = 0; p < Partitions; p++)
                 {
@@ -131,6 +132,24 @@ public sealed class WireSuite : IBenchSuite
     private static void Create(KafkaCluster cluster, string topic)
     {
         var r = cluster.Controller.CreateTopics([new PSKafka.Engine.Api.CreateTopicRequest(topic, Partitions, 1)], false)[0];
+        if (r.Error != PSKafka.Engine.ErrorCode.None) throw new InvalidOperationException(r.ErrorMessage);
+    }
+
+    /// <summary>
+    /// Creates the topic in the mock (which places each partition's leader at random) and in PSKafka with the same
+    /// layout, broker for broker: how many partitions each broker leads decides how many connections kcat drives and
+    /// how much one fetch answer carries, so both clusters serve the same partitions from the same number of brokers.
+    /// </summary>
+    private static void CreateLikeMock(KafkaCluster cluster, IAdminClient mockAdmin, string topic)
+    {
+        // A metadata request for a topic the mock does not know creates it (4 partitions).
+        var partitions = mockAdmin.GetMetadata(topic, TimeSpan.FromSeconds(10)).Topics.Single().Partitions;
+        var mockBrokers = mockAdmin.GetMetadata(TimeSpan.FromSeconds(10)).Brokers.Select(b => b.BrokerId).Order().ToList();
+        var brokers = cluster.Brokers.Select(b => b.Id).Order().ToList();
+        if (partitions.Count != Partitions || mockBrokers.Count != brokers.Count)
+            throw new InvalidOperationException($"The mock gave {topic} {partitions.Count} partitions on {mockBrokers.Count} brokers.");
+        var assignments = partitions.ToDictionary(p => p.PartitionId, p => (IReadOnlyList<int>)[brokers[mockBrokers.IndexOf(p.Leader)]]);
+        var r = cluster.Controller.CreateTopics([new PSKafka.Engine.Api.CreateTopicRequest(topic, Assignments: assignments)], false)[0];
         if (r.Error != PSKafka.Engine.ErrorCode.None) throw new InvalidOperationException(r.ErrorMessage);
     }
 
