@@ -65,11 +65,11 @@ public sealed class WireSuite : IBenchSuite
                 string topic = $"bench-{name}", readTopic = $"read-{name}";
                 previous = [topic, readTopic];
                 CreateLikeMock(cluster, mockAdmin, topic);
-                Sync();
+                Quiesce();
                 var intoPSKafka = Kcat(["-b", bootstrap, "-P", "-t", topic, "-l", file]).Elapsed;
                 long stored = Stored(cluster, topic);
                 if (stored != Lines) throw new InvalidOperationException($"PSKafka holds {stored} of {Lines} records after kcat -P.");
-                Sync();
+                Quiesce();
                 var intoMock = Kcat(["-b", mock.BootstrapServers, "-P", "-t", topic, "-l", file]).Elapsed;
                 if (timed) produce = (Min(produce.PSKafka, intoPSKafka), Min(produce.Mock, intoMock));
 
@@ -87,7 +87,7 @@ public sealed class WireSuite : IBenchSuite
                 if (retained != ConsumeLines || Stored(cluster, readTopic) != ConsumeLines)
                     throw new InvalidOperationException($"The mock cluster kept {retained} and PSKafka {Stored(cluster, readTopic)} of {ConsumeLines} records.");
                 // A read of this size takes well under a tenth of a second: several alternating reads per round.
-                Sync();
+                Quiesce();
                 for (int i = 0; i < ConsumeReadsPerRound; i++)
                 {
                     var fromMock = Kcat(["-b", mock.BootstrapServers, "-C", "-t", readTopic, "-o", "beginning", "-c", count, "-q", "-f", "%o\\n"]);
@@ -160,13 +160,20 @@ public sealed class WireSuite : IBenchSuite
     }
 
     /// <summary>
-    /// Writes dirty pages out before a timed run, so the kernel's writeback of what an earlier run produced (100 MB,
-    /// flushed seconds later) does not land on whichever run happens to be timed then. Neither side is measured with it.
+    /// Before a timed run: writes dirty pages out, so the kernel's writeback of what an earlier run produced (100 MB,
+    /// flushed seconds later) does not land on whichever run happens to be timed then; and waits until the JIT has
+    /// stopped compiling what the untimed steps just used (creating and deleting topics), up to 2 s.
     /// </summary>
-    private static void Sync()
+    private static void Quiesce()
     {
-        using var p = Process.Start(new ProcessStartInfo("sync") { UseShellExecute = false });
-        p?.WaitForExit();
+        using (var p = Process.Start(new ProcessStartInfo("sync") { UseShellExecute = false }))
+            p?.WaitForExit();
+        for (int i = 0; i < 20; i++)
+        {
+            long compiled = JitInfo.GetCompiledMethodCount();
+            Thread.Sleep(100);
+            if (JitInfo.GetCompiledMethodCount() == compiled) break;
+        }
     }
 
     private static long Stored(KafkaCluster cluster, string topic) =>
