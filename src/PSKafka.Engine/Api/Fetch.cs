@@ -11,7 +11,7 @@ public sealed class FetchRequest
     public required IReadOnlyList<FetchPartition> Partitions { get; init; }
 
     /// <summary>
-    /// Read the records into arrays rented from <see cref="System.Buffers.ArrayPool{T}.Shared"/>: the caller copies or
+    /// Read the records into arrays rented from <see cref="IoBuffers.Pool"/>: the caller copies or
     /// writes them out, then calls <see cref="FetchPartitionResult.ReturnLeases"/> once on the results it got.
     /// </summary>
     public bool RentRecordBuffers { get; init; }
@@ -37,6 +37,6 @@ public sealed record FetchPartitionResult(
     public static void ReturnLeases(IReadOnlyList<FetchPartitionResult> results)
     {
         foreach (var r in results)
-            if (r?.Lease is { } lease) System.Buffers.ArrayPool<byte>.Shared.Return(lease);
+            if (r?.Lease is { } lease) IoBuffers.Pool.Return(lease);
     }
 }

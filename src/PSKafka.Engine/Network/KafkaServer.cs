@@ -1,4 +1,3 @@
-using System.Buffers;
 using System.Buffers.Binary;
 using System.Collections.Concurrent;
 using System.Net;
@@ -18,10 +17,9 @@ namespace PSKafka.Engine.Network;
 /// </summary>
 public sealed class KafkaServer : IAsyncDisposable
 {
-    // Frame buffers up to this size come from the shared pool (a producer's 1 MB batches land in 2 MB arrays);
-    // bigger ones are allocated. Either way a buffer only grows with bytes that have actually arrived.
+    // Frame buffers up to IoBuffers.MaxPooledLength come from IoBuffers.Pool; bigger ones are allocated. Either way
+    // a buffer only grows with bytes that have actually arrived.
     const int InitialChunk = 64 * 1024;
-    const int PooledLimit = 8 * 1024 * 1024;
 
     readonly IRequestHandler _handler;
     readonly KafkaServerOptions _options;
@@ -132,7 +130,7 @@ public sealed class KafkaServer : IAsyncDisposable
                 }
                 finally
                 {
-                    if (pooled) ArrayPool<byte>.Shared.Return(frame);
+                    if (pooled) IoBuffers.Pool.Return(frame);
                 }
                 if (response is not null)
                 {
@@ -193,7 +191,7 @@ public sealed class KafkaServer : IAsyncDisposable
                     long arrived = (long)read + socket.Available;
                     var bigger = Rent((int)Math.Min(size, Math.Max((long)buffer.Length * 4, arrived)), out bool biggerPooled);
                     buffer.AsSpan(0, read).CopyTo(bigger);
-                    if (pooled) ArrayPool<byte>.Shared.Return(buffer);
+                    if (pooled) IoBuffers.Pool.Return(buffer);
                     (buffer, pooled) = (bigger, biggerPooled);
                 }
                 int n = Receive(socket, buffer.AsSpan(read, Math.Min(buffer.Length, size) - read), deadline);
@@ -203,18 +201,18 @@ public sealed class KafkaServer : IAsyncDisposable
         }
         catch
         {
-            if (pooled) ArrayPool<byte>.Shared.Return(buffer);
+            if (pooled) IoBuffers.Pool.Return(buffer);
             throw;
         }
         if (read == size) return (buffer, pooled);
-        if (pooled) ArrayPool<byte>.Shared.Return(buffer);
+        if (pooled) IoBuffers.Pool.Return(buffer);
         return (null, false);
     }
 
     static byte[] Rent(int size, out bool pooled)
     {
-        pooled = size <= PooledLimit;
-        return pooled ? ArrayPool<byte>.Shared.Rent(size) : GC.AllocateUninitializedArray<byte>(size);
+        pooled = size <= IoBuffers.MaxPooledLength;
+        return pooled ? IoBuffers.Pool.Rent(size) : GC.AllocateUninitializedArray<byte>(size);
     }
 
     static void SendAll(Socket socket, ReadOnlySpan<byte> data)

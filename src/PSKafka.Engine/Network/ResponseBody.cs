@@ -1,4 +1,3 @@
-using System.Buffers;
 using System.Buffers.Binary;
 
 namespace PSKafka.Engine.Network;
@@ -38,6 +37,6 @@ public sealed class ResponseBody : IDisposable
     public void Dispose()
     {
         var b = Interlocked.Exchange(ref _buffer, null);
-        if (b is not null && _pooled) ArrayPool<byte>.Shared.Return(b);
+        if (b is not null && _pooled) IoBuffers.Pool.Return(b);
     }
 }

@@ -11,13 +11,13 @@ public sealed partial class FetchResponse : IPooledResponse
 {
     private List<byte[]>? _leases;
 
-    /// <summary>Records of this response live in <paramref name="buffer"/>, from <see cref="System.Buffers.ArrayPool{T}.Shared"/>.</summary>
+    /// <summary>Records of this response live in <paramref name="buffer"/>, from <see cref="IoBuffers.Pool"/>.</summary>
     internal void AddLease(byte[] buffer) => (_leases ??= new()).Add(buffer);
 
     public void ReturnBuffers()
     {
         var leases = Interlocked.Exchange(ref _leases, null);
         if (leases is null) return;
-        foreach (var lease in leases) System.Buffers.ArrayPool<byte>.Shared.Return(lease);
+        foreach (var lease in leases) IoBuffers.Pool.Return(lease);
     }
 }

@@ -6,7 +6,7 @@ using PSKafka.Engine.Network;
 namespace PSKafka.Engine.Protocol;
 
 /// <summary>
-/// Big-endian Kafka primitive writer into a growable buffer rented from the shared ArrayPool.
+/// Big-endian Kafka primitive writer into a growable buffer rented from <see cref="IoBuffers.Pool"/>.
 /// Dispose returns the buffer; <see cref="DetachFrame"/> hands it to a <see cref="ResponseBody"/> instead.
 /// </summary>
 public sealed class ProtocolWriter : IBufferWriter<byte>, IDisposable
@@ -19,7 +19,7 @@ public sealed class ProtocolWriter : IBufferWriter<byte>, IDisposable
 
     ProtocolWriter(int initialCapacity, int reserved)
     {
-        _buffer = ArrayPool<byte>.Shared.Rent(Math.Max(initialCapacity, 16) + reserved);
+        _buffer = IoBuffers.Pool.Rent(Math.Max(initialCapacity, 16) + reserved);
         _start = reserved;
         _length = reserved;
     }
@@ -50,9 +50,9 @@ public sealed class ProtocolWriter : IBufferWriter<byte>, IDisposable
         if (_buffer.Length - _length >= more) return;
         long wanted = Math.Max((long)_buffer.Length * 2, (long)_length + more);
         if (wanted > Array.MaxLength) throw new InvalidOperationException("message too large to encode");
-        var bigger = ArrayPool<byte>.Shared.Rent((int)wanted);
+        var bigger = IoBuffers.Pool.Rent((int)wanted);
         _buffer.AsSpan(0, _length).CopyTo(bigger);
-        ArrayPool<byte>.Shared.Return(_buffer);
+        IoBuffers.Pool.Return(_buffer);
         _buffer = bigger;
     }
 
@@ -157,7 +157,7 @@ public sealed class ProtocolWriter : IBufferWriter<byte>, IDisposable
 
     public void Dispose()
     {
-        if (_buffer.Length > 0) ArrayPool<byte>.Shared.Return(_buffer);
+        if (_buffer.Length > 0) IoBuffers.Pool.Return(_buffer);
         _buffer = [];
         _length = 0;
     }

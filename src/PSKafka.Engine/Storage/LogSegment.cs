@@ -1,4 +1,3 @@
-using System.Buffers;
 using System.Buffers.Binary;
 using Microsoft.Win32.SafeHandles;
 using static PSKafka.Engine.Storage.RecordBatchFormat;
@@ -195,7 +194,7 @@ public sealed class LogSegment : IDisposable
     /// Whole batches starting with the one containing <paramref name="startOffset"/>, up to <paramref name="maxBytes"/>
     /// (but at least one batch when <paramref name="minOneBatch"/>), only batches whose last offset is below
     /// <paramref name="maxOffsetExclusive"/>. Empty if there are none. With <paramref name="rent"/> the bytes live in
-    /// <paramref name="lease"/>, an array from <see cref="ArrayPool{T}.Shared"/> that the caller returns once done with them
+    /// <paramref name="lease"/>, an array from <see cref="IoBuffers.Pool"/> that the caller returns once done with them
     /// (a consumer's megabyte a fetch would otherwise be a fresh large-object allocation every time).
     /// </summary>
     public ReadOnlyMemory<byte> Read(long startOffset, int maxBytes, long maxOffsetExclusive, bool minOneBatch, bool rent, out byte[]? lease)
@@ -207,14 +206,14 @@ public sealed class LogSegment : IDisposable
         int want = (int)Math.Min(limit - s.Position, Math.Max(maxBytes, minOneBatch ? s.Size : 0));
         if (want <= 0) return ReadOnlyMemory<byte>.Empty;
         // Filled by the read below: no need to zero it first.
-        var buf = rent ? ArrayPool<byte>.Shared.Rent(want) : GC.AllocateUninitializedArray<byte>(want);
+        var buf = rent ? IoBuffers.Pool.Rent(want) : GC.AllocateUninitializedArray<byte>(want);
         try
         {
             ReadExactly(buf.AsSpan(0, want), s.Position);
         }
         catch
         {
-            if (rent) ArrayPool<byte>.Shared.Return(buf);
+            if (rent) IoBuffers.Pool.Return(buf);
             throw;
         }
         // Keep whole batches below the offset limit.
@@ -229,7 +228,7 @@ public sealed class LogSegment : IDisposable
         }
         if (rent)
         {
-            if (end == 0) ArrayPool<byte>.Shared.Return(buf);
+            if (end == 0) IoBuffers.Pool.Return(buf);
             else lease = buf;
         }
         return buf.AsMemory(0, end);

@@ -70,7 +70,7 @@ public class PartitionLogTests
         Assert.True(plain.Records.Span.SequenceEqual(rented.Records.Span));
         Assert.True(System.Runtime.InteropServices.MemoryMarshal.TryGetArray(rented.Records, out var segment));
         Assert.Same(rented.Lease, segment.Array); // what goes back to the pool is what the records live in
-        System.Buffers.ArrayPool<byte>.Shared.Return(rented.Lease!);
+        IoBuffers.Pool.Return(rented.Lease!);
         // Nothing to read: nothing rented.
         Assert.Null(log.Read(100, 1 << 20, rent: true).Lease);
     }
