@@ -185,8 +185,8 @@ public sealed partial class BrokerKafkaApi(Broker broker) : IKafkaApi
                 AbortedTransactions = readCommitted ? new() : null,
                 Records = r.Records,
             });
-            if (r.Lease is { } lease) response.AddLease(lease);
         }
+        response.LeaseFrom(results);
         return response;
     }
 

@@ -1,3 +1,5 @@
+using PSKafka.Engine.Api;
+
 namespace PSKafka.Engine.Protocol.Messages;
 
 /// <summary>A response whose record bytes live in pooled arrays until it has been encoded into its frame.</summary>
@@ -9,15 +11,13 @@ public interface IPooledResponse
 
 public sealed partial class FetchResponse : IPooledResponse
 {
-    private List<byte[]>? _leases;
+    private IReadOnlyList<FetchPartitionResult>? _leased;
 
-    /// <summary>Records of this response live in <paramref name="buffer"/>, from <see cref="IoBuffers.Pool"/>.</summary>
-    internal void AddLease(byte[] buffer) => (_leases ??= new()).Add(buffer);
+    /// <summary>The engine's results behind this response's records, read with <see cref="PSKafka.Engine.Api.FetchRequest.RentRecordBuffers"/>.</summary>
+    internal void LeaseFrom(IReadOnlyList<FetchPartitionResult> results) => _leased = results;
 
     public void ReturnBuffers()
     {
-        var leases = Interlocked.Exchange(ref _leases, null);
-        if (leases is null) return;
-        foreach (var lease in leases) IoBuffers.Pool.Return(lease);
+        if (Interlocked.Exchange(ref _leased, null) is { } results) FetchPartitionResult.ReturnLeases(results);
     }
 }
