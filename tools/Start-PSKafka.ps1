@@ -12,7 +12,13 @@ param(
     [Parameter(ValueFromRemainingArguments)] [object[]] $ScriptArgs
 )
 
-Import-Module (Join-Path $PSScriptRoot '../out/PSKafka/PSKafka.psd1') -ErrorAction Stop
+# The module's folder goes on PSModulePath (the process environment), so thread jobs, ForEach-Object -Parallel and a
+# nested pwsh or Start-Job child find and autoload PSKafka as they find PowerShell's own modules.
+$modules = [IO.Path]::GetFullPath((Join-Path $PSScriptRoot '../out'))
+if (($env:PSModulePath -split [IO.Path]::PathSeparator) -notcontains $modules) {
+    $env:PSModulePath = $modules + [IO.Path]::PathSeparator + $env:PSModulePath
+}
+Import-Module PSKafka -ErrorAction Stop
 
 if (-not $NoBroker) {
     try {

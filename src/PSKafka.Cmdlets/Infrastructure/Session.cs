@@ -77,7 +77,7 @@ public static class Session
             if (_remote is { } remote) return remote;
             var local = LocalCluster;
             if (local is null || !local.Brokers.Any(b => b.IsRunning))
-                throw new KafkaException(ErrorCode.BrokerNotAvailable, "No broker is running in this session. Start one with Start-Broker (./pskafka starts one for you).");
+                throw new KafkaException(ErrorCode.BrokerNotAvailable, "No broker is running in this session. Start one with Start-Broker (./pskafka starts one for you), or reach a cluster that runs in another process (a Start-Job child, a second terminal) with Connect-Cluster -BootstrapServer localhost:9092.");
             return new EmbeddedClient(local);
         }
     }
