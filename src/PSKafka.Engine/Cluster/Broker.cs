@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
 using PSKafka.Engine.Api;
@@ -22,6 +23,8 @@ public sealed partial class Broker
     private readonly ConcurrentDictionary<TopicPartition, PartitionReplica> _replicas = new();
     private LogManager? _logs;
     private KafkaServer? _server;
+    // fetch.max.bytes, read when the broker starts (a static setting in Kafka).
+    private int _fetchMaxBytes = 57_671_680;
 
     internal Broker(KafkaCluster cluster, BrokerRecord record)
     {
@@ -127,8 +130,10 @@ public sealed partial class Broker
         var server = new KafkaServer(handler, new KafkaServerOptions
         {
             EndPoint = new IPEndPoint(address, Port),
-            MaxRequestSize = int.Parse(_cluster.Controller.GetBrokerConfig("socket.request.max.bytes"), System.Globalization.CultureInfo.InvariantCulture),
+            MaxRequestSize = int.Parse(_cluster.Controller.GetBrokerConfig("socket.request.max.bytes", Id), CultureInfo.InvariantCulture),
+            QueuedMaxRequestBytes = long.Parse(_cluster.Controller.GetBrokerConfig("queued.max.request.bytes", Id), CultureInfo.InvariantCulture),
         });
+        _fetchMaxBytes = int.Parse(_cluster.Controller.GetBrokerConfig("fetch.max.bytes", Id), CultureInfo.InvariantCulture);
         try
         {
             server.Start();
@@ -263,7 +268,9 @@ public sealed partial class Broker
             var waits = new List<Task>();
             var results = new FetchPartitionResult[request.Partitions.Count];
             long bytes = 0;
-            int budget = Math.Max(0, request.MaxBytes); // the response's max bytes; the first batch found is sent whatever its size
+            // The response's max bytes, for a consumer no more than the broker's fetch.max.bytes (a follower's is bounded by
+            // its own replica.fetch.response.max.bytes); the first batch found is sent whatever its size.
+            int budget = Math.Max(0, request.ReplicaId >= 0 ? request.MaxBytes : Math.Min(request.MaxBytes, _fetchMaxBytes));
             bool anyError = false, highWatermarkNews = false;
             for (int i = 0; i < results.Length; i++)
             {

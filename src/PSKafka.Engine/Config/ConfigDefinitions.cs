@@ -141,6 +141,8 @@ public static class ConfigDefinitions
         new("offsets.topic.replication.factor", ConfigType.Int, "3", Min: 1),
         new("replica.lag.time.max.ms", ConfigType.Long, "30000", Min: 0),
         new("socket.request.max.bytes", ConfigType.Int, "104857600", Min: 1),
+        new("queued.max.request.bytes", ConfigType.Long, "-1"),
+        new("fetch.max.bytes", ConfigType.Int, "57671680", Min: 1024),
         new("group.initial.rebalance.delay.ms", ConfigType.Int, "3000", Min: 0),
         new(LogCleanerEnable, ConfigType.Boolean, "true"),
         new(LogCleanerBackoffMs, ConfigType.Long, "15000", Min: 0, Dynamic: true),

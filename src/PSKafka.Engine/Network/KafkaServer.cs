@@ -28,6 +28,7 @@ public sealed class KafkaServer : IAsyncDisposable
     readonly TaskCompletionSource _acceptLoopDone = new(TaskCreationOptions.RunContinuationsAsynchronously);
     Socket? _listener;
     IPEndPoint? _boundEndPoint;
+    readonly RequestMemoryBudget? _budget;
     long _nextConnectionId;
     long _framesReceived;
 
@@ -35,7 +36,11 @@ public sealed class KafkaServer : IAsyncDisposable
     {
         _handler = handler;
         _options = options ?? new KafkaServerOptions();
+        if (_options.QueuedMaxRequestBytes > 0) _budget = new RequestMemoryBudget(_options.QueuedMaxRequestBytes);
     }
+
+    /// <summary>This listener's own request memory (queued.max.request.bytes), if it has a bound of its own.</summary>
+    public RequestMemoryBudget? RequestMemory => _budget;
 
     public IPEndPoint LocalEndPoint => _boundEndPoint ?? throw new InvalidOperationException("not started");
 
@@ -120,17 +125,26 @@ public sealed class KafkaServer : IAsyncDisposable
                 int size = BinaryPrimitives.ReadInt32BigEndian(sizeBuffer);
                 if (size < 0 || size > _options.MaxRequestSize) return;
 
-                var (frame, pooled) = ReceiveFrame(socket, size, deadline);
-                if (frame is null) return;
+                // The frame's bytes are reserved before they are read: without room, they wait in the socket.
+                if (!AcquireRequestMemory(size, deadline)) return;
                 ResponseBody? response;
                 try
                 {
-                    var handled = _handler.HandleAsync(frame.AsMemory(0, size), context, _stop.Token);
-                    response = handled.IsCompletedSuccessfully ? handled.Result : handled.AsTask().GetAwaiter().GetResult();
+                    var (frame, pooled) = ReceiveFrame(socket, size, deadline);
+                    if (frame is null) return;
+                    try
+                    {
+                        var handled = _handler.HandleAsync(frame.AsMemory(0, size), context, _stop.Token);
+                        response = handled.IsCompletedSuccessfully ? handled.Result : handled.AsTask().GetAwaiter().GetResult();
+                    }
+                    finally
+                    {
+                        if (pooled) IoBuffers.Pool.Return(frame);
+                    }
                 }
                 finally
                 {
-                    if (pooled) IoBuffers.Pool.Return(frame);
+                    ReleaseRequestMemory(size);
                 }
                 if (response is not null)
                 {
@@ -148,6 +162,32 @@ public sealed class KafkaServer : IAsyncDisposable
         {
             Close(id, socket, abort);
         }
+    }
+
+    /// <summary>
+    /// Reserves a frame's bytes in this listener's budget and the process's, waiting until they fit; false when the
+    /// connection's deadline passed or the server is stopping. A frame larger than a whole budget throws (Kafka closes
+    /// such a connection too).
+    /// </summary>
+    bool AcquireRequestMemory(int size, long deadline)
+    {
+        if (_budget is not null && !_budget.TryAcquire(size, deadline, _stop.Token)) return false;
+        bool acquired = false;
+        try
+        {
+            acquired = RequestMemoryBudget.Process.TryAcquire(size, deadline, _stop.Token);
+            return acquired;
+        }
+        finally
+        {
+            if (!acquired) _budget?.Release(size);
+        }
+    }
+
+    void ReleaseRequestMemory(int size)
+    {
+        RequestMemoryBudget.Process.Release(size);
+        _budget?.Release(size);
     }
 
     /// <summary>One blocking read, given up with a timeout at <paramref name="deadline"/> (Environment.TickCount64).</summary>

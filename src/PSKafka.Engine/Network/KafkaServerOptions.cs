@@ -17,4 +17,10 @@ public sealed class KafkaServerOptions
     public TimeSpan IdleTimeout { get; init; } = TimeSpan.FromMilliseconds(600_000);
 
     public int Backlog { get; init; } = 512;
+
+    /// <summary>
+    /// queued.max.request.bytes: request bytes this listener holds at once; -1 (Kafka's default) leaves only the
+    /// process-wide bound (<see cref="RequestMemoryBudget.Process"/>).
+    /// </summary>
+    public long QueuedMaxRequestBytes { get; init; } = -1;
 }

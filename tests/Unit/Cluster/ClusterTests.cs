@@ -48,6 +48,24 @@ public sealed class ClusterTests : IDisposable
     }
 
     [Fact]
+    public async Task AConsumerFetchIsBoundedByTheBrokersFetchMaxBytes()
+    {
+        var cluster = KafkaCluster.Open(_dir);
+        var broker = cluster.StartBroker(port: 0);
+        broker.CreateTopics([new CreateTopicRequest("t", 1)]);
+        var value = new string('v', 1000);
+        for (int i = 0; i < 20; i++)
+            Assert.Equal(ErrorCode.None, (await broker.ProduceAsync(new ProduceRequest { Partitions = [new("t", 0, Batch(value))] }))[0].Error);
+        var fetch = new FetchRequest { MaxWaitMs = 0, MaxBytes = 50_000_000, Partitions = [new("t", 0, 0, 1_048_576)] };
+        Assert.True((await broker.FetchAsync(fetch))[0].Records.Length > 4096);
+
+        cluster.Controller.SetBrokerConfig("fetch.max.bytes", "4096");
+        cluster.StopBroker(0);
+        broker = cluster.StartBroker(0); // read when a broker starts, as in Kafka
+        Assert.InRange((await broker.FetchAsync(fetch))[0].Records.Length, 1, 4096);
+    }
+
+    [Fact]
     public async Task ALongPollFetchIsAnsweredAsSoonAsDataArrives()
     {
         var cluster = KafkaCluster.Open(_dir);
