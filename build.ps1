@@ -21,8 +21,12 @@ param(
     [switch] $SkipUnit,
     [switch] $SkipPester,
 
-    # Benchmark suites to run (default: all).
+    # Benchmark suites to run (default: all but soak).
     [string[]] $Suite,
+
+    # The soak (-Suite soak): how long it runs (default 10 minutes, 60 with -Churn), and the churn variant.
+    [double] $Minutes,
+    [switch] $Churn,
 
     [switch] $Quiet
 )
@@ -122,9 +126,46 @@ function Invoke-Test {
     if ($failed) { throw "Tests failed: $($failed -join ', ')." }
 }
 
+# Replaces what stands between two markers of docs/PERFORMANCE.md; the prose around them is written by hand.
+function Set-ReportSection([string] $Name, [string[]] $Lines) {
+    $report = Join-Path $root 'docs/PERFORMANCE.md'
+    $begin = "<!-- $($Name):begin -->"; $end = "<!-- $($Name):end -->"
+    $text = if (Test-Path $report) { Get-Content -Raw $report } else { "# Performance`n" }
+    if ($text -notmatch [regex]::Escape($begin)) { $text += "`n$begin`n$end`n" }
+    $pattern = "(?s)$([regex]::Escape($begin)).*?$([regex]::Escape($end))"
+    $replacement = "$begin`n$($Lines -join "`n")`n$end"
+    [regex]::Replace($text, $pattern, { param($m) $replacement }) | Set-Content -NoNewline $report
+    Write-Host "Figures written to $report ($Name)" -ForegroundColor Green
+}
+
+function Get-BenchHeader([string] $Command) {
+    $machine = "$([Environment]::ProcessorCount) cores, $([Runtime.InteropServices.RuntimeInformation]::OSDescription), .NET $([Environment]::Version)"
+    "Command: ``$Command``  ", "Date: $(Get-Date -Format 'yyyy-MM-dd HH:mm') UTC  ", "Machine: $machine", '',
+    '| Benchmark | Result | Detail |', '| --- | --- | --- |'
+}
+
+# The soak: live traffic through the cmdlets for minutes with brokers crashing (bench/Soak.Bench.ps1). Its samples and
+# chart go to docs/soak/, its verdict between the soak markers of docs/PERFORMANCE.md; a missed goal fails the run.
+function Invoke-Soak {
+    $bench = Join-Path $root 'bench/PSKafka.Bench/bin/Release/net10.0/PSKafka.Bench.dll' # built with the solution
+    $soakArgs = @('-ModulePath', (Join-Path $moduleOut 'PSKafka.psd1'), '-ChartTool', $bench)
+    if ($Minutes) { $soakArgs += '-Minutes', $Minutes }
+    if ($Churn) { $soakArgs += '-Churn' }
+    $lines = & dotnet (Join-Path $PSHOME 'pwsh.dll') -NoLogo -NoProfile -NonInteractive -File (Join-Path $root 'bench/Soak.Bench.ps1') @soakArgs |
+        ForEach-Object { Write-Host $_; $_ }
+    $code = $LASTEXITCODE
+    $command = "./build.sh bench -Suite soak$(if ($Minutes) { " -Minutes $Minutes" })$(if ($Churn) { ' -Churn' })"
+    Set-ReportSection ($Churn ? 'soak-churn' : 'soak') ((Get-BenchHeader $command) + @($lines | Where-Object { $_ -like '|*' }))
+    if ($code -ne 0) { throw "The soak missed a goal (exit code $code)." }
+}
+
 function Invoke-Bench {
     Invoke-Build
-    $report = Join-Path $root 'docs/PERFORMANCE.md'
+    if ($Suite -contains 'soak') {
+        Invoke-Soak
+        $script:Suite = @($Suite | Where-Object { $_ -ne 'soak' })
+        if (-not $Suite) { return }
+    }
     # Every suite but 'cmdlets' and 'remote' lives in bench/PSKafka.Bench ('replication' and 'groups' in both).
     $engineSuites = @($Suite | Where-Object { $_ -and $_ -notin 'cmdlets', 'remote' })
     $lines = @()
@@ -148,18 +189,7 @@ function Invoke-Bench {
         if ($LASTEXITCODE -ne 0) { throw "$script failed (exit code $LASTEXITCODE)." }
     }
     $lines | ForEach-Object { Write-Host $_ }
-    $machine = "$([Environment]::ProcessorCount) cores, $([Runtime.InteropServices.RuntimeInformation]::OSDescription), .NET $([Environment]::Version)"
-    # The figures go between the markers of docs/PERFORMANCE.md; the prose around them is written by hand.
-    $table = @(
-        "Command: ``./build.sh bench$(if ($Suite) { ' -Suite ' + ($Suite -join ',') })``  ", "Date: $(Get-Date -Format 'yyyy-MM-dd HH:mm') UTC  ", "Machine: $machine", '',
-        '| Benchmark | Result | Detail |', '| --- | --- | --- |') + ($lines | Where-Object { $_ -like '|*' })
-    $begin = '<!-- bench:begin -->'; $end = '<!-- bench:end -->'
-    $text = if (Test-Path $report) { Get-Content -Raw $report } else { "# Performance`n`n$begin`n$end`n" }
-    if ($text -notmatch [regex]::Escape($begin)) { $text += "`n$begin`n$end`n" }
-    $pattern = "(?s)$([regex]::Escape($begin)).*?$([regex]::Escape($end))"
-    $replacement = "$begin`n$($table -join "`n")`n$end"
-    [regex]::Replace($text, $pattern, { param($m) $replacement }) | Set-Content -NoNewline $report
-    Write-Host "Figures written to $report" -ForegroundColor Green
+    Set-ReportSection 'bench' ((Get-BenchHeader "./build.sh bench$(if ($Suite) { ' -Suite ' + ($Suite -join ',') })") + @($lines | Where-Object { $_ -like '|*' }))
 }
 
 switch ($Task) {
