@@ -21,7 +21,7 @@ try {
         $record = [PSKafka.Cmdlets.Client.OutgoingRecord]::new("bench", 0, $null, $bytes, $null, 0)
         $producer.Send([ref] $record, $null)
     }
-    $producer.Flush($null); $producer.Dispose()
+    $null = $producer.Flush($null, [timespan]::FromMinutes(5)); $producer.Dispose()
 
     # Alternating runs; the first pair warms up (JIT, page cache) and is not reported.
     foreach ($run in 1..2) {

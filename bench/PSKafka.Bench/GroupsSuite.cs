@@ -68,7 +68,7 @@ public sealed class GroupsSuite : IBenchSuite
         client.CreateTopic(new CreateTopicRequest(topic, 1, 1));
         var value = new byte[ValueSize];
         new Random(1).NextBytes(value);
-        using var producer = client.OpenProducer(new ProducerSettings(BatchRecords: 1000));
+        using var producer = client.OpenProducer(new ProducerSettings());
         long ts = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
         for (int i = 0; i < records; i++) producer.Send(new OutgoingRecord(topic, 0, null, value, null, ts), null);
         producer.Flush(null);

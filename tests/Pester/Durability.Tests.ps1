@@ -21,7 +21,7 @@ Import-Module '$manifest'
 while (`$true) {
     `$values = `$n..(`$n + 49)
     `$n += 50
-    foreach (`$r in (`$values | Send-Message -Topic durable -Acks All -BatchSize 7 -PassThru)) { [Console]::Out.WriteLine("ACK `$(`$r.Offset)") }
+    foreach (`$r in (`$values | Send-Message -Topic durable -Acks All -BatchSize 130 -PassThru)) { [Console]::Out.WriteLine("ACK `$(`$r.Offset)") }
     [Console]::Out.Flush()
 }
 "@

@@ -155,8 +155,8 @@ Describe 'Retention and compaction' {
     It 'deletes only whole old segments and moves the log start offset' {
         $null = New-Topic shrinking -Partitions 1 -Config @{ 'segment.bytes' = 400; 'file.delete.delay.ms' = 0 }
         $old = [DateTimeOffset]::UtcNow.AddDays(-2)
-        1..40 | ForEach-Object { "old event $_" } | Send-Message -Topic shrinking -Timestamp $old -BatchSize 5
-        1..5 | ForEach-Object { "new event $_" } | Send-Message -Topic shrinking -BatchSize 5
+        1..40 | ForEach-Object { "old event $_" } | Send-Message -Topic shrinking -Timestamp $old -BatchSize 150
+        1..5 | ForEach-Object { "new event $_" } | Send-Message -Topic shrinking -BatchSize 150
         $before = Get-LogSegment shrinking
         $oldSegments = @($before | Where-Object { $_.MaxTimestamp -lt [DateTimeOffset]::UtcNow.AddDays(-1).ToUnixTimeMilliseconds() })
         $oldSegments.Count | Should -BeGreaterThan 1

@@ -42,7 +42,7 @@ Describe 'A multi-broker cluster' {
         $null = New-Topic flow -Partitions 3 -ReplicationFactor 3 -Config @{ 'min.insync.replicas' = 2 }
         $leader = (Get-Topic flow).Partitions[0].Leader
         $acked = 1..6000 | ForEach-Object { if ($_ -eq 2000) { Stop-Broker -Id $leader -Kill }; "m$_" } |
-            Send-Message flow -Acks All -BatchSize 200 -PassThru
+            Send-Message flow -Acks All -BatchSize 2400 -PassThru
         $acked.Count | Should -Be 6000
         $after = Get-Topic flow
         $after.Partitions[0].Leader | Should -Not -Be $leader
@@ -110,7 +110,7 @@ Describe 'A multi-broker cluster' {
             if ($_ -eq 9000) { $null = Start-Broker -Id $first }
             if ($_ -eq 14000) { $script:second = (Get-Topic inflight).Partitions[1].Leader; Stop-Broker -Id $script:second -Kill }
             "n$_"
-        } | Send-Message inflight -Acks All -BatchSize 100 -PassThru
+        } | Send-Message inflight -Acks All -BatchSize 1300 -PassThru
         $acked.Count | Should -Be 20000
         ($acked | Group-Object Partition | ForEach-Object { ($_.Group.Offset | Sort-Object -Unique).Count } | Measure-Object -Sum).Sum | Should -Be 20000
         Assert-ExactlyOnceInOrder (Receive-Message inflight -FromBeginning) 20000

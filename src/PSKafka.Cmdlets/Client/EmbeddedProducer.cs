@@ -6,70 +6,74 @@ using PSKafka.Engine.Storage;
 namespace PSKafka.Cmdlets.Client;
 
 /// <summary>
-/// Groups records per partition into record batches (one RecordBatchBuilder each) and produces a
-/// batch to the partition's leader when it is full or on flush, retrying what Kafka's producer retries.
-/// With acks=all (idempotent) up to five batches wait for their in-sync replicas at once
-/// (max.in.flight.requests.per.connection), so building the next batch overlaps with replication.
+/// Kafka's producer, in-process. The caller's thread only appends each record to its partition's open batch
+/// (Kafka's RecordAccumulator); the producer's own sender thread produces a batch to the partition's leader
+/// when it has reached batch.size bytes, when linger.ms has passed since its first record, or on flush and
+/// close, retrying what Kafka's producer retries. With acks=all (idempotent) up to five batches wait for their
+/// in-sync replicas at once (max.in.flight.requests.per.connection), so the next batch overlaps with replication.
+/// Deliveries and failures are handed to the caller on its next Send or Flush, as they complete.
 /// </summary>
-internal sealed class EmbeddedProducer(EmbeddedClient client, ProducerSettings settings) : IProducerSession
+internal sealed class EmbeddedProducer : IProducerSession
 {
     private static readonly TimeSpan DefaultDeliveryTimeout = TimeSpan.FromMilliseconds(120_000); // delivery.timeout.ms
     private const int RequestTimeoutMs = 30_000; // request.timeout.ms
+    private const long BufferMemory = 32L << 20; // buffer.memory: Send waits while this much is full and not yet taken by the sender
 
-    private readonly Dictionary<string, Pending?[]> _topics = new(StringComparer.Ordinal);
+    private readonly EmbeddedClient _client;
+    private readonly ProducerSettings _settings;
+    private readonly Thread _sender;
+
+    public EmbeddedProducer(EmbeddedClient client, ProducerSettings settings)
+    {
+        _client = client;
+        _settings = settings;
+        _sender = new Thread(Run) { IsBackground = true, Name = "PSKafka producer" };
+        _sender.Start();
+    }
+
+    // ---- the caller's side: which partition a record goes to ----
+    private readonly Dictionary<string, PartitionState?[]> _topics = new(StringComparer.Ordinal);
     private readonly Partitioner _partitioner = new();
     // Pipelines send to one topic: remember it and skip the dictionary.
     private string? _lastTopic;
-    private Pending?[] _lastPartitions = [];
+    private PartitionState?[] _lastPartitions = [];
 
-    private sealed class Pending(CompressionType compression)
+    private sealed class PartitionState(TopicPartition partition)
     {
-        public readonly RecordBatchBuilder Builder = new(compression);
-        public readonly List<(long Timestamp, byte[]? Key)> Sent = new();
-        /// <summary>The idempotent producer's next sequence number for this partition.</summary>
+        public readonly TopicPartition Partition = partition;
+        /// <summary>The batch records are appended to (under _lock).</summary>
+        public Batch? Open;
+        /// <summary>The idempotent producer's next sequence number for this partition (sender thread).</summary>
         public int NextSequence;
+        public bool Sequenced;
     }
 
-    // With acks=all the producer is idempotent, as Kafka's is by default: a producer id, and a sequence
-    // number per partition, so a batch retried after an error it had in fact survived is not written twice.
-    private bool Idempotent => settings.Acks == Acks.All;
-    private long _producerId = -1;
-    private short _producerEpoch = -1;
-
-    // ---- batches appended by their leader and waiting for the in-sync replicas, oldest first ----
-    private const int MaxInFlight = 5; // max.in.flight.requests.per.connection (at most 5 with idempotence)
-
-    private sealed class InFlight
+    private sealed class Batch(PartitionState partition, RecordBatchBuilder builder, long lingerDeadline)
     {
-        public required TopicPartition Partition;
-        public required byte[] Batch;           // as stamped: a retry resends the same producer id and sequence
-        public required int Count;
-        public required long ProducerId;
-        public required Pending Pending;
-        public required (long Timestamp, byte[]? Key)[]? Sent;
-        public required DateTime Deadline;
-        public required Task<ProducePartitionResult> Result;
+        public readonly PartitionState Partition = partition;
+        public readonly RecordBatchBuilder Builder = builder;
+        /// <summary>Timestamp and key of each record, for delivery reports (null when none is asked for).</summary>
+        public List<(long Timestamp, byte[]? Key)>? Sent;
+        public readonly long LingerDeadline = lingerDeadline;
+        /// <summary>Taken off its partition: full, lingered out, or flushed.</summary>
+        public bool Closed;
     }
 
-    private readonly Queue<InFlight> _inFlight = new();
-
-    private void Stamp(RecordBatchBuilder builder, Pending pending)
-    {
-        if (!Idempotent) return;
-        if (_producerId < 0) (_producerId, _producerEpoch) = client.AnyBroker().InitProducerId();
-        builder.ProducerId = _producerId;
-        builder.ProducerEpoch = _producerEpoch;
-        builder.BaseSequence = pending.NextSequence;
-    }
-
-    // Records that failed leave a gap in the sequence, which the broker would refuse as out of order:
-    // a new producer id starts every partition at sequence 0 again.
-    private void ResetProducer()
-    {
-        _producerId = -1;
-        foreach (var partitions in _topics.Values)
-            foreach (var p in partitions) if (p is not null) p.NextSequence = 0;
-    }
+    // ---- the accumulator, shared by the caller's thread and the sender under _lock ----
+    private readonly object _lock = new();
+    private readonly Queue<Batch> _ready = new();     // full batches, in the order they filled
+    private readonly Queue<Batch> _lingering = new(); // batches in the order of their first record, so of their linger deadlines
+    private readonly Stack<RecordBatchBuilder> _builders = new();
+    private long _readyBytes;
+    private int _outstanding; // records handed over and neither delivered nor failed yet
+    private bool _flushAll;
+    private bool _closing;
+    private bool _senderExited;
+    private KafkaException? _fatal;
+    private List<Delivery> _completed = new();
+    private List<ProduceFailure> _failures = new();
+    // Close gave up waiting: the sender stops retrying and drops what it has.
+    private readonly CancellationTokenSource _abort = new();
 
     public void Send(in OutgoingRecord record, List<Delivery>? delivered)
     {
@@ -91,75 +95,311 @@ internal sealed class EmbeddedProducer(EmbeddedClient client, ProducerSettings s
         {
             partition = _partitioner.Choose(record.Key, record.Key is not null, count);
         }
+        var state = partitions[partition] ??= new PartitionState(new TopicPartition(record.Topic, partition));
 
-        var pending = partitions[partition] ??= new Pending(settings.Compression);
-        pending.Builder.Append(record.Timestamp, record.Key, record.Value, record.Headers);
-        if (delivered is not null) pending.Sent.Add((record.Timestamp, record.Key));
-        if (pending.Builder.Count >= settings.BatchRecords || pending.Builder.EstimatedSize >= settings.BatchBytes)
-            SendBatch(new TopicPartition(record.Topic, partition), pending, delivered);
+        List<ProduceFailure>? failed;
+        lock (_lock)
+        {
+            while (_readyBytes >= BufferMemory && !_closing && _fatal is null) Monitor.Wait(_lock);
+            ThrowIfStopped();
+            var batch = state.Open;
+            if (batch is null)
+            {
+                batch = state.Open = new Batch(state, _builders.TryPop(out var b) ? b : new RecordBatchBuilder(_settings.Compression),
+                    Environment.TickCount64 + (long)_settings.Linger.TotalMilliseconds);
+                _lingering.Enqueue(batch);
+                Monitor.PulseAll(_lock); // the sender may be waiting with nothing to linger on
+            }
+            batch.Builder.Append(record.Timestamp, record.Key, record.Value, record.Headers);
+            if (delivered is not null) (batch.Sent ??= new()).Add((record.Timestamp, record.Key));
+            _outstanding++;
+            if (batch.Builder.EstimatedSize >= _settings.BatchBytes)
+            {
+                CloseBatch(batch);
+                _ready.Enqueue(batch);
+                _readyBytes += batch.Builder.EstimatedSize;
+                Monitor.PulseAll(_lock);
+            }
+            failed = TakeCompletions(delivered);
+        }
+        if (failed is not null) throw new ProduceFailedException(failed);
     }
 
-    public void Flush(List<Delivery>? delivered)
+    public bool Flush(List<Delivery>? delivered, TimeSpan wait)
     {
-        var failed = new List<ProduceFailure>();
-        try
+        long until = Until(wait);
+        List<ProduceFailure>? failed;
+        bool done;
+        lock (_lock)
         {
-            foreach (var (topic, partitions) in _topics)
-                for (int p = 0; p < partitions.Length; p++)
-                    if (partitions[p] is { Builder.Count: > 0 } pending) SendBatch(new TopicPartition(topic, p), pending, delivered);
+            if (_outstanding > 0)
+            {
+                _flushAll = true;
+                Monitor.PulseAll(_lock);
+            }
+            // Back as soon as something completed, so the caller can report it while the rest is under way.
+            while (_outstanding > 0 && _fatal is null && _completed.Count == 0 && _failures.Count == 0 && !_senderExited && WaitUntil(until)) { }
+            done = _outstanding == 0;
+            failed = TakeCompletions(delivered);
+            if (failed is null && _fatal is not null) throw _fatal;
         }
-        catch (ProduceFailedException e)
-        {
-            failed.AddRange(e.Failures);
-        }
-        while (_inFlight.Count > 0) CompleteOldest(delivered, failed);
-        if (failed.Count > 0) throw new ProduceFailedException(failed);
+        if (failed is not null) throw new ProduceFailedException(failed);
+        return done;
     }
 
-    private Pending?[] Partitions(string topic)
+    public int Close(TimeSpan wait)
+    {
+        int notSent;
+        lock (_lock)
+        {
+            if (!_closing)
+            {
+                _closing = true;
+                Monitor.PulseAll(_lock);
+            }
+            long until = Until(wait);
+            while (_outstanding > 0 && !_senderExited && WaitUntil(until)) { }
+            // What never went out, and what failed without the caller having been told.
+            notSent = _outstanding;
+            foreach (var f in _failures) notSent += f.RecordCount;
+            _failures.Clear();
+            _outstanding = 0;
+        }
+        // Gave up: the sender drops what it has and stops retrying (it may still be waiting on replicas; it ends by itself).
+        if (notSent > 0) _abort.Cancel();
+        if (!_abort.IsCancellationRequested) _sender.Join();
+        return notSent;
+    }
+
+    public void Dispose()
+    {
+        // Records not flushed are dropped, as with Kafka's producer closed with a zero timeout.
+        Close(TimeSpan.Zero);
+    }
+
+    private static long Until(TimeSpan wait) =>
+        wait == Timeout.InfiniteTimeSpan ? long.MaxValue : Environment.TickCount64 + (long)Math.Max(0, wait.TotalMilliseconds);
+
+    // Under _lock: waits for a pulse, at most until `until`; false once that has passed.
+    private bool WaitUntil(long until)
+    {
+        long left = until - Environment.TickCount64;
+        if (left <= 0) return false;
+        Monitor.Wait(_lock, (int)Math.Min(left, int.MaxValue));
+        return true;
+    }
+
+    private void ThrowIfStopped()
+    {
+        if (_fatal is not null) throw _fatal;
+        if (_closing) throw new InvalidOperationException("The producer is closed.");
+    }
+
+    // Under _lock: the deliveries and failures completed since the last call.
+    private List<ProduceFailure>? TakeCompletions(List<Delivery>? delivered)
+    {
+        if (_completed.Count > 0)
+        {
+            delivered?.AddRange(_completed);
+            _completed.Clear();
+        }
+        if (_failures.Count == 0) return null;
+        var failed = _failures;
+        _failures = new();
+        return failed;
+    }
+
+    private static void CloseBatch(Batch batch)
+    {
+        batch.Closed = true;
+        batch.Partition.Open = null;
+    }
+    private PartitionState?[] Partitions(string topic)
     {
         if (_topics.TryGetValue(topic, out var known)) return known;
-        var meta = client.GetMetadata([topic]);
+        var meta = _client.GetMetadata([topic]);
         var t = meta.Topics[0];
-        if (t.Error == ErrorCode.UnknownTopicOrPartition && settings.AutoCreateTopics)
+        if (t.Error == ErrorCode.UnknownTopicOrPartition && _settings.AutoCreateTopics)
         {
             // Kafka creates a topic on a producer's first metadata request when auto.create.topics.enable is true.
-            t = client.AnyBroker().Metadata([topic], allowAutoTopicCreation: true).Topics[0];
+            t = _client.AnyBroker().Metadata([topic], allowAutoTopicCreation: true).Topics[0];
         }
         if (t.Error != ErrorCode.None)
             throw new KafkaException(t.Error, t.Error == ErrorCode.InvalidTopicException
                 ? $"Topic name '{topic}' is not valid." : $"Topic '{topic}' does not exist.");
-        return _topics[topic] = new Pending?[t.Partitions.Count];
+        return _topics[topic] = new PartitionState?[t.Partitions.Count];
     }
 
-    private void SendBatch(TopicPartition tp, Pending pending, List<Delivery>? delivered)
+    // ================= the sender thread: everything below runs on it =================
+
+    private void Run()
     {
+        var batches = new List<Batch>();
+        var delivered = new List<Delivery>();
         var failed = new List<ProduceFailure>();
         try
         {
-            Stamp(pending.Builder, pending);
+            while (true)
+            {
+                lock (_lock)
+                {
+                    while (!TakeDue(batches) && !OldestInFlightDone())
+                    {
+                        if ((_closing && _outstanding == 0) || _abort.IsCancellationRequested) return;
+                        Monitor.Wait(_lock, LingerWait());
+                    }
+                }
+                foreach (var batch in batches)
+                {
+                    if (_abort.IsCancellationRequested) return;
+                    SendBatch(batch, delivered, failed);
+                }
+                while (OldestInFlightDone()) CompleteOldest(delivered, failed);
+                Publish(batches, delivered, failed);
+            }
+        }
+        catch (Exception e)
+        {
+            // Not a broker's answer about a batch (those are per-record failures) but the producer itself: it stops, as Kafka's does on a fatal error.
+            Publish(batches, delivered, failed);
+            lock (_lock)
+                _fatal = new KafkaException(e is KafkaException k ? k.Code : ErrorCode.UnknownServerError,
+                    $"The producer stopped ({e.Message}); {_outstanding} message(s) were not sent.", e);
+        }
+        finally
+        {
+            lock (_lock)
+            {
+                _senderExited = true;
+                foreach (var b in _ready.Concat(_lingering)) b.Builder.Dispose();
+                while (_builders.TryPop(out var builder)) builder.Dispose();
+                Monitor.PulseAll(_lock);
+            }
+        }
+    }
+
+    private bool OldestInFlightDone() => _inFlight.Count > 0 && _inFlight.Peek().Result.IsCompleted;
+
+    /// <summary>Under _lock: the batches to send now: the full ones, those whose linger has passed, and all on flush or close.</summary>
+    private bool TakeDue(List<Batch> into)
+    {
+        while (_ready.TryDequeue(out var full))
+        {
+            _readyBytes -= full.Builder.EstimatedSize;
+            into.Add(full);
+        }
+        bool all = _flushAll || _closing;
+        _flushAll = false;
+        long now = Environment.TickCount64;
+        while (_lingering.TryPeek(out var b) && (b.Closed || all || b.LingerDeadline <= now))
+        {
+            _lingering.Dequeue();
+            if (b.Closed) continue;
+            CloseBatch(b);
+            into.Add(b);
+        }
+        if (into.Count > 0) Monitor.PulseAll(_lock); // a Send waiting for buffer memory
+        return into.Count > 0;
+    }
+
+    /// <summary>Under _lock: how long the sender may sleep: until the oldest open batch has lingered enough.</summary>
+    private int LingerWait() =>
+        _lingering.TryPeek(out var head) ? (int)Math.Clamp(head.LingerDeadline - Environment.TickCount64, 1, int.MaxValue) : Timeout.Infinite;
+
+    /// <summary>Hands what the sender concluded to the caller's side, and the sent batches' builders back for reuse.</summary>
+    private void Publish(List<Batch> batches, List<Delivery> delivered, List<ProduceFailure> failed)
+    {
+        lock (_lock)
+        {
+            _outstanding -= _settled;
+            _settled = 0;
+            _completed.AddRange(delivered);
+            _failures.AddRange(failed);
+            foreach (var b in batches) _builders.Push(b.Builder);
+            Monitor.PulseAll(_lock);
+        }
+        batches.Clear();
+        delivered.Clear();
+        failed.Clear();
+    }
+
+    // Records concluded (delivered or failed) since the last Publish.
+    private int _settled;
+
+    // With acks=all the producer is idempotent, as Kafka's is by default: a producer id, and a sequence
+    // number per partition, so a batch retried after an error it had in fact survived is not written twice.
+    private bool Idempotent => _settings.Acks == Acks.All;
+    private long _producerId = -1;
+    private short _producerEpoch = -1;
+    private readonly List<PartitionState> _sequenced = new();
+
+    // ---- batches appended by their leader and waiting for the in-sync replicas, oldest first ----
+    private const int MaxInFlight = 5; // max.in.flight.requests.per.connection (at most 5 with idempotence)
+
+    private sealed class InFlight
+    {
+        public required TopicPartition Partition;
+        public required byte[] Batch;           // as stamped: a retry resends the same producer id and sequence
+        public required int Count;
+        public required long ProducerId;
+        public required PartitionState Pending;
+        public required IReadOnlyList<(long Timestamp, byte[]? Key)>? Sent;
+        public required DateTime Deadline;
+        public required Task<ProducePartitionResult> Result;
+    }
+
+    private readonly Queue<InFlight> _inFlight = new();
+
+    private void Stamp(RecordBatchBuilder builder, PartitionState pending)
+    {
+        if (!Idempotent) return;
+        if (_producerId < 0) (_producerId, _producerEpoch) = _client.AnyBroker().InitProducerId();
+        if (!pending.Sequenced)
+        {
+            pending.Sequenced = true;
+            _sequenced.Add(pending);
+        }
+        builder.ProducerId = _producerId;
+        builder.ProducerEpoch = _producerEpoch;
+        builder.BaseSequence = pending.NextSequence;
+    }
+
+    // Records that failed leave a gap in the sequence, which the broker would refuse as out of order:
+    // a new producer id starts every partition at sequence 0 again.
+    private void ResetProducer()
+    {
+        _producerId = -1;
+        foreach (var p in _sequenced) p.NextSequence = 0;
+    }
+
+    private void SendBatch(Batch batch, List<Delivery> delivered, List<ProduceFailure> failed)
+    {
+        var builder = batch.Builder;
+        var pending = batch.Partition;
+        var sent = batch.Sent is { } s && s.Count == builder.Count ? s : null;
+        try
+        {
+            Stamp(builder, pending);
             if (Idempotent)
             {
-                SendPipelined(tp, pending, delivered, failed);
+                SendPipelined(pending.Partition, builder, pending, sent, delivered, failed);
             }
             else
             {
-                SendRecords(tp, pending.Builder.Build(), pending.Builder.Count, 0, pending, delivered, failed);
+                SendRecords(pending.Partition, builder.Build(), builder.Count, 0, pending, delivered, failed, sent);
             }
         }
         finally
         {
-            pending.Builder.Reset();
-            pending.Sent.Clear();
+            builder.Reset();
         }
-        if (failed.Count > 0) throw new ProduceFailedException(failed);
     }
 
-    // Produces a batch whose records are pending.Sent[first..first+count). A batch over the topic's
+    // Produces a batch whose records are sent[first..first+count). A batch over the topic's
     // max.message.bytes is split in two and retried, as Kafka's producer does, so only a record that
     // is too large on its own fails.
-    private void SendRecords(TopicPartition tp, Memory<byte> batch, int count, int first, Pending pending, List<Delivery>? delivered, List<ProduceFailure> failed,
-        (long Timestamp, byte[]? Key)[]? sent = null)
+    private void SendRecords(TopicPartition tp, Memory<byte> batch, int count, int first, PartitionState pending, List<Delivery> delivered, List<ProduceFailure> failed,
+        IReadOnlyList<(long Timestamp, byte[]? Key)>? sent)
     {
         var result = Produce(tp, batch);
         if (result.Error == ErrorCode.MessageTooLarge && count > 1)
@@ -168,13 +408,13 @@ internal sealed class EmbeddedProducer(EmbeddedClient client, ProducerSettings s
             int half = count / 2;
             foreach (var (start, length) in new[] { (0, half), (half, count - half) })
             {
-                using var builder = new RecordBatchBuilder(settings.Compression);
+                using var builder = new RecordBatchBuilder(_settings.Compression);
                 SendRecords(tp, Restamp(builder, records.GetRange(start, length), pending), length, first + start, pending, delivered, failed, sent);
             }
             return;
         }
         if (result.Error == ErrorCode.None && Idempotent) pending.NextSequence += count;
-        Conclude(tp, count, sent ?? (IReadOnlyList<(long, byte[]?)>)pending.Sent, first, result, delivered, failed);
+        Conclude(tp, count, sent, first, result, delivered, failed);
     }
 
     /// <summary>
@@ -182,8 +422,9 @@ internal sealed class EmbeddedProducer(EmbeddedClient client, ProducerSettings s
     /// failure, after which an idempotent producer starts over with a new id (the failed batch left a sequence gap).
     /// </summary>
     private void Conclude(TopicPartition tp, int count, IReadOnlyList<(long Timestamp, byte[]? Key)>? sent, int first, ProducePartitionResult result,
-        List<Delivery>? delivered, List<ProduceFailure> failed)
+        List<Delivery> delivered, List<ProduceFailure> failed)
     {
+        _settled += count;
         if (result.Error != ErrorCode.None)
         {
             failed.Add(new ProduceFailure(tp.Topic, tp.Partition, count, result.Error,
@@ -191,7 +432,7 @@ internal sealed class EmbeddedProducer(EmbeddedClient client, ProducerSettings s
             if (Idempotent) ResetProducer();
             return;
         }
-        if (delivered is null || sent is null) return;
+        if (sent is null) return;
         for (int i = 0; i < count; i++)
         {
             var (timestamp, key) = sent[first + i];
@@ -200,7 +441,7 @@ internal sealed class EmbeddedProducer(EmbeddedClient client, ProducerSettings s
     }
 
     /// <summary>A batch built anew from <paramref name="records"/>, stamped with the producer's id and the partition's next sequence.</summary>
-    private Memory<byte> Restamp(RecordBatchBuilder builder, IEnumerable<(long Timestamp, byte[]? Key, byte[]? Value, RecordHeader[] Headers)> records, Pending pending)
+    private Memory<byte> Restamp(RecordBatchBuilder builder, IEnumerable<(long Timestamp, byte[]? Key, byte[]? Value, RecordHeader[] Headers)> records, PartitionState pending)
     {
         foreach (var r in records) builder.Append(r.Timestamp, r.Key, r.Value, r.Headers);
         Stamp(builder, pending);
@@ -209,19 +450,22 @@ internal sealed class EmbeddedProducer(EmbeddedClient client, ProducerSettings s
 
     // The leader appends at once (in order); only the wait for the in-sync replicas runs in the background.
     // Sequence numbers are taken now, in send order, as Kafka's producer assigns them when it drains a batch.
-    private void SendPipelined(TopicPartition tp, Pending pending, List<Delivery>? delivered, List<ProduceFailure> failed)
+    private void SendPipelined(TopicPartition tp, RecordBatchBuilder builder, PartitionState pending, IReadOnlyList<(long Timestamp, byte[]? Key)>? sent,
+        List<Delivery> delivered, List<ProduceFailure> failed)
     {
-        var bytes = pending.Builder.Build();
-        int count = pending.Builder.Count;
+        var bytes = builder.Build();
+        int count = builder.Count;
         var deadline = DeliveryDeadline();
         pending.NextSequence += count;
         var result = Issue(tp, bytes, deadline);
         if (_inFlight.Count == 0 && result.IsCompletedSuccessfully && result.Result.Error == ErrorCode.None)
         {
             // Nothing older is waiting and this one is already in (one replica, or quick followers): nothing to keep.
-            Conclude(tp, count, pending.Sent, 0, result.Result, delivered, failed);
+            Conclude(tp, count, sent, 0, result.Result, delivered, failed);
             return;
         }
+        // Wake the sender when the replicas have it, so its delivery is reported without waiting for the next batch.
+        if (!result.IsCompleted) result.ContinueWith(_ => { lock (_lock) Monitor.PulseAll(_lock); }, TaskScheduler.Default);
         _inFlight.Enqueue(new InFlight
         {
             Partition = tp,
@@ -229,33 +473,33 @@ internal sealed class EmbeddedProducer(EmbeddedClient client, ProducerSettings s
             Count = count,
             ProducerId = _producerId,
             Pending = pending,
-            Sent = delivered is null ? null : pending.Sent.ToArray(),
+            Sent = sent,
             Deadline = deadline,
             Result = result,
         });
         while (_inFlight.Count >= MaxInFlight) CompleteOldest(delivered, failed);
     }
 
-    /// <summary>One produce request to the partition's leader; a retriable failure (no leader now) comes back as a result, not thrown.</summary>
+    /// <summary>One produce request to the partition's leader; a failure (no leader now, topic deleted) comes back as a result, not thrown.</summary>
     private Task<ProducePartitionResult> Issue(TopicPartition tp, Memory<byte> batch, DateTime deadline)
     {
         try
         {
-            var leader = client.Leader(tp.Topic, tp.Partition);
+            var leader = _client.Leader(tp.Topic, tp.Partition);
             int timeoutMs = (int)Math.Clamp((deadline - DateTime.UtcNow).TotalMilliseconds, 1, RequestTimeoutMs);
-            var request = new ProduceRequest { Acks = settings.Acks, TimeoutMs = timeoutMs, Partitions = [new ProducePartitionData(tp.Topic, tp.Partition, batch)] };
+            var request = new ProduceRequest { Acks = _settings.Acks, TimeoutMs = timeoutMs, Partitions = [new ProducePartitionData(tp.Topic, tp.Partition, batch)] };
             var answer = leader.ProduceAsync(request);
             return answer.IsCompletedSuccessfully
                 ? Task.FromResult(answer.Result[0])
                 : answer.AsTask().ContinueWith(t => t.GetAwaiter().GetResult()[0], CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
         }
-        catch (KafkaException e) when (EmbeddedClient.IsRetriable(e.Code))
+        catch (KafkaException e)
         {
             return Task.FromResult(new ProducePartitionResult(tp.Topic, tp.Partition, e.Code, ErrorMessage: e.Message));
         }
     }
 
-    private void CompleteOldest(List<Delivery>? delivered, List<ProduceFailure> failed)
+    private void CompleteOldest(List<Delivery> delivered, List<ProduceFailure> failed)
     {
         var oldest = _inFlight.Peek();
         var result = oldest.Result.GetAwaiter().GetResult();
@@ -273,7 +517,7 @@ internal sealed class EmbeddedProducer(EmbeddedClient client, ProducerSettings s
         foreach (var b in window) Settle(b, delivered, failed);
     }
 
-    private void Settle(InFlight b, List<Delivery>? delivered, List<ProduceFailure> failed)
+    private void Settle(InFlight b, List<Delivery> delivered, List<ProduceFailure> failed)
     {
         var first = b.Result.GetAwaiter().GetResult();
         if (first.Error == ErrorCode.None)
@@ -287,7 +531,7 @@ internal sealed class EmbeddedProducer(EmbeddedClient client, ProducerSettings s
         if (b.ProducerId != _producerId)
         {
             // An earlier batch failed for good and the producer started over with a new id: send under the new one.
-            using var builder = new RecordBatchBuilder(settings.Compression);
+            using var builder = new RecordBatchBuilder(_settings.Compression);
             SendRecords(b.Partition, Restamp(builder, Decode(b.Batch), b.Pending), b.Count, 0, b.Pending, delivered, failed, b.Sent);
             return;
         }
@@ -307,7 +551,7 @@ internal sealed class EmbeddedProducer(EmbeddedClient client, ProducerSettings s
     private ProducePartitionResult Produce(TopicPartition tp, Memory<byte> batch) => Produce(tp, batch, DeliveryDeadline());
 
     /// <summary>When a batch sent now is given up (delivery.timeout.ms).</summary>
-    private DateTime DeliveryDeadline() => DateTime.UtcNow + (settings.DeliveryTimeout ?? DefaultDeliveryTimeout);
+    private DateTime DeliveryDeadline() => DateTime.UtcNow + (_settings.DeliveryTimeout ?? DefaultDeliveryTimeout);
 
     private ProducePartitionResult Produce(TopicPartition tp, Memory<byte> batch, DateTime deadline)
     {
@@ -316,15 +560,9 @@ internal sealed class EmbeddedProducer(EmbeddedClient client, ProducerSettings s
         while (true)
         {
             var result = Issue(tp, batch, deadline).GetAwaiter().GetResult();
-            if (result.Error == ErrorCode.None || !EmbeddedClient.IsRetriable(result.Error) || DateTime.UtcNow > deadline) return result;
-            EmbeddedClient.Backoff(CancellationToken.None);
+            if (result.Error == ErrorCode.None || !EmbeddedClient.IsRetriable(result.Error) || DateTime.UtcNow > deadline
+                || _abort.IsCancellationRequested) return result;
+            EmbeddedClient.Backoff(_abort.Token);
         }
-    }
-
-    public void Dispose()
-    {
-        foreach (var partitions in _topics.Values)
-            foreach (var pending in partitions) pending?.Builder.Dispose();
-        _topics.Clear();
     }
 }

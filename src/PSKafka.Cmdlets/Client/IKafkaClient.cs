@@ -38,11 +38,19 @@ public sealed record PartitionOffsets(int Partition, long LogStartOffset, long H
 public sealed record ConfigEntry(string Name, string Value, string Source, bool IsDefault);
 
 /// <summary>
-/// <paramref name="DeliveryTimeout"/> is Kafka's delivery.timeout.ms (default 120 s): how long a batch is
-/// retried (leader moving, not enough replicas) before the send fails.
+/// Kafka's producer settings: <paramref name="BatchBytes"/> is batch.size (16384), <paramref name="Linger"/> linger.ms (5 ms):
+/// a partition's batch goes out when it holds that many bytes or that long after its first record, whichever comes first.
+/// <paramref name="DeliveryTimeout"/> is delivery.timeout.ms (default 120 s): how long a batch is retried (leader moving,
+/// not enough replicas) before the send fails.
 /// </summary>
 public sealed record ProducerSettings(short Acks = Acks.All, CompressionType Compression = CompressionType.None,
-    int BatchRecords = 1000, int BatchBytes = 1_048_576, bool AutoCreateTopics = true, TimeSpan? DeliveryTimeout = null);
+    int BatchBytes = ProducerSettings.DefaultBatchBytes, TimeSpan? LingerTime = null, bool AutoCreateTopics = true, TimeSpan? DeliveryTimeout = null)
+{
+    public const int DefaultBatchBytes = 16_384;
+    public const int DefaultLingerMs = 5;
+
+    public TimeSpan Linger => LingerTime ?? TimeSpan.FromMilliseconds(DefaultLingerMs);
+}
 
 public sealed record ConsumerSettings(int MaxWaitMs = 200, int PartitionMaxBytes = 4_194_304);
 
@@ -65,14 +73,47 @@ public sealed class ProduceFailedException(IReadOnlyList<ProduceFailure> failure
     public IReadOnlyList<ProduceFailure> Failures { get; } = failures;
 }
 
-/// <summary>A batching producer: records are grouped per partition into record batches.</summary>
+/// <summary>
+/// A batching producer, as Kafka's: records are grouped per partition into record batches, which the producer's
+/// own thread sends when full (batch.size) or lingered (linger.ms). Deliveries and failures complete on that thread
+/// and are handed over on the caller's next Send or Flush: <paramref name="delivered"/> gets the deliveries (only of
+/// records sent with a list), and a <see cref="ProduceFailedException"/> carries the records that failed; the
+/// session stays usable after one.
+/// </summary>
 public interface IProducerSession : IDisposable
 {
-    /// <summary>Adds a record; sends a batch when one is full and adds the deliveries it completed to <paramref name="delivered"/>.</summary>
+    /// <summary>Appends a record to its partition's batch; hands over what completed since the last call.</summary>
     void Send(in OutgoingRecord record, List<Delivery>? delivered);
 
-    /// <summary>Sends every pending batch.</summary>
-    void Flush(List<Delivery>? delivered);
+    /// <summary>
+    /// Sends every batch now and waits up to <paramref name="wait"/> for the records to complete, returning early
+    /// when something completed so the caller can report it; true when no record is left under way.
+    /// </summary>
+    bool Flush(List<Delivery>? delivered, TimeSpan wait);
+
+    /// <summary>Sends every batch and waits until all records have completed; throws for those that failed.</summary>
+    void Flush(List<Delivery>? delivered)
+    {
+        List<ProduceFailure>? failed = null;
+        while (true)
+        {
+            try
+            {
+                if (Flush(delivered, Timeout.InfiniteTimeSpan)) break;
+            }
+            catch (ProduceFailedException e)
+            {
+                (failed ??= new()).AddRange(e.Failures);
+            }
+        }
+        if (failed is not null) throw new ProduceFailedException(failed);
+    }
+
+    /// <summary>
+    /// Sends what was handed over, waits up to <paramref name="wait"/> and stops the producer (Ctrl+C; callable from
+    /// another thread while Send or Flush runs). Returns how many records were not sent or failed unreported.
+    /// </summary>
+    int Close(TimeSpan wait);
 }
 
 /// <summary>A record read from a partition.</summary>

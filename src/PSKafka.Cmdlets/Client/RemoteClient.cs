@@ -373,8 +373,8 @@ public sealed partial class RemoteClient : IKafkaClient, IDisposable
             CompressionType.Zstd => "zstd",
             _ => "none",
         },
-        ["batch.num.messages"] = settings.BatchRecords.ToString(CultureInfo.InvariantCulture),
         ["batch.size"] = settings.BatchBytes.ToString(CultureInfo.InvariantCulture),
+        ["linger.ms"] = settings.Linger.TotalMilliseconds.ToString(CultureInfo.InvariantCulture),
         ["allow.auto.create.topics"] = settings.AutoCreateTopics ? "true" : "false",
         // Only what a delivery report needs: where the record landed.
         ["dotnet.producer.delivery.report.fields"] = "key,timestamp",

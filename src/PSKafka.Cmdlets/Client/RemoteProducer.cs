@@ -8,7 +8,8 @@ namespace PSKafka.Cmdlets.Client;
 /// <summary>
 /// A librdkafka producer: records are queued and librdkafka batches them per partition (linger.ms,
 /// batch.size) and sends them from its own threads; delivery reports come back on its poll thread
-/// and are handed to the cmdlet on the next Send or Flush.
+/// and are handed to the cmdlet on the next Send or Flush, as they complete. A record that failed is
+/// a failure of its own (the pipeline goes on); a cluster that cannot be reached stops the producer.
 /// </summary>
 internal sealed class RemoteProducer : IProducerSession
 {
@@ -16,6 +17,7 @@ internal sealed class RemoteProducer : IProducerSession
     private readonly CK.IProducer<byte[]?, byte[]?> _producer;
     private readonly Action<CK.DeliveryReport<byte[]?, byte[]?>> _onDelivery;
     private readonly ConcurrentQueue<Delivery> _deliveries = new();
+    private readonly ConcurrentQueue<ProduceFailure> _failures = new();
     private readonly Dictionary<string, int> _partitionCounts = new(StringComparer.Ordinal);
     private readonly bool _autoCreate;
     private volatile KafkaException? _failure;
@@ -38,7 +40,9 @@ internal sealed class RemoteProducer : IProducerSession
     {
         if (report.Error.IsError)
         {
-            _failure ??= _client.Fail(report.Error, $"producing to {report.Topic}-{report.Partition.Value}");
+            var e = _client.Fail(report.Error, $"producing to {report.Topic}-{report.Partition.Value}");
+            if (e is ClusterUnreachableException) _failure ??= e;
+            else _failures.Enqueue(new ProduceFailure(report.Topic, report.Partition.Value, 1, e.Code, e.Message));
             return;
         }
         if (_reportDeliveries)
@@ -91,22 +95,40 @@ internal sealed class RemoteProducer : IProducerSession
         Drain(delivered);
     }
 
-    public void Flush(List<Delivery>? delivered)
+    public bool Flush(List<Delivery>? delivered, TimeSpan wait)
     {
         _reportDeliveries = delivered is not null;
         // librdkafka gives up on a record after message.timeout.ms (300 s by default) and reports it failed.
-        while (_producer.Flush(TimeSpan.FromMilliseconds(500)) > 0)
+        // Short slices, so what completed meanwhile is handed back soon.
+        var until = wait == Timeout.InfiniteTimeSpan ? DateTime.MaxValue : DateTime.UtcNow + wait;
+        int left;
+        do
         {
-            if (_failure is not null) break;
-        }
+            var slice = TimeSpan.FromMilliseconds(Math.Clamp((until - DateTime.UtcNow).TotalMilliseconds, 0, 100));
+            left = _producer.Flush(slice);
+        } while (left > 0 && _failure is null && _deliveries.IsEmpty && _failures.IsEmpty && DateTime.UtcNow < until);
         Drain(delivered);
-        if (_failure is { } failure) throw failure;
+        return left == 0;
     }
 
+    public int Close(TimeSpan wait)
+    {
+        int left = _producer.Flush(wait);
+        foreach (var f in _failures) left += f.RecordCount;
+        _failures.Clear();
+        return left;
+    }
+
+    // Hands over the deliveries and failures that completed since the last call.
     private void Drain(List<Delivery>? delivered)
     {
-        if (delivered is null) return;
-        while (_deliveries.TryDequeue(out var d)) delivered.Add(d);
+        if (delivered is not null)
+            while (_deliveries.TryDequeue(out var d)) delivered.Add(d);
+        if (_failure is { } failure) throw failure;
+        if (_failures.IsEmpty) return;
+        var failed = new List<ProduceFailure>();
+        while (_failures.TryDequeue(out var f)) failed.Add(f);
+        throw new ProduceFailedException(failed);
     }
 
     /// <summary>

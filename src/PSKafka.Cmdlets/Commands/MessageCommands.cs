@@ -58,10 +58,18 @@ public sealed class SendMessageCommand : ClusterCmdlet
     [Parameter]
     public CompressionType Compression { get; set; } = CompressionType.None;
 
-    /// <summary>Records per batch before it is sent (Kafka's batch.size is in bytes; this bounds both).</summary>
+    /// <summary>Kafka's batch.size: a partition's batch is sent once it holds this many bytes (0: every message alone).</summary>
     [Parameter]
-    [ValidateRange(1, 100_000)]
-    public int BatchSize { get; set; } = 1000;
+    [ValidateRange(0, int.MaxValue)]
+    public int BatchSize { get; set; } = ProducerSettings.DefaultBatchBytes;
+
+    /// <summary>
+    /// Kafka's linger.ms: a batch that is not full is sent this many milliseconds after its first message. Milliseconds,
+    /// as Kafka names it; a TimeSpan parameter would take -Linger 5 as 5 ticks.
+    /// </summary>
+    [Parameter]
+    [ValidateRange(0, 900_000)]
+    public int Linger { get; set; } = ProducerSettings.DefaultLingerMs;
 
     [Parameter]
     public DateTimeOffset? Timestamp { get; set; }
@@ -85,7 +93,8 @@ public sealed class SendMessageCommand : ClusterCmdlet
     {
         if (TopicNames.Problem(Topic) is { } problem)
             ThrowTerminatingError(new ErrorRecord(new KafkaException(ErrorCode.InvalidTopicException, problem), ErrorIds.InvalidTopicName, ErrorCategory.InvalidArgument, Topic));
-        _producer = Client.OpenProducer(new ProducerSettings((short)Acks, Compression, BatchSize, DeliveryTimeout: TimeSpan.FromSeconds(DeliveryTimeout)));
+        _producer = Client.OpenProducer(new ProducerSettings((short)Acks, Compression, BatchSize, TimeSpan.FromMilliseconds(Linger),
+            DeliveryTimeout: TimeSpan.FromSeconds(DeliveryTimeout)));
         _valueBound = MyInvocation.BoundParameters.ContainsKey(nameof(Value));
         if (PassThru)
         {
@@ -105,9 +114,10 @@ public sealed class SendMessageCommand : ClusterCmdlet
         byte[]? key = KeyProperty is not null ? JsonValue.KeyToBytes(PropertyOf(input, KeyProperty)) : JsonValue.KeyToBytes(Key);
         var record = new OutgoingRecord(Topic, Partition >= 0 ? Partition : null, key, JsonValue.ToBytes(input), _headers,
             (Timestamp ?? DateTimeOffset.UtcNow).ToUnixTimeMilliseconds());
+        if (_producer is not { } producer) return; // Ctrl+C closed it
         try
         {
-            _producer!.Send(record, _delivered);
+            producer.Send(record, _delivered);
         }
         catch (KafkaException e) when (e.Code == ErrorCode.UnknownTopicOrPartition && Partition >= 0)
         {
@@ -120,19 +130,48 @@ public sealed class SendMessageCommand : ClusterCmdlet
         EmitDeliveries();
     }
 
+    // Waits for what is under way, reporting deliveries and failures as they complete rather than all at the end.
     protected override void End()
     {
         if (!_sawInput && !_valueBound) return;
-        try
+        bool done = false;
+        while (!done && _producer is { } producer)
         {
-            _producer!.Flush(_delivered);
+            try
+            {
+                done = producer.Flush(_delivered, FlushSlice);
+            }
+            catch (ProduceFailedException e)
+            {
+                WriteFailures(e);
+            }
+            EmitDeliveries();
         }
-        catch (ProduceFailedException e)
-        {
-            WriteFailures(e);
-        }
-        EmitDeliveries();
-        _producer!.Dispose();
+    }
+
+    private static readonly TimeSpan FlushSlice = TimeSpan.FromMilliseconds(200);
+
+    // Ctrl+C: what was accepted still goes out, for a short while; what did not is reported. The pipeline is
+    // stopping, so WriteError is refused: the host's error stream is what is left.
+    protected override void StopProcessing()
+    {
+        base.StopProcessing();
+        int notSent = CloseProducer(TimeSpan.FromSeconds(Math.Min(DeliveryTimeout, StopWaitSeconds)));
+        if (notSent > 0)
+            Host.UI.WriteErrorLine($"Send-Message stopped: {notSent} message(s) to '{Topic}' were not sent (not acknowledged within {Math.Min(DeliveryTimeout, StopWaitSeconds):0.#} s of Ctrl+C, or failed).");
+    }
+
+    private const double StopWaitSeconds = 5;
+
+    protected override void Release() => CloseProducer(TimeSpan.Zero);
+
+    private int CloseProducer(TimeSpan wait)
+    {
+        var producer = Interlocked.Exchange(ref _producer, null);
+        if (producer is null) return 0;
+        int notSent = producer.Close(wait);
+        producer.Dispose();
+        return notSent;
     }
 
     // Records that failed are errors of their own; the rest of the pipeline goes on, as with Kafka's per-record futures.

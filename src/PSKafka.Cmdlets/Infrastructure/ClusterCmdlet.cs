@@ -73,8 +73,12 @@ public abstract class ClusterCmdlet : KafkaCmdlet, IDisposable
         return config;
     }
 
+    /// <summary>What a cmdlet holds beyond its connection, released when PowerShell disposes it (also after Ctrl+C or an error upstream).</summary>
+    protected virtual void Release() { }
+
     public void Dispose()
     {
+        Release();
         _oneCall?.Dispose();
         _oneCall = null;
         GC.SuppressFinalize(this);
