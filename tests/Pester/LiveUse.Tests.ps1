@@ -71,4 +71,18 @@ Start-Job { try { Get-Topic -ErrorAction Stop } catch { 'ERROR ' + $_.FullyQuali
 '@
         $out | Where-Object { $_ -like 'ERROR *' } | Should -Match 'NoBrokerRunning.*Connect-Cluster -BootstrapServer'
     }
+
+    It 'a thread job''s Get-AccessLog -Follow | Send-Message fills the topic while it runs (the tutorial''s tail_logs.sh | producer)' {
+        $out = Invoke-PSKafkaSession 'weblive' @'
+New-Topic -Name weblive -Partitions 1 | Out-Null
+Start-LogGenerator -Rate 5 | Out-Null
+$job = Start-ThreadJob { Get-AccessLog -Follow | Send-Message -Topic weblive }
+$deadline = (Get-Date).AddSeconds(120)
+while ((Get-Topic -Name weblive).Partitions[0].LogEndOffset -lt 40 -and (Get-Date) -lt $deadline) { Start-Sleep -Milliseconds 200 }
+'IN TOPIC ' + [int]((Get-Topic -Name weblive).Partitions[0].LogEndOffset -ge 40) + ' JOB ' + $job.State
+Stop-Job $job
+Stop-LogGenerator
+'@
+        $out | Should -Contain 'IN TOPIC 1 JOB Running'
+    }
 }
