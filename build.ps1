@@ -166,8 +166,8 @@ function Invoke-Bench {
         $script:Suite = @($Suite | Where-Object { $_ -ne 'soak' })
         if (-not $Suite) { return }
     }
-    # Every suite but 'cmdlets' and 'remote' lives in bench/PSKafka.Bench ('replication' and 'groups' in both).
-    $engineSuites = @($Suite | Where-Object { $_ -and $_ -notin 'cmdlets', 'remote' })
+    # Every suite but 'cmdlets', 'remote' and 'live' lives in bench/PSKafka.Bench ('replication' and 'groups' in both).
+    $engineSuites = @($Suite | Where-Object { $_ -and $_ -notin 'cmdlets', 'remote', 'live' })
     $lines = @()
     if (-not $Suite -or $engineSuites) {
         $lines += & dotnet run -c Release --project (Join-Path $root 'bench/PSKafka.Bench') --no-build -- @engineSuites
@@ -175,12 +175,13 @@ function Invoke-Bench {
     }
     # Benchmarks through the cmdlets, each in a pwsh of its own, by suite name: replication through Send-Message -Acks All
     # (the way issue 3 states the goal; the engine-level figure is above), the pipeline, the remote path (-BootstrapServer)
-    # against kcat, and Receive-Message -Group against no group.
+    # against kcat, Receive-Message -Group against no group, and a pausing pipeline read live by kcat (linger.ms).
     $cmdletBenches = [ordered]@{
         replication = 'Replication.Bench.ps1'
         cmdlets     = 'Send-Message.Bench.ps1'
         remote      = 'Remote.Bench.ps1'
         groups      = 'Receive-Group.Bench.ps1'
+        live        = 'Live.Bench.ps1'
     }
     foreach ($name in $cmdletBenches.Keys) {
         if ($Suite -and $Suite -notcontains $name) { continue }

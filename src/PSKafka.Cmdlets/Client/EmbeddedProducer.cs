@@ -41,12 +41,16 @@ internal sealed class EmbeddedProducer : IProducerSession
     private sealed class PartitionState(TopicPartition partition)
     {
         public readonly TopicPartition Partition = partition;
-        /// <summary>The batch records are appended to (under _lock).</summary>
+        /// <summary>The batch records are appended to (the caller's thread only).</summary>
         public Batch? Open;
         /// <summary>The idempotent producer's next sequence number for this partition (sender thread).</summary>
         public int NextSequence;
         public bool Sequenced;
     }
+
+    // A batch's state: records are appended while it is Open; whoever moves it to Closed (the caller's thread when
+    // it is full or on flush, the sender when it has lingered) hands it over. No lock per record, only a CAS.
+    private const int Open = 0, Appending = 1, Closed = 2;
 
     private sealed class Batch(PartitionState partition, RecordBatchBuilder builder, long lingerDeadline)
     {
@@ -55,21 +59,21 @@ internal sealed class EmbeddedProducer : IProducerSession
         /// <summary>Timestamp and key of each record, for delivery reports (null when none is asked for).</summary>
         public List<(long Timestamp, byte[]? Key)>? Sent;
         public readonly long LingerDeadline = lingerDeadline;
-        /// <summary>Taken off its partition: full, lingered out, or flushed.</summary>
-        public bool Closed;
+        public int State;
     }
 
     // ---- the accumulator, shared by the caller's thread and the sender under _lock ----
     private readonly object _lock = new();
-    private readonly Queue<Batch> _ready = new();     // full batches, in the order they filled
-    private readonly Queue<Batch> _lingering = new(); // batches in the order of their first record, so of their linger deadlines
+    private readonly Queue<Batch> _ready = new();     // closed batches, in the order they were closed
+    private readonly Queue<Batch> _lingering = new(); // batches in the order they opened, so of their linger deadlines
     private readonly Stack<RecordBatchBuilder> _builders = new();
     private long _readyBytes;
-    private int _outstanding; // records handed over and neither delivered nor failed yet
-    private bool _flushAll;
-    private bool _closing;
+    private int _outstanding; // records of closed batches neither delivered nor failed yet
+    private volatile bool _closing;
+    private volatile bool _hasCompletions;
+    private volatile KafkaException? _fatal;
     private bool _senderExited;
-    private KafkaException? _fatal;
+    private bool _senderIdle; // waiting with no batch open: a new batch must wake it
     private List<Delivery> _completed = new();
     private List<ProduceFailure> _failures = new();
     // Close gave up waiting: the sender stops retrying and drops what it has.
@@ -97,53 +101,88 @@ internal sealed class EmbeddedProducer : IProducerSession
         }
         var state = partitions[partition] ??= new PartitionState(new TopicPartition(record.Topic, partition));
 
-        List<ProduceFailure>? failed;
+        if (_closing || _fatal is not null || Volatile.Read(ref _readyBytes) >= BufferMemory) WaitForRoom();
+        var batch = state.Open;
+        if (batch is null || Interlocked.CompareExchange(ref batch.State, Appending, Open) != Open)
+        {
+            // The sender took the batch (it lingered long enough): start the next one.
+            batch = state.Open = OpenBatch(state);
+        }
+        batch.Builder.Append(record.Timestamp, record.Key, record.Value, record.Headers);
+        if (delivered is not null) (batch.Sent ??= new()).Add((record.Timestamp, record.Key));
+        if (batch.Builder.EstimatedSize >= _settings.BatchBytes)
+        {
+            state.Open = null;
+            lock (_lock) HandOver(batch, null);
+        }
+        else
+        {
+            Volatile.Write(ref batch.State, Open);
+        }
+        if (_hasCompletions) TakeCompletions(delivered);
+    }
+
+    private Batch OpenBatch(PartitionState state)
+    {
+        lock (_lock)
+        {
+            var batch = new Batch(state, _builders.TryPop(out var b) ? b : new RecordBatchBuilder(_settings.Compression),
+                Environment.TickCount64 + (long)_settings.Linger.TotalMilliseconds) { State = Appending };
+            _lingering.Enqueue(batch);
+            // Batches linger in the order they open, so only a sender with nothing to linger on needs waking.
+            if (_senderIdle) Monitor.PulseAll(_lock);
+            return batch;
+        }
+    }
+
+    /// <summary>
+    /// Under _lock, by whoever closed the batch: its records count as under way, and it goes to the sender's
+    /// <paramref name="taking"/> list, or (closed by the caller) to the ready queue, waking the sender.
+    /// </summary>
+    private void HandOver(Batch batch, List<Batch>? taking)
+    {
+        batch.State = Closed;
+        _outstanding += batch.Builder.Count;
+        if (taking is not null)
+        {
+            taking.Add(batch);
+            return;
+        }
+        _ready.Enqueue(batch);
+        _readyBytes += batch.Builder.EstimatedSize;
+        Monitor.PulseAll(_lock);
+    }
+
+    // Kafka's buffer.memory: the caller waits while the sender is that far behind; a closed or failed producer takes no more.
+    private void WaitForRoom()
+    {
         lock (_lock)
         {
             while (_readyBytes >= BufferMemory && !_closing && _fatal is null) Monitor.Wait(_lock);
-            ThrowIfStopped();
-            var batch = state.Open;
-            if (batch is null)
-            {
-                batch = state.Open = new Batch(state, _builders.TryPop(out var b) ? b : new RecordBatchBuilder(_settings.Compression),
-                    Environment.TickCount64 + (long)_settings.Linger.TotalMilliseconds);
-                _lingering.Enqueue(batch);
-                Monitor.PulseAll(_lock); // the sender may be waiting with nothing to linger on
-            }
-            batch.Builder.Append(record.Timestamp, record.Key, record.Value, record.Headers);
-            if (delivered is not null) (batch.Sent ??= new()).Add((record.Timestamp, record.Key));
-            _outstanding++;
-            if (batch.Builder.EstimatedSize >= _settings.BatchBytes)
-            {
-                CloseBatch(batch);
-                _ready.Enqueue(batch);
-                _readyBytes += batch.Builder.EstimatedSize;
-                Monitor.PulseAll(_lock);
-            }
-            failed = TakeCompletions(delivered);
+            if (_fatal is not null) throw _fatal;
+            if (_closing) throw new InvalidOperationException("The producer is closed.");
         }
-        if (failed is not null) throw new ProduceFailedException(failed);
     }
 
     public bool Flush(List<Delivery>? delivered, TimeSpan wait)
     {
         long until = Until(wait);
-        List<ProduceFailure>? failed;
         bool done;
         lock (_lock)
         {
-            if (_outstanding > 0)
+            // The caller's own open batches go out now; the sender may have taken some already.
+            foreach (var b in _lingering)
             {
-                _flushAll = true;
-                Monitor.PulseAll(_lock);
+                if (Interlocked.CompareExchange(ref b.State, Closed, Open) != Open) continue;
+                b.Partition.Open = null;
+                HandOver(b, null);
             }
             // Back as soon as something completed, so the caller can report it while the rest is under way.
-            while (_outstanding > 0 && _fatal is null && _completed.Count == 0 && _failures.Count == 0 && !_senderExited && WaitUntil(until)) { }
+            while (_outstanding > 0 && _fatal is null && !_hasCompletions && !_senderExited && WaitUntil(until)) { }
             done = _outstanding == 0;
-            failed = TakeCompletions(delivered);
-            if (failed is null && _fatal is not null) throw _fatal;
+            if (!_hasCompletions && _fatal is not null) throw _fatal;
         }
-        if (failed is not null) throw new ProduceFailedException(failed);
+        if (_hasCompletions) TakeCompletions(delivered);
         return done;
     }
 
@@ -158,9 +197,10 @@ internal sealed class EmbeddedProducer : IProducerSession
                 Monitor.PulseAll(_lock);
             }
             long until = Until(wait);
-            while (_outstanding > 0 && !_senderExited && WaitUntil(until)) { }
+            while ((_outstanding > 0 || _lingering.Count > 0) && !_senderExited && WaitUntil(until)) { }
             // What never went out, and what failed without the caller having been told.
             notSent = _outstanding;
+            foreach (var b in _lingering) if (Volatile.Read(ref b.State) != Closed) notSent += b.Builder.Count;
             foreach (var f in _failures) notSent += f.RecordCount;
             _failures.Clear();
             _outstanding = 0;
@@ -189,31 +229,25 @@ internal sealed class EmbeddedProducer : IProducerSession
         return true;
     }
 
-    private void ThrowIfStopped()
+    /// <summary>Hands the caller the deliveries completed since the last call, and throws for the records that failed.</summary>
+    private void TakeCompletions(List<Delivery>? delivered)
     {
-        if (_fatal is not null) throw _fatal;
-        if (_closing) throw new InvalidOperationException("The producer is closed.");
-    }
-
-    // Under _lock: the deliveries and failures completed since the last call.
-    private List<ProduceFailure>? TakeCompletions(List<Delivery>? delivered)
-    {
-        if (_completed.Count > 0)
+        List<ProduceFailure> failed;
+        lock (_lock)
         {
-            delivered?.AddRange(_completed);
-            _completed.Clear();
+            _hasCompletions = false;
+            if (_completed.Count > 0)
+            {
+                delivered?.AddRange(_completed);
+                _completed.Clear();
+            }
+            if (_failures.Count == 0) return;
+            failed = _failures;
+            _failures = new();
         }
-        if (_failures.Count == 0) return null;
-        var failed = _failures;
-        _failures = new();
-        return failed;
+        throw new ProduceFailedException(failed);
     }
 
-    private static void CloseBatch(Batch batch)
-    {
-        batch.Closed = true;
-        batch.Partition.Open = null;
-    }
     private PartitionState?[] Partitions(string topic)
     {
         if (_topics.TryGetValue(topic, out var known)) return known;
@@ -245,8 +279,11 @@ internal sealed class EmbeddedProducer : IProducerSession
                 {
                     while (!TakeDue(batches) && !OldestInFlightDone())
                     {
-                        if ((_closing && _outstanding == 0) || _abort.IsCancellationRequested) return;
-                        Monitor.Wait(_lock, LingerWait());
+                        if ((_closing && _outstanding == 0 && _lingering.Count == 0) || _abort.IsCancellationRequested) return;
+                        int wait = LingerWait();
+                        _senderIdle = wait == Timeout.Infinite;
+                        Monitor.Wait(_lock, wait);
+                        _senderIdle = false;
                     }
                 }
                 foreach (var batch in batches)
@@ -271,7 +308,7 @@ internal sealed class EmbeddedProducer : IProducerSession
             lock (_lock)
             {
                 _senderExited = true;
-                foreach (var b in _ready.Concat(_lingering)) b.Builder.Dispose();
+                foreach (var b in _ready) b.Builder.Dispose(); // not the open ones: the caller may be appending to one this instant
                 while (_builders.TryPop(out var builder)) builder.Dispose();
                 Monitor.PulseAll(_lock);
             }
@@ -280,25 +317,27 @@ internal sealed class EmbeddedProducer : IProducerSession
 
     private bool OldestInFlightDone() => _inFlight.Count > 0 && _inFlight.Peek().Result.IsCompleted;
 
-    /// <summary>Under _lock: the batches to send now: the full ones, those whose linger has passed, and all on flush or close.</summary>
+    /// <summary>Under _lock: the batches to send now: those the caller closed (full, flushed), those that have lingered, and all on close.</summary>
     private bool TakeDue(List<Batch> into)
     {
+        if (_readyBytes >= BufferMemory) Monitor.PulseAll(_lock); // a Send waits for buffer memory
         while (_ready.TryDequeue(out var full))
         {
             _readyBytes -= full.Builder.EstimatedSize;
             into.Add(full);
         }
-        bool all = _flushAll || _closing;
-        _flushAll = false;
         long now = Environment.TickCount64;
-        while (_lingering.TryPeek(out var b) && (b.Closed || all || b.LingerDeadline <= now))
+        while (_lingering.TryPeek(out var b))
         {
+            if (Volatile.Read(ref b.State) != Closed)
+            {
+                if (!_closing && b.LingerDeadline > now) break;
+                int was = Interlocked.CompareExchange(ref b.State, Closed, Open);
+                if (was == Appending) break; // the caller is adding a record this instant: next round (LingerWait gives 1 ms)
+                if (was == Open) HandOver(b, into);
+            }
             _lingering.Dequeue();
-            if (b.Closed) continue;
-            CloseBatch(b);
-            into.Add(b);
         }
-        if (into.Count > 0) Monitor.PulseAll(_lock); // a Send waiting for buffer memory
         return into.Count > 0;
     }
 
@@ -315,6 +354,7 @@ internal sealed class EmbeddedProducer : IProducerSession
             _settled = 0;
             _completed.AddRange(delivered);
             _failures.AddRange(failed);
+            if (delivered.Count > 0 || failed.Count > 0) _hasCompletions = true;
             foreach (var b in batches) _builders.Push(b.Builder);
             Monitor.PulseAll(_lock);
         }

@@ -72,6 +72,30 @@ public sealed class RemoteClientTests : IDisposable
     }
 
     [Fact]
+    public void BatchSize_and_Linger_are_librdkafkas_batch_size_and_linger_ms()
+    {
+        var config = _client.ProducerConfig(new ProducerSettings(BatchBytes: 1234, LingerTime: TimeSpan.FromMilliseconds(7)));
+        Assert.Equal("1234", config["batch.size"]);
+        Assert.Equal("7", config["linger.ms"]);
+        Assert.Equal("5", _client.ProducerConfig(new ProducerSettings())["linger.ms"]);
+    }
+
+    [Fact]
+    public void Deliveries_come_back_on_later_sends_as_they_complete_without_a_flush()
+    {
+        using var producer = _client.OpenProducer(new ProducerSettings());
+        var delivered = new List<Delivery>();
+        var deadline = DateTime.UtcNow.AddSeconds(20);
+        for (int i = 0; delivered.Count == 0 && DateTime.UtcNow < deadline; i++)
+        {
+            producer.Send(new OutgoingRecord("trickle", 0, null, Bytes($"t{i}"), null, 0), delivered);
+            Thread.Sleep(20);
+        }
+        Assert.NotEmpty(delivered);
+        Assert.Equal(0, delivered[0].Offset);
+    }
+
+    [Fact]
     public void A_partition_that_does_not_exist_is_refused_before_sending()
     {
         Produce("small", 1, _ => null);
