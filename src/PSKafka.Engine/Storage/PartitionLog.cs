@@ -257,7 +257,9 @@ public sealed partial class PartitionLog : IDisposable
         active.Append(batches);
         Volatile.Write(ref _logEndOffset, lastOffset + 1);
         _unflushedMessages += lastOffset - firstOffset + 1;
-        if (_unflushedMessages >= Config.FlushMessages || now - _lastFlushMs >= Config.FlushMs) FlushLocked(now);
+        // Kafka's UnifiedLog.append: flush.messages is checked on every append; flush.ms is the log flusher's
+        // (FlushIfDue, run by the broker every log.flush.scheduler.interval.ms).
+        if (_unflushedMessages >= Config.FlushMessages) FlushLocked(now);
     }
 
     /// <summary>Starts a new active segment at <paramref name="baseOffset"/> (default: the log end offset).</summary>
@@ -503,6 +505,23 @@ public sealed partial class PartitionLog : IDisposable
         {
             ThrowIfClosed();
             FlushLocked(DateTimeOffset.UtcNow.ToUnixTimeMilliseconds());
+        }
+    }
+
+    /// <summary>When the log was last flushed (Unix ms): at open, or the last <see cref="Flush"/>.</summary>
+    public long LastFlushMs => Volatile.Read(ref _lastFlushMs);
+
+    /// <summary>
+    /// The log flusher's check (Kafka's LogManager.flushDirtyLogs): flushes when the last flush is at least flush.ms
+    /// old and something is unflushed. Returns whether it flushed. A closed log is left alone.
+    /// </summary>
+    public bool FlushIfDue(long now)
+    {
+        lock (_lock)
+        {
+            if (_closed || now - _lastFlushMs < Config.FlushMs || _recoveryPoint >= _logEndOffset) return false;
+            FlushLocked(now);
+            return true;
         }
     }
 
