@@ -35,11 +35,11 @@ public sealed partial class Broker
 
     public int Id { get; }
     public string Host { get; }
-    public int Port { get; internal set; }
+    public int Port { get; private set; }
     /// <summary>The address advertised to clients in Metadata.</summary>
     public string Address => $"{Host}:{Port}";
     /// <summary>The local address the listener binds (127.0.0.1 unless the user chose another).</summary>
-    public string ListenAddress { get; internal set; }
+    public string ListenAddress { get; private set; }
     /// <summary>The broker's Kafka listener while it runs; null when stopped.</summary>
     public KafkaServer? Listener => _server;
     /// <summary>The listener's request dispatcher (counts rejected and failed requests); null when stopped.</summary>
@@ -57,13 +57,18 @@ public sealed partial class Broker
 
     public PartitionReplica? GetReplica(TopicPartition tp) => _replicas.GetValueOrDefault(tp);
 
-    internal void Start()
+    /// <summary>
+    /// Starts the broker listening on <paramref name="listenAddress"/>:<paramref name="port"/> (default: the ones it
+    /// has). Port and address become the broker's only once the listener is bound: a start that fails leaves the broker
+    /// with the address it had, so what clients and Get-Broker see never moves to a port it could not take.
+    /// </summary>
+    internal void Start(int? port = null, string? listenAddress = null)
     {
         State = BrokerState.Starting;
         // The listener binds first: a taken port must fail before anything else has started.
         try
         {
-            _server = StartListener();
+            _server = StartListener(listenAddress ?? ListenAddress, port ?? Port);
         }
         catch
         {
@@ -71,6 +76,7 @@ public sealed partial class Broker
             throw;
         }
         Port = _server.Port;
+        if (listenAddress is not null) ListenAddress = listenAddress;
         try
         {
             _logs = LogManager.Open(LogDirectory, topicConfig: topic =>
@@ -119,14 +125,14 @@ public sealed partial class Broker
         State = kill ? BrokerState.Crashed : BrokerState.Stopped;
     }
 
-    private KafkaServer StartListener()
+    private KafkaServer StartListener(string listenAddress, int port)
     {
-        if (!IPAddress.TryParse(ListenAddress, out var address))
-            throw new ArgumentException($"'{ListenAddress}' is not an IP address to listen on.");
+        if (!IPAddress.TryParse(listenAddress, out var address))
+            throw new ArgumentException($"'{listenAddress}' is not an IP address to listen on.");
         var handler = new KafkaProtocolHandler(new BrokerKafkaApi(this));
         var server = new KafkaServer(handler, new KafkaServerOptions
         {
-            EndPoint = new IPEndPoint(address, Port),
+            EndPoint = new IPEndPoint(address, port),
             MaxRequestSize = int.Parse(_cluster.Controller.GetBrokerConfig("socket.request.max.bytes"), System.Globalization.CultureInfo.InvariantCulture),
         });
         try
@@ -135,7 +141,7 @@ public sealed partial class Broker
         }
         catch (SocketException e) when (e.SocketErrorCode is SocketError.AddressAlreadyInUse or SocketError.AccessDenied)
         {
-            throw new PortInUseException(Id, ListenAddress, Port, e);
+            throw new PortInUseException(Id, listenAddress, port, e);
         }
         ProtocolHandler = handler;
         return server;
