@@ -37,7 +37,7 @@ public sealed partial class PartitionLog : IDisposable
     private long _recoveryPoint;
     private long _unflushedMessages;
     private long _lastFlushMs = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
-    private readonly List<Task> _pendingDeletes = new();
+    private readonly List<(Task Task, LogSegment[] Segments)> _pendingDeletes = new();
     private bool _closed;
     private readonly List<long> _batchMaxTimestamps = new(); // per-batch record max timestamps of the append in progress
 
@@ -490,12 +490,12 @@ public sealed partial class PartitionLog : IDisposable
     {
         foreach (var s in doomed) s.ChangeFileSuffix(LogFileNames.DeletedSuffix);
         long delay = Config.FileDeleteDelayMs;
-        _pendingDeletes.RemoveAll(t => t.IsCompleted);
-        _pendingDeletes.Add(Task.Run(async () =>
+        _pendingDeletes.RemoveAll(p => p.Task.IsCompleted);
+        _pendingDeletes.Add((Task.Run(async () =>
         {
             if (delay > 0) await Task.Delay(TimeSpan.FromMilliseconds(Math.Min(delay, int.MaxValue))).ConfigureAwait(false);
             foreach (var s in doomed) s.Delete();
-        }));
+        }), doomed));
     }
 
     /// <summary>fsyncs unflushed segments and advances the recovery point to the log end.</summary>
@@ -547,6 +547,15 @@ public sealed partial class PartitionLog : IDisposable
                 s.Close();
             }
             _recoveryPoint = _logEndOffset;
+            // Segments waiting out file.delete.delay.ms go now: readers of a closed log are done, and a deleted
+            // topic's log must not keep their files open and mapped for another minute (the timer's Delete finds them gone).
+            foreach (var (_, doomed) in _pendingDeletes)
+                foreach (var s in doomed)
+                {
+                    try { s.Delete(); }
+                    catch (IOException) { } // the timer's Delete got there first
+                }
+            _pendingDeletes.Clear();
         }
     }
 

@@ -169,8 +169,8 @@ internal abstract unsafe class SegmentIndex : IDisposable
     {
         lock (Sync)
         {
-            Unmap();
-            File.Delete(FilePath);
+            Unmap(flush: false); // going: nothing to write back
+            LogSegment.DeleteIfThere(FilePath);
         }
     }
 }
