@@ -175,6 +175,7 @@ public sealed partial class Broker
 
     internal void DeleteTopicLogs(string topic)
     {
+        ForgetCheckpointedHighWatermarks(topic);
         foreach (var tp in _replicas.Keys.Where(k => k.Topic == topic).ToList())
         {
             StopFetching(tp);
