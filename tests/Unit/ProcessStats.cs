@@ -17,6 +17,8 @@ internal static class ProcessStats
     public static int? MappedRegionsOf(Func<string, bool> path) =>
         File.Exists("/proc/self/maps") ? File.ReadLines("/proc/self/maps").Count(l => MappedPath(l) is { } p && path(p)) : null;
 
+    public static int? Threads => Directory.Exists("/proc/self/task") ? Directory.GetDirectories("/proc/self/task").Length : null;
+
     public static long? VmRssKb =>
         File.Exists("/proc/self/status") ? File.ReadLines("/proc/self/status").Where(l => l.StartsWith("VmRSS:", StringComparison.Ordinal))
             .Select(l => long.Parse(l.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1])).FirstOrDefault() : null;
