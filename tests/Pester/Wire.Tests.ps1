@@ -49,6 +49,57 @@ Describe 'Broker listeners' {
     }
 }
 
+Describe 'Port numbering with $env:PSKAFKA_PORT' {
+    BeforeAll {
+        # A range of consecutive ports free now, probed by binding each: never a fixed port assumed free.
+        function Get-FreePortRange([int] $Count) {
+            for ($attempt = 0; $attempt -lt 200; $attempt++) {
+                $probe = [Net.Sockets.TcpListener]::new([Net.IPAddress]::Loopback, 0)
+                $probe.Start(); $first = $probe.LocalEndpoint.Port; $probe.Stop()
+                $held = @()
+                try {
+                    foreach ($p in $first..($first + $Count - 1)) {
+                        $l = [Net.Sockets.TcpListener]::new([Net.IPAddress]::Loopback, $p); $l.Start(); $held += $l
+                    }
+                    return $first
+                } catch { } finally { $held | ForEach-Object { $_.Stop() } }
+            }
+            throw "No $Count consecutive free ports"
+        }
+        $script:savedPort = $env:PSKAFKA_PORT
+    }
+    AfterEach { Stop-Broker -ErrorAction SilentlyContinue }
+    AfterAll { $env:PSKAFKA_PORT = $script:savedPort }
+
+    It 'gives further brokers the ports after it, as 9093 and 9094 follow 9092' {
+        $first = Get-FreePortRange 3
+        $env:PSKAFKA_PORT = "$first"
+        (Start-Broker -DataDirectory (Join-Path $TestDrive 'env-ports')).Address | Should -Be "localhost:$first"
+        (Start-Broker -Count 2 | ForEach-Object Address) | Should -Be @("localhost:$($first + 1)", "localhost:$($first + 2)")
+    }
+
+    It 'gives every broker a free port with 0' {
+        $env:PSKAFKA_PORT = '0'
+        $null = Start-Broker -DataDirectory (Join-Path $TestDrive 'env-free')
+        $null = Start-Broker -Count 2
+        $ports = Get-Broker | ForEach-Object { [int]($_.Address -split ':')[1] }
+        $ports | Should -Not -Contain 0
+        ($ports | Sort-Object -Unique).Count | Should -Be 3
+    }
+
+    It 'brings a crashed or stopped broker back on the port it had, not $env:PSKAFKA_PORT + id' {
+        $first = Get-FreePortRange 4
+        $env:PSKAFKA_PORT = "$first"
+        $null = Start-Broker -DataDirectory (Join-Path $TestDrive 'env-restart')
+        $null = Start-Broker -Count 2 -Port ($first + 2)
+        Stop-Broker -Id 1 -Kill
+        (Start-Broker -Id 1 -ErrorAction Stop).Address | Should -Be "localhost:$($first + 2)"
+        Stop-Broker -Id 2
+        (Start-Broker -Id 2 -ErrorAction Stop).Address | Should -Be "localhost:$($first + 3)"
+        (Get-Broker | ForEach-Object Address) | Should -Be @("localhost:$first", "localhost:$($first + 2)", "localhost:$($first + 3)")
+    }
+}
+
 Describe 'Real clients and the cmdlets' {
     BeforeAll {
         $script:data = Start-TestCluster -Brokers 3

@@ -54,7 +54,7 @@ public sealed class StartBrokerCommand : KafkaCmdlet
                     WriteError(new ErrorRecord(new InvalidOperationException($"Broker {id} is already running."), ErrorIds.BrokerAlreadyRunning, ErrorCategory.ResourceExists, id));
                     continue;
                 }
-                WriteObject(BrokerInfo.From(cluster.StartBroker(id, PortFor(index++), Listen)));
+                WriteObject(BrokerInfo.From(cluster.StartBroker(id, PortFor(index++), Listen, FirstPort)));
             }
             return;
         }
@@ -64,24 +64,39 @@ public sealed class StartBrokerCommand : KafkaCmdlet
         {
             // A new session brings back the cluster the data directory had.
             foreach (var id in cluster.RegisteredBrokerIds())
-                started.Add(cluster.StartBroker(id, PortFor(started.Count), Listen));
+                started.Add(BringBack(cluster, id, PortFor(started.Count)));
         }
         int toAdd = started.Count == 0 ? Count : (MyInvocation.BoundParameters.ContainsKey(nameof(Count)) ? Count : 0);
         for (int i = 0; i < toAdd; i++)
-            started.Add(cluster.StartBroker(null, PortFor(started.Count), Listen));
+            started.Add(cluster.StartBroker(null, PortFor(started.Count), Listen, FirstPort));
         foreach (var b in started) WriteObject(BrokerInfo.From(b));
     }
 
-    /// <summary>Without -Port, $env:PSKAFKA_PORT is the first port (0: free ports), e.g. for a second cluster beside ./pskafka.</summary>
+    /// <summary>
+    /// Without -Port, $env:PSKAFKA_PORT is the first port of new brokers (broker n gets it + n, as 9092 + n by default;
+    /// 0: free ports), e.g. for a second cluster beside ./pskafka. Brokers that exist keep the port they had.
+    /// </summary>
     public const string PortEnvironmentVariable = "PSKAFKA_PORT";
 
-    // -Port n gives the i-th broker started by this call port n + i; -Port 0 gives each a free port.
-    private int? PortFor(int index)
+    private static int? FirstPort =>
+        int.TryParse(Environment.GetEnvironmentVariable(PortEnvironmentVariable), out var fromEnv) && fromEnv is >= 0 and <= 65535 ? fromEnv : null;
+
+    // -Port n gives the i-th broker started by this call port n + i; -Port 0 gives each a free port. Without -Port:
+    // null, i.e. an existing broker's own port, a new broker's first port + id.
+    private int? PortFor(int index) => Port switch { < 0 => null, 0 => 0, _ => Port + index };
+
+    // A cluster coming back keeps its brokers' ports; with $env:PSKAFKA_PORT=0 (free ports, a cluster that never
+    // asked for a given port) one whose old port another program took meanwhile gets a free one instead of failing.
+    private Broker BringBack(KafkaCluster cluster, int id, int? port)
     {
-        int port = Port >= 0 ? Port
-            : int.TryParse(Environment.GetEnvironmentVariable(PortEnvironmentVariable), out var fromEnv) && fromEnv is >= 0 and <= 65535 ? fromEnv
-            : -1;
-        return port switch { < 0 => null, 0 => 0, _ => port + index };
+        try
+        {
+            return cluster.StartBroker(id, port, Listen, FirstPort);
+        }
+        catch (PortInUseException) when (port is null && FirstPort == 0)
+        {
+            return cluster.StartBroker(id, 0, Listen, FirstPort);
+        }
     }
 }
 

@@ -29,6 +29,14 @@ public sealed partial class Broker
             Int("group.max.session.timeout.ms"), Int("offset.metadata.max.bytes"));
     }
 
+    /// <summary>The groups this broker's coordinator holds after dropping a deleted topic's offsets from them (see GroupCoordinator.OnTopicDeleted).</summary>
+    internal IReadOnlyCollection<string> OnTopicDeleted(string topic)
+    {
+        GroupCoordinator? coordinator;
+        lock (_groupsGate) coordinator = _groupCoordinator;
+        return coordinator?.OnTopicDeleted(topic) ?? [];
+    }
+
     /// <summary>Called when the broker stops: its groups are unloaded; members waiting on it hear NOT_COORDINATOR.</summary>
     private void StopGroupCoordinator()
     {

@@ -17,7 +17,7 @@ public sealed record BrokerConfigValue(string Name, string? Value, ConfigSource 
 /// <summary>
 /// The broker's background work on its logs, Kafka's LogManager scheduler and LogCleaner: every
 /// log.retention.check.interval.ms, time/size retention for cleanup.policy=delete and a checkpoint of recovery points
-/// and log start offsets; every log.cleaner.backoff.ms (when log.cleaner.enable), compaction of cleanup.policy=compact
+/// and log start offsets; every log.flush.scheduler.interval.ms, the log flusher (flush.ms); every log.cleaner.backoff.ms (when log.cleaner.enable), compaction of cleanup.policy=compact
 /// logs that are due. Both can also be run on demand. Plus the read-only views of logs and settings.
 /// </summary>
 public sealed partial class Broker
@@ -57,7 +57,7 @@ public sealed partial class Broker
 
     private void MaintenanceLoop(CancellationToken stop)
     {
-        long lastRetention = Now(), lastClean = Now();
+        long lastRetention = Now(), lastClean = Now(), lastFlushCheck = Now();
         while (!stop.IsCancellationRequested)
         {
             try
@@ -68,6 +68,11 @@ public sealed partial class Broker
                 {
                     lastRetention = now;
                     RunLogRetention(cancellationToken: stop);
+                }
+                if (now - lastFlushCheck >= BrokerLong(ConfigDefinitions.LogFlushSchedulerIntervalMs))
+                {
+                    lastFlushCheck = now;
+                    RunLogFlusher(now, stop);
                 }
                 if (now - lastClean >= BrokerLong(ConfigDefinitions.LogCleanerBackoffMs))
                 {
@@ -119,6 +124,26 @@ public sealed partial class Broker
             LastRetentionCheck = DateTimeOffset.UtcNow;
         }
         return results;
+    }
+
+    /// <summary>
+    /// Kafka's log flusher (LogManager.flushDirtyLogs, every log.flush.scheduler.interval.ms): flushes each log whose
+    /// last flush is older than its flush.ms, advancing its recovery point. Returns how many logs it flushed.
+    /// </summary>
+    public int RunLogFlusher(long? now = null, CancellationToken cancellationToken = default)
+    {
+        int flushed = 0;
+        long time = now ?? Now();
+        foreach (var replica in _replicas.Values)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            try
+            {
+                if (replica.Log.FlushIfDue(time)) flushed++;
+            }
+            catch (ObjectDisposedException) { } // deleted or stopped meanwhile
+        }
+        return flushed;
     }
 
     /// <summary>

@@ -192,6 +192,15 @@ public sealed partial class Broker
     private long CheckpointedHighWatermark(TopicPartition tp) =>
         _checkpointedHighWatermarks.TryGetValue((tp.Topic, tp.Partition), out var hw) ? hw : 0;
 
+    // A deleted topic's high watermarks from the last start must not reach a topic created later with its name (nor stay).
+    // Copy on write: replicas being created read the dictionary without a lock.
+    private void ForgetCheckpointedHighWatermarks(string topic)
+    {
+        var current = _checkpointedHighWatermarks;
+        if (current.Keys.Any(k => k.Topic == topic))
+            _checkpointedHighWatermarks = current.Where(kv => kv.Key.Topic != topic).ToDictionary(kv => kv.Key, kv => kv.Value);
+    }
+
     internal void CheckpointHighWatermarks()
     {
         if (_logs is null) return;

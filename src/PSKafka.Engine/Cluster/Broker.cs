@@ -38,11 +38,11 @@ public sealed partial class Broker
 
     public int Id { get; }
     public string Host { get; }
-    public int Port { get; internal set; }
+    public int Port { get; private set; }
     /// <summary>The address advertised to clients in Metadata.</summary>
     public string Address => $"{Host}:{Port}";
     /// <summary>The local address the listener binds (127.0.0.1 unless the user chose another).</summary>
-    public string ListenAddress { get; internal set; }
+    public string ListenAddress { get; private set; }
     /// <summary>The broker's Kafka listener while it runs; null when stopped.</summary>
     public KafkaServer? Listener => _server;
     /// <summary>The listener's request dispatcher (counts rejected and failed requests); null when stopped.</summary>
@@ -60,13 +60,18 @@ public sealed partial class Broker
 
     public PartitionReplica? GetReplica(TopicPartition tp) => _replicas.GetValueOrDefault(tp);
 
-    internal void Start()
+    /// <summary>
+    /// Starts the broker listening on <paramref name="listenAddress"/>:<paramref name="port"/> (default: the ones it
+    /// has). Port and address become the broker's only once the listener is bound: a start that fails leaves the broker
+    /// with the address it had, so what clients and Get-Broker see never moves to a port it could not take.
+    /// </summary>
+    internal void Start(int? port = null, string? listenAddress = null)
     {
         State = BrokerState.Starting;
         // The listener binds first: a taken port must fail before anything else has started.
         try
         {
-            _server = StartListener();
+            _server = StartListener(listenAddress ?? ListenAddress, port ?? Port);
         }
         catch
         {
@@ -74,6 +79,7 @@ public sealed partial class Broker
             throw;
         }
         Port = _server.Port;
+        if (listenAddress is not null) ListenAddress = listenAddress;
         try
         {
             _logs = LogManager.Open(LogDirectory, topicConfig: topic =>
@@ -122,14 +128,14 @@ public sealed partial class Broker
         State = kill ? BrokerState.Crashed : BrokerState.Stopped;
     }
 
-    private KafkaServer StartListener()
+    private KafkaServer StartListener(string listenAddress, int port)
     {
-        if (!IPAddress.TryParse(ListenAddress, out var address))
-            throw new ArgumentException($"'{ListenAddress}' is not an IP address to listen on.");
+        if (!IPAddress.TryParse(listenAddress, out var address))
+            throw new ArgumentException($"'{listenAddress}' is not an IP address to listen on.");
         var handler = new KafkaProtocolHandler(new BrokerKafkaApi(this));
         var server = new KafkaServer(handler, new KafkaServerOptions
         {
-            EndPoint = new IPEndPoint(address, Port),
+            EndPoint = new IPEndPoint(address, port),
             MaxRequestSize = int.Parse(_cluster.Controller.GetBrokerConfig("socket.request.max.bytes", Id), CultureInfo.InvariantCulture),
             QueuedMaxRequestBytes = long.Parse(_cluster.Controller.GetBrokerConfig("queued.max.request.bytes", Id), CultureInfo.InvariantCulture),
         });
@@ -140,7 +146,7 @@ public sealed partial class Broker
         }
         catch (SocketException e) when (e.SocketErrorCode is SocketError.AddressAlreadyInUse or SocketError.AccessDenied)
         {
-            throw new PortInUseException(Id, ListenAddress, Port, e);
+            throw new PortInUseException(Id, listenAddress, port, e);
         }
         ProtocolHandler = handler;
         return server;
@@ -174,6 +180,7 @@ public sealed partial class Broker
 
     internal void DeleteTopicLogs(string topic)
     {
+        ForgetCheckpointedHighWatermarks(topic);
         foreach (var tp in _replicas.Keys.Where(k => k.Topic == topic).ToList())
         {
             StopFetching(tp);

@@ -232,6 +232,39 @@ public sealed class Controller
     public IReadOnlyList<DeleteTopicResult> DeleteTopics(IReadOnlyList<string> names)
     {
         var results = new List<DeleteTopicResult>(names.Count);
+        try
+        {
+            DeleteTopicsLocked(names, results);
+        }
+        finally
+        {
+            // Outside the controller's lock: a group coordinator calls the controller (PartitionExists) under its own.
+            foreach (var deleted in results.Where(r => r.Error == ErrorCode.None)) RemoveGroupOffsets(deleted.Name);
+        }
+        return results;
+    }
+
+    /// <summary>
+    /// The offsets groups committed for a deleted topic go (Kafka's GroupMetadataManager.cleanupGroupMetadata on
+    /// partition deletion), and so does a group left without offsets and without members: otherwise every topic a
+    /// test suite creates and deletes would leave its group and offsets in the store and in memory for good.
+    /// </summary>
+    private void RemoveGroupOffsets(string topic)
+    {
+        try
+        {
+            var affected = _store.DeleteOffsetsOfTopic(topic);
+            var held = new HashSet<string>(StringComparer.Ordinal);
+            foreach (var broker in _cluster.Brokers.Where(b => b.IsRunning)) held.UnionWith(broker.OnTopicDeleted(topic));
+            // Groups no coordinator has loaded have no members: they go when no offsets are left.
+            foreach (var group in affected.Where(g => !held.Contains(g)))
+                if (!_store.HasOffsets(group)) _store.DeleteGroup(group);
+        }
+        catch (ObjectDisposedException) { } // the cluster is closing
+    }
+
+    private void DeleteTopicsLocked(IReadOnlyList<string> names, List<DeleteTopicResult> results)
+    {
         lock (_gate)
         {
             bool enabled = GetBrokerConfig("delete.topic.enable") == "true";
@@ -252,7 +285,6 @@ public sealed class Controller
                 results.Add(new DeleteTopicResult(name, ErrorCode.None));
             }
         }
-        return results;
     }
 
     public IReadOnlyList<CreatePartitionsResult> CreatePartitions(IReadOnlyList<(string Topic, int Count)> requests, bool validateOnly)

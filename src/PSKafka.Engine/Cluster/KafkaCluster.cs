@@ -105,14 +105,18 @@ public sealed class KafkaCluster : IDisposable
 
     /// <summary>
     /// Starts a broker: an existing one by id (with its data), or a new one with the next free id.
-    /// A new broker's port defaults to 9092 + id; port 0 picks a free port, which is then kept.
-    /// <paramref name="listenAddress"/> (default 127.0.0.1) is the local address its listener binds.
-    /// A broker whose port is taken throws <see cref="PortInUseException"/> and stays stopped (a new one is not registered).
+    /// An existing broker comes back on the port it had (its registration keeps it, as Kafka keeps a broker's
+    /// listeners): clients that knew it find it where it was. A new broker's port is <paramref name="firstPort"/> + id
+    /// (default 9092 + id); a <paramref name="firstPort"/> of 0 picks a free port. <paramref name="port"/> names the
+    /// port outright, for a new or an existing broker; 0 picks a free port. The bound port is the one kept.
+    /// <paramref name="listenAddress"/> (default 127.0.0.1, or the broker's own) is the local address its listener binds.
+    /// A broker whose port is taken throws <see cref="PortInUseException"/> and stays as it was (a new one is not registered).
     /// </summary>
-    public Broker StartBroker(int? id = null, int? port = null, string? listenAddress = null)
+    public Broker StartBroker(int? id = null, int? port = null, string? listenAddress = null, int? firstPort = null)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
         if (port is < 0 or > 65535) throw new ArgumentOutOfRangeException(nameof(port), "A port is 0 (any free port) to 65535.");
+        if (firstPort is < 0 or > 65535) throw new ArgumentOutOfRangeException(nameof(firstPort), "A port is 0 (any free port) to 65535.");
         Broker broker;
         // Starts are serialised, but the broker starts outside _gate: its start reads the controller, whose
         // operations take _gate (RunningBrokerIds) while holding the controller's lock.
@@ -128,11 +132,13 @@ public sealed class KafkaCluster : IDisposable
                 if (!isNew && broker.IsRunning) throw new InvalidOperationException($"Broker {brokerId} is already running.");
             }
             if (isNew)
-                broker = new Broker(this, new BrokerRecord { Id = brokerId, Port = port ?? DefaultFirstPort + brokerId, Registered = DateTime.UtcNow });
-            else if (port is { } p)
-                broker.Port = p;
-            if (listenAddress is not null) broker.ListenAddress = listenAddress;
-            broker.Start(); // throws before registering a new broker whose port is taken
+            {
+                int first = firstPort ?? DefaultFirstPort;
+                int newPort = port ?? (first == 0 ? 0 : first + brokerId);
+                if (newPort > 65535) throw new ArgumentOutOfRangeException(nameof(firstPort), $"Broker {brokerId} would listen on port {newPort} ({first} + its id), beyond 65535.");
+                broker = new Broker(this, new BrokerRecord { Id = brokerId, Port = newPort, Registered = DateTime.UtcNow });
+            }
+            broker.Start(port, listenAddress); // throws before registering a new broker whose port is taken
             lock (_gate) _brokers[brokerId] = broker;
             // The bound port is what clients are told, so it is what is kept (port 0 became a real one).
             _store.SaveBroker(new BrokerRecord { Id = brokerId, Port = broker.Port, ListenAddress = broker.ListenAddress, Registered = DateTime.UtcNow });

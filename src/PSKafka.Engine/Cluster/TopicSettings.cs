@@ -29,10 +29,13 @@ public sealed class TopicSettings
         }
     }
 
-    // log.retention.ms and log.roll.ms fall back to their *.hours settings, as in Kafka.
+    // log.retention.ms and log.roll.ms fall back to their *.hours settings, and log.flush.interval.ms to
+    // log.flush.scheduler.interval.ms, as in Kafka.
     private static (string, ConfigSource)? BrokerValue(string name, IReadOnlyDictionary<string, string> brokerConfigs)
     {
         if (brokerConfigs.TryGetValue(name, out var v)) return (v, ConfigSource.DynamicBrokerConfig);
+        if (name == "log.flush.interval.ms" && brokerConfigs.TryGetValue(ConfigDefinitions.LogFlushSchedulerIntervalMs, out var scheduler))
+            return (scheduler, ConfigSource.DynamicBrokerConfig);
         string? hours = name switch { "log.retention.ms" => "log.retention.hours", "log.roll.ms" => "log.roll.hours", _ => null };
         if (hours is not null && brokerConfigs.TryGetValue(hours, out var h))
             return ((long.Parse(h, CultureInfo.InvariantCulture) * 3_600_000L).ToString(CultureInfo.InvariantCulture), ConfigSource.DynamicBrokerConfig);
@@ -57,6 +60,8 @@ public sealed class TopicSettings
         CleanupPolicy = this[ConfigDefinitions.CleanupPolicy],
         MessageTimestampType = this[ConfigDefinitions.MessageTimestampType] == "LogAppendTime" ? TimestampType.LogAppendTime : TimestampType.CreateTime,
         FileDeleteDelayMs = Long(ConfigDefinitions.FileDeleteDelayMs),
+        FlushMessages = Long(ConfigDefinitions.FlushMessages),
+        FlushMs = Long(ConfigDefinitions.FlushMs),
         DeleteRetentionMs = Long(ConfigDefinitions.DeleteRetentionMs),
         MinCleanableDirtyRatio = double.Parse(this[ConfigDefinitions.MinCleanableDirtyRatio], CultureInfo.InvariantCulture),
         MinCompactionLagMs = Long(ConfigDefinitions.MinCompactionLagMs),

@@ -83,6 +83,8 @@ public static class ConfigDefinitions
     public const string CompressionType = "compression.type";
     public const string DeleteRetentionMs = "delete.retention.ms";
     public const string FileDeleteDelayMs = "file.delete.delay.ms";
+    public const string FlushMessages = "flush.messages";
+    public const string FlushMs = "flush.ms";
     public const string IndexIntervalBytes = "index.interval.bytes";
     public const string MaxMessageBytes = "max.message.bytes";
     public const string MessageTimestampType = "message.timestamp.type";
@@ -102,8 +104,8 @@ public static class ConfigDefinitions
         new(CompressionType, ConfigType.String, "producer", "compression.type", ValidValues: ["uncompressed", "zstd", "lz4", "snappy", "gzip", "producer"]),
         new(DeleteRetentionMs, ConfigType.Long, "86400000", "log.cleaner.delete.retention.ms", Min: 0),
         new(FileDeleteDelayMs, ConfigType.Long, "60000", "log.segment.delete.delay.ms", Min: 0),
-        new("flush.messages", ConfigType.Long, long.MaxValue.ToString(CultureInfo.InvariantCulture), "log.flush.interval.messages", Min: 1),
-        new("flush.ms", ConfigType.Long, long.MaxValue.ToString(CultureInfo.InvariantCulture), "log.flush.interval.ms", Min: 0),
+        new(FlushMessages, ConfigType.Long, long.MaxValue.ToString(CultureInfo.InvariantCulture), "log.flush.interval.messages", Min: 1),
+        new(FlushMs, ConfigType.Long, long.MaxValue.ToString(CultureInfo.InvariantCulture), "log.flush.interval.ms", Min: 0),
         new(IndexIntervalBytes, ConfigType.Int, "4096", "log.index.interval.bytes", Min: 0),
         new(MaxMessageBytes, ConfigType.Int, "1048588", "message.max.bytes", Min: 0),
         new(MessageTimestampType, ConfigType.String, "CreateTime", "log.message.timestamp.type", ValidValues: ["CreateTime", "LogAppendTime"]),
@@ -124,6 +126,7 @@ public static class ConfigDefinitions
     public const string LogRetentionCheckIntervalMs = "log.retention.check.interval.ms";
     public const string LogCleanerEnable = "log.cleaner.enable";
     public const string LogCleanerBackoffMs = "log.cleaner.backoff.ms";
+    public const string LogFlushSchedulerIntervalMs = "log.flush.scheduler.interval.ms";
 
     public static readonly IReadOnlyList<ConfigDefinition> Broker =
     [
@@ -137,6 +140,8 @@ public static class ConfigDefinitions
         new("num.partitions", ConfigType.Int, "1", Min: 1),
         new("log.retention.hours", ConfigType.Int, "168"),
         new(LogRetentionCheckIntervalMs, ConfigType.Long, "300000", Min: 1),
+        // How often the log flusher looks for logs whose last flush is older than their flush.ms (Kafka's default: never).
+        new(LogFlushSchedulerIntervalMs, ConfigType.Long, long.MaxValue.ToString(CultureInfo.InvariantCulture), Min: 0),
         new("offsets.topic.num.partitions", ConfigType.Int, "50", Min: 1),
         new("offsets.topic.replication.factor", ConfigType.Int, "3", Min: 1),
         new("replica.lag.time.max.ms", ConfigType.Long, "30000", Min: 0),
@@ -156,10 +161,11 @@ public static class ConfigDefinitions
     private static readonly Dictionary<string, ConfigDefinition> TopicByName = Topic.ToDictionary(d => d.Name);
     private static readonly Dictionary<string, ConfigDefinition> BrokerByName = Broker.ToDictionary(d => d.Name);
 
-    // Kafka leaves log.retention.ms and log.roll.ms unset and derives them from the *.hours settings.
+    // Kafka leaves log.retention.ms and log.roll.ms unset and derives them from the *.hours settings, and
+    // log.flush.interval.ms, which falls back to log.flush.scheduler.interval.ms.
     private static string? BrokerDefault(ConfigDefinition topic) => topic.BrokerSynonym switch
     {
-        "log.retention.ms" or "log.roll.ms" => null,
+        "log.retention.ms" or "log.roll.ms" or "log.flush.interval.ms" => null,
         _ => topic.Default,
     };
 

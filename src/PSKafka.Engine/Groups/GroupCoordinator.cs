@@ -594,6 +594,32 @@ public sealed class GroupCoordinator : IDisposable
         }
     }
 
+    /// <summary>
+    /// A topic was deleted (its offsets are already gone from the store): its partitions leave every group's offsets,
+    /// and a group left Empty without offsets goes, as Kafka's cleanupGroupMetadata makes it Dead and writes its
+    /// tombstone. Returns the ids of the groups this coordinator holds (so the caller leaves those alone).
+    /// </summary>
+    public IReadOnlyCollection<string> OnTopicDeleted(string topic)
+    {
+        lock (_gate)
+        {
+            foreach (var group in _groups.Values.ToList())
+            {
+                var gone = group.Offsets.Keys.Where(tp => tp.Topic == topic).ToList();
+                if (gone.Count == 0) continue;
+                foreach (var tp in gone) group.Offsets.Remove(tp);
+                if (group.State == GroupState.Empty && group.Offsets.Count == 0)
+                {
+                    _store.DeleteGroup(group.GroupId);
+                    group.State = GroupState.Dead;
+                    _groups.Remove(group.GroupId);
+                    Signal(group.GroupId);
+                }
+            }
+            return _groups.Keys.ToList();
+        }
+    }
+
     public ErrorCode DeleteGroup(string groupId)
     {
         lock (_gate)

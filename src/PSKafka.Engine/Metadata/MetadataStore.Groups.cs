@@ -6,13 +6,20 @@ namespace PSKafka.Engine.Metadata;
 // that takes over a group after failover reads the same offsets the previous one wrote.
 public sealed partial class MetadataStore
 {
+    private bool _offsetIndexesEnsured;
+
     private ILiteCollection<GroupRecord> Groups => _db.GetCollection<GroupRecord>("groups");
     private ILiteCollection<CommittedOffsetRecord> Offsets
     {
         get
         {
             var c = _db.GetCollection<CommittedOffsetRecord>("group_offsets");
-            c.EnsureIndex(o => o.Group);
+            if (!_offsetIndexesEnsured)
+            {
+                c.EnsureIndex(o => o.Group);
+                c.EnsureIndex(o => o.Topic);
+                _offsetIndexesEnsured = true;
+            }
             return c;
         }
     }
@@ -47,6 +54,26 @@ public sealed partial class MetadataStore
             }
             _db.Commit();
         }
+    }
+
+    /// <summary>
+    /// Removes every group's committed offsets of a deleted topic (Kafka's GroupMetadataManager.cleanupGroupMetadata
+    /// writes their tombstones) and returns the groups that had some.
+    /// </summary>
+    public List<string> DeleteOffsetsOfTopic(string topic)
+    {
+        lock (_gate)
+        {
+            var collection = Offsets;
+            var groups = collection.Find(o => o.Topic == topic).Select(o => o.Group).Distinct(StringComparer.Ordinal).ToList();
+            if (groups.Count > 0) collection.DeleteMany(o => o.Topic == topic);
+            return groups;
+        }
+    }
+
+    public bool HasOffsets(string group)
+    {
+        lock (_gate) return Offsets.Exists(o => o.Group == group);
     }
 
     public void DeleteGroup(string group)

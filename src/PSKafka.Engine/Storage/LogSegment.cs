@@ -374,12 +374,19 @@ public sealed class LogSegment : IDisposable
     }
 
     /// <summary>Closes and removes the files.</summary>
+    /// <summary>Closes and removes the files. Every handle and mapping is let go even when the files or their directory are gone already.</summary>
     public void Delete()
     {
+        _log.Dispose();
         OffsetIndex.Delete();
         TimeIndex.Delete();
-        _log.Dispose();
-        File.Delete(LogPath);
+        DeleteIfThere(LogPath);
+    }
+
+    internal static void DeleteIfThere(string path)
+    {
+        try { File.Delete(path); }
+        catch (DirectoryNotFoundException) { } // the partition's directory went first (topic deletion)
     }
 
     public override string ToString() => $"LogSegment(base={BaseOffset}, size={Size}, next={NextOffset})";

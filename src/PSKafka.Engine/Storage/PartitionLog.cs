@@ -37,7 +37,7 @@ public sealed partial class PartitionLog : IDisposable
     private long _recoveryPoint;
     private long _unflushedMessages;
     private long _lastFlushMs = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
-    private readonly List<Task> _pendingDeletes = new();
+    private readonly List<(Task Task, LogSegment[] Segments)> _pendingDeletes = new();
     private bool _closed;
     private readonly List<long> _batchMaxTimestamps = new(); // per-batch record max timestamps of the append in progress
 
@@ -257,7 +257,9 @@ public sealed partial class PartitionLog : IDisposable
         active.Append(batches);
         Volatile.Write(ref _logEndOffset, lastOffset + 1);
         _unflushedMessages += lastOffset - firstOffset + 1;
-        if (_unflushedMessages >= Config.FlushMessages || now - _lastFlushMs >= Config.FlushMs) FlushLocked(now);
+        // Kafka's UnifiedLog.append: flush.messages is checked on every append; flush.ms is the log flusher's
+        // (FlushIfDue, run by the broker every log.flush.scheduler.interval.ms).
+        if (_unflushedMessages >= Config.FlushMessages) FlushLocked(now);
     }
 
     /// <summary>Starts a new active segment at <paramref name="baseOffset"/> (default: the log end offset).</summary>
@@ -488,12 +490,12 @@ public sealed partial class PartitionLog : IDisposable
     {
         foreach (var s in doomed) s.ChangeFileSuffix(LogFileNames.DeletedSuffix);
         long delay = Config.FileDeleteDelayMs;
-        _pendingDeletes.RemoveAll(t => t.IsCompleted);
-        _pendingDeletes.Add(Task.Run(async () =>
+        _pendingDeletes.RemoveAll(p => p.Task.IsCompleted);
+        _pendingDeletes.Add((Task.Run(async () =>
         {
             if (delay > 0) await Task.Delay(TimeSpan.FromMilliseconds(Math.Min(delay, int.MaxValue))).ConfigureAwait(false);
             foreach (var s in doomed) s.Delete();
-        }));
+        }), doomed));
     }
 
     /// <summary>fsyncs unflushed segments and advances the recovery point to the log end.</summary>
@@ -503,6 +505,23 @@ public sealed partial class PartitionLog : IDisposable
         {
             ThrowIfClosed();
             FlushLocked(DateTimeOffset.UtcNow.ToUnixTimeMilliseconds());
+        }
+    }
+
+    /// <summary>When the log was last flushed (Unix ms): at open, or the last <see cref="Flush"/>.</summary>
+    public long LastFlushMs => Volatile.Read(ref _lastFlushMs);
+
+    /// <summary>
+    /// The log flusher's check (Kafka's LogManager.flushDirtyLogs): flushes when the last flush is at least flush.ms
+    /// old and something is unflushed. Returns whether it flushed. A closed log is left alone.
+    /// </summary>
+    public bool FlushIfDue(long now)
+    {
+        lock (_lock)
+        {
+            if (_closed || now - _lastFlushMs < Config.FlushMs || _recoveryPoint >= _logEndOffset) return false;
+            FlushLocked(now);
+            return true;
         }
     }
 
@@ -528,6 +547,15 @@ public sealed partial class PartitionLog : IDisposable
                 s.Close();
             }
             _recoveryPoint = _logEndOffset;
+            // Segments waiting out file.delete.delay.ms go now: readers of a closed log are done, and a deleted
+            // topic's log must not keep their files open and mapped for another minute (the timer's Delete finds them gone).
+            foreach (var (_, doomed) in _pendingDeletes)
+                foreach (var s in doomed)
+                {
+                    try { s.Delete(); }
+                    catch (IOException) { } // the timer's Delete got there first
+                }
+            _pendingDeletes.Clear();
         }
     }
 

@@ -56,11 +56,11 @@ internal abstract unsafe class SegmentIndex : IDisposable
         Ptr = p + _view.PointerOffset;
     }
 
-    private void Unmap()
+    private void Unmap(bool flush = true)
     {
         if (_view != null)
         {
-            _view.Flush();
+            if (flush) _view.Flush();
             _view.SafeMemoryMappedViewHandle.ReleasePointer();
             _view.Dispose();
             _view = null;
@@ -93,13 +93,23 @@ internal abstract unsafe class SegmentIndex : IDisposable
         lock (Sync) _view?.Flush();
     }
 
-    /// <summary>Removes every entry.</summary>
+    /// <summary>
+    /// Removes every entry without touching the file's pages (Kafka's AbstractIndex.reset truncates and resizes): the
+    /// file is cut to nothing and extended again to its length, which leaves a hole the OS reads as zeros. Clearing the
+    /// mapping instead would make every page of a preallocated index resident and dirty (10 MB per index, written back
+    /// to disk) on each recovery, whatever the data.
+    /// </summary>
     public void Reset()
     {
         lock (Sync)
         {
             _entries = 0;
-            if (_fileLength > 0) new Span<byte>(Ptr, (int)Math.Min(_fileLength, int.MaxValue)).Clear();
+            long length = _fileLength;
+            if (length == 0) return;
+            Unmap(flush: false); // nothing in it is kept
+            using (var fs = new FileStream(FilePath, FileMode.Open, FileAccess.ReadWrite, FileShare.ReadWrite | FileShare.Delete))
+                fs.SetLength(0);
+            Map(length);
         }
     }
 
@@ -159,8 +169,8 @@ internal abstract unsafe class SegmentIndex : IDisposable
     {
         lock (Sync)
         {
-            Unmap();
-            File.Delete(FilePath);
+            Unmap(flush: false); // going: nothing to write back
+            LogSegment.DeleteIfThere(FilePath);
         }
     }
 }

@@ -60,6 +60,82 @@ public sealed class MaintenanceTests : IDisposable
         Assert.Contains("old 0 12", File.ReadAllText(checkpointPath));
     }
 
+    [Fact]
+    public async Task FlushMessagesOfOneAdvancesTheRecoveryPointWithEveryAppend()
+    {
+        var cluster = KafkaCluster.Open(_dir);
+        var broker = cluster.StartBroker(port: 0);
+        broker.CreateTopics([
+            new CreateTopicRequest("durable", 1, Configs: new Dictionary<string, string> { [ConfigDefinitions.FlushMessages] = "1" }),
+            new CreateTopicRequest("lazy", 1),
+        ]);
+        var durable = broker.GetReplica(new TopicPartition("durable", 0))!.Log;
+        var lazy = broker.GetReplica(new TopicPartition("lazy", 0))!.Log;
+        Assert.Equal(1, durable.Config.FlushMessages);
+        Assert.Equal(long.MaxValue, lazy.Config.FlushMessages);
+        for (int i = 1; i <= 3; i++)
+        {
+            await Produce(broker, "durable", 1_700_000_000_000, (null, $"v{i}"));
+            await Produce(broker, "lazy", 1_700_000_000_000, (null, $"v{i}"));
+            Assert.Equal(i, durable.RecoveryPoint);
+            Assert.Equal(0, lazy.RecoveryPoint); // Kafka's default: the OS flushes, the recovery point stays
+        }
+
+        // The broker's log.flush.interval.messages is the default of a topic without its own flush.messages.
+        broker.AlterBrokerConfig("log.flush.interval.messages", "2");
+        Assert.Equal(2, lazy.Config.FlushMessages);
+        await Produce(broker, "lazy", 1_700_000_000_000, (null, "v4"));
+        Assert.Equal(4, lazy.RecoveryPoint);
+    }
+
+    [Fact]
+    public async Task TheLogFlusherFlushesLogsWhoseLastFlushIsOlderThanFlushMs()
+    {
+        var cluster = KafkaCluster.Open(_dir);
+        var broker = cluster.StartBroker(port: 0);
+        broker.CreateTopics([
+            new CreateTopicRequest("timed", 1, Configs: new Dictionary<string, string> { [ConfigDefinitions.FlushMs] = "50" }),
+            new CreateTopicRequest("untimed", 1),
+        ]);
+        var timed = broker.GetReplica(new TopicPartition("timed", 0))!.Log;
+        var untimed = broker.GetReplica(new TopicPartition("untimed", 0))!.Log;
+        Assert.Equal(50, timed.Config.FlushMs);
+        await Produce(broker, "timed", 1_700_000_000_000, (null, "a"), (null, "b"));
+        await Produce(broker, "untimed", 1_700_000_000_000, (null, "a"));
+        // An append does not flush on time (Kafka's flusher does): nothing has run the flusher yet.
+        Assert.Equal(0, timed.RecoveryPoint);
+
+        // On demand, with the clock moved past flush.ms: only the log whose flush.ms has passed is flushed.
+        Assert.Equal(1, broker.RunLogFlusher(timed.LastFlushMs + 50));
+        Assert.Equal(2, timed.RecoveryPoint);
+        Assert.Equal(0, untimed.RecoveryPoint);
+
+        // In the background, every log.flush.scheduler.interval.ms.
+        await Produce(broker, "timed", 1_700_000_000_000, (null, "c"));
+        Assert.Equal(2, timed.RecoveryPoint);
+        broker.AlterBrokerConfig(ConfigDefinitions.LogFlushSchedulerIntervalMs, "20");
+        var deadline = DateTime.UtcNow.AddSeconds(10);
+        while ((timed.RecoveryPoint < 3 || untimed.RecoveryPoint < 1) && DateTime.UtcNow < deadline) await Task.Delay(20);
+        Assert.Equal(3, timed.RecoveryPoint);
+        // As in Kafka, log.flush.interval.ms (unset) falls back to the scheduler interval: flush.ms of the other topic is 20 now.
+        Assert.Equal(20, untimed.Config.FlushMs);
+        Assert.Equal(1, untimed.RecoveryPoint);
+    }
+
+    [Fact]
+    public void LogFlushIntervalMsFallsBackToTheSchedulerInterval()
+    {
+        var cluster = KafkaCluster.Open(_dir);
+        var broker = cluster.StartBroker(port: 0);
+        broker.CreateTopics([new CreateTopicRequest("t", 1)]);
+        Assert.Equal(long.MaxValue, cluster.Controller.SettingsFor("t").ToLogConfig().FlushMs);
+        broker.AlterBrokerConfig(ConfigDefinitions.LogFlushSchedulerIntervalMs, "1000");
+        Assert.Equal(1000, cluster.Controller.SettingsFor("t").ToLogConfig().FlushMs);
+        broker.AlterBrokerConfig("log.flush.interval.ms", "500");
+        Assert.Equal(500, cluster.Controller.SettingsFor("t").ToLogConfig().FlushMs);
+        Assert.Equal(500, broker.GetReplica(new TopicPartition("t", 0))!.Log.Config.FlushMs);
+    }
+
     private static bool CheckpointMentions(string path, string line)
     {
         try { return File.ReadAllText(path).Contains(line); }

@@ -297,4 +297,33 @@ public sealed class GroupFailoverTests : IDisposable
         var fetched = cluster.GetBroker(moved.NodeId)!.OffsetFetch(new OffsetFetchRequest("my-group", [new("t", 0)]));
         Assert.Equal(17, fetched.Partitions[0].Offset);
     }
+
+    [Fact]
+    public void Deleting_a_topic_removes_its_committed_offsets_and_the_groups_left_empty_without_offsets()
+    {
+        var cluster = KafkaCluster.Open(_dir.Sub("data"));
+        cluster.StartBroker(port: 0);
+        var broker = cluster.Brokers[0];
+        cluster.Controller.CreateTopics([new CreateTopicRequest("gone", 2, 1), new CreateTopicRequest("kept", 1, 1)], false);
+        Assert.Equal(ErrorCode.None, broker.FindCoordinator("both").Error);
+        Assert.All(broker.OffsetCommit(new OffsetCommitRequest { GroupId = "both", Partitions = [new("gone", 0, 5), new("gone", 1, 6), new("kept", 0, 7)] }), r => Assert.Equal(ErrorCode.None, r.Error));
+        Assert.All(broker.OffsetCommit(new OffsetCommitRequest { GroupId = "only-gone", Partitions = [new("gone", 0, 9)] }), r => Assert.Equal(ErrorCode.None, r.Error));
+        Assert.Equal(["both", "only-gone"], broker.ListGroups().Groups.Select(g => g.GroupId).Order());
+
+        Assert.Equal(ErrorCode.None, broker.DeleteTopics(["gone"])[0].Error);
+
+        // The group with offsets left keeps those; the one whose offsets were all of the topic is gone (Kafka: Dead).
+        Assert.Equal([("kept", 0, 7L)], broker.OffsetFetch(new OffsetFetchRequest("both")).Partitions.Select(p => (p.Topic, p.Partition, p.Offset)));
+        Assert.Equal(["both"], broker.ListGroups().Groups.Select(g => g.GroupId));
+        // A topic created again with the name starts without the old offsets, in memory and after a restart.
+        cluster.Controller.CreateTopics([new CreateTopicRequest("gone", 2, 1)], false);
+        Assert.Equal(-1, broker.OffsetFetch(new OffsetFetchRequest("both", [new("gone", 0)])).Partitions[0].Offset);
+        cluster.Dispose();
+        cluster = KafkaCluster.Open(_dir.Sub("data"));
+        broker = cluster.StartBroker(0);
+        Assert.Equal(ErrorCode.None, broker.FindCoordinator("both").Error);
+        Assert.Equal([("kept", 0, 7L)], broker.OffsetFetch(new OffsetFetchRequest("both")).Partitions.Select(p => (p.Topic, p.Partition, p.Offset)));
+        Assert.Equal(["both"], broker.ListGroups().Groups.Select(g => g.GroupId));
+    }
+
 }

@@ -49,6 +49,109 @@ public sealed class BrokerWireTests
         Assert.Null(b.Listener);
     }
 
+    /// <summary>
+    /// The first of <paramref name="count"/> consecutive ports that are free now (probed by binding each): tests that
+    /// need known port numbers never assume a fixed port is free.
+    /// </summary>
+    internal static int FreePortRange(int count)
+    {
+        for (int attempt = 0; attempt < 200; attempt++)
+        {
+            int first;
+            using (var probe = new TcpListener(IPAddress.Loopback, 0))
+            {
+                probe.Start();
+                first = ((IPEndPoint)probe.LocalEndpoint).Port;
+            }
+            if (first + count > 65535) continue;
+            var held = new List<TcpListener>();
+            try
+            {
+                for (int p = first; p < first + count; p++)
+                {
+                    var l = new TcpListener(IPAddress.Loopback, p);
+                    l.Start();
+                    held.Add(l);
+                }
+                return first;
+            }
+            catch (SocketException) { }
+            finally
+            {
+                foreach (var l in held) l.Stop();
+            }
+        }
+        throw new InvalidOperationException($"No {count} consecutive free ports found.");
+    }
+
+    [Fact]
+    public void New_brokers_take_the_first_port_plus_their_id()
+    {
+        int first = FreePortRange(3);
+        var dir = Path.Combine(Path.GetTempPath(), "pskafka-ports-" + Guid.NewGuid().ToString("N"));
+        try
+        {
+            using var cluster = KafkaCluster.Open(dir);
+            for (int i = 0; i < 3; i++) cluster.StartBroker(firstPort: first);
+            Assert.Equal([first, first + 1, first + 2], cluster.Brokers.Select(b => b.Port));
+        }
+        finally { Directory.Delete(dir, true); }
+    }
+
+    [Fact]
+    public void A_first_port_of_0_gives_every_new_broker_a_free_port()
+    {
+        var dir = Path.Combine(Path.GetTempPath(), "pskafka-ports-" + Guid.NewGuid().ToString("N"));
+        try
+        {
+            using var cluster = KafkaCluster.Open(dir);
+            for (int i = 0; i < 3; i++) cluster.StartBroker(firstPort: 0);
+            Assert.All(cluster.Brokers, b => Assert.NotEqual(0, b.Port));
+            Assert.Equal(3, cluster.Brokers.Select(b => b.Port).Distinct().Count());
+        }
+        finally { Directory.Delete(dir, true); }
+    }
+
+    [Fact]
+    public void A_stopped_or_crashed_broker_comes_back_on_its_own_port_not_the_first_port_plus_its_id()
+    {
+        // Broker 0 on the first port; brokers 1 and 2 given ports of their own further on (Start-Broker -Count 2 -Port p).
+        int first = FreePortRange(6);
+        var dir = Path.Combine(Path.GetTempPath(), "pskafka-ports-" + Guid.NewGuid().ToString("N"));
+        try
+        {
+            using (var cluster = KafkaCluster.Open(dir))
+            {
+                cluster.StartBroker(firstPort: first);
+                cluster.StartBroker(port: first + 4, firstPort: first);
+                cluster.StartBroker(port: first + 5, firstPort: first);
+                cluster.StopBroker(1, kill: true);
+                var b1 = cluster.StartBroker(1, firstPort: first);
+                Assert.Equal(first + 4, b1.Port);
+                cluster.StopBroker(2);
+                Assert.Equal(first + 5, cluster.StartBroker(2, firstPort: first).Port);
+                Assert.Equal([first, first + 4, first + 5], cluster.Controller.Describe(null, false).Brokers.Select(b => b.Port).Order());
+
+                // A restart that cannot bind (its port taken meanwhile, or another port asked for and taken) fails and
+                // leaves the broker's address where it was: nothing is advertised at a port it never had.
+                cluster.StopBroker(1, kill: true);
+                using (var blocker = new TcpListener(IPAddress.Loopback, first + 4))
+                {
+                    blocker.Start();
+                    Assert.Throws<PortInUseException>(() => cluster.StartBroker(1, firstPort: first));
+                    Assert.Equal(first + 4, b1.Port);
+                    Assert.Throws<PortInUseException>(() => cluster.StartBroker(1, port: first + 4));
+                    Assert.Equal($"localhost:{first + 4}", b1.Address);
+                }
+                Assert.Equal(first + 4, cluster.StartBroker(1).Port);
+            }
+            // And when the cluster opens again (a new session), each broker is registered at its own port.
+            using (var again = KafkaCluster.Open(dir))
+                Assert.Equal([first, first + 4, first + 5], again.Brokers.Select(b => b.Port));
+        }
+        finally { Directory.Delete(dir, true); }
+    }
+
     private static Memory<byte> IdempotentBatch(long producerId, short epoch, int baseSequence, int records)
     {
         using var builder = new RecordBatchBuilder { ProducerId = producerId, ProducerEpoch = epoch, BaseSequence = baseSequence };
