@@ -1,4 +1,5 @@
 using System.Net;
+using PSKafka.Engine.Logging;
 
 namespace PSKafka.Engine.Network;
 
@@ -17,4 +18,7 @@ public sealed class KafkaServerOptions
     public TimeSpan IdleTimeout { get; init; } = TimeSpan.FromMilliseconds(600_000);
 
     public int Backlog { get; init; } = 512;
+
+    /// <summary>Where rejected frames (WARN) and failed connections (ERROR) are logged.</summary>
+    public KafkaLogger Log { get; init; } = KafkaLogger.None;
 }
