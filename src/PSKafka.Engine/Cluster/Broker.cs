@@ -84,7 +84,7 @@ public sealed partial class Broker
         try
         {
             _logs = LogManager.Open(LogDirectory, topicConfig: topic =>
-                _cluster.Controller.TopicExists(topic) ? _cluster.Controller.SettingsFor(topic).ToLogConfig() : LogConfig.Default, logging: Logging);
+                _cluster.Controller.TopicExists(topic) ? _cluster.Controller.SettingsFor(topic).ToLogConfig() : LogConfig.Default, logging: Logging, brokerId: Id);
             LoadHighWatermarks();
         }
         catch (Exception e)

@@ -151,12 +151,13 @@ public static partial class BrokerLogReader
         long _offset;
         string _carry = ""; // whole lines read but not handed out: the last entry, which may not be complete yet
 
-        public Follower(string directory, BrokerLogFile file)
+        /// <param name="fromStart">Hand out what the newest file holds already, too (the older, rolled files are history).</param>
+        public Follower(string directory, BrokerLogFile file, bool fromStart = false)
         {
             _directory = directory;
             _file = file;
             _path = Files(directory, file).LastOrDefault();
-            if (_path is not null) ReadShared(_path, 0, out _offset);
+            if (_path is not null && !fromStart) ReadShared(_path, 0, out _offset);
         }
 
         /// <summary>The entries completed since the last call, oldest first.</summary>

@@ -13,7 +13,6 @@ public static class KafkaLoggers
     public const string KafkaServer = "kafka.server.KafkaServer";
     public const string KafkaConfig = "kafka.server.KafkaConfig";
     public const string KafkaApis = "kafka.server.KafkaApis";
-    public const string ReplicaManager = "kafka.server.ReplicaManager";
     public const string ReplicaFetcher = "kafka.server.ReplicaFetcherThread";
     public const string SocketServer = "kafka.network.SocketServer";
     public const string Partition = "kafka.cluster.Partition";
@@ -31,7 +30,7 @@ public static class KafkaLoggers
     /// </summary>
     public static readonly IReadOnlyList<string> All =
     [
-        Root, "kafka", "kafka.server", KafkaServer, KafkaConfig, KafkaApis, ReplicaManager, ReplicaFetcher,
+        Root, "kafka", "kafka.server", KafkaServer, KafkaConfig, KafkaApis, ReplicaFetcher,
         "kafka.network", SocketServer, "kafka.cluster", Partition,
         "kafka.log", LogManager, LogLoader, UnifiedLog, LogCleaner,
         "kafka.coordinator", "kafka.coordinator.group", GroupCoordinator, "kafka.controller", Controller, StateChange,

@@ -18,10 +18,10 @@ public sealed class LogManager : IDisposable
     private readonly BrokerLogging _logging;
     private readonly KafkaLogger _log;
 
-    private LogManager(string logDir, LogConfig defaultConfig, bool hadCleanShutdown, BrokerLogging logging)
+    private LogManager(string logDir, LogConfig defaultConfig, bool hadCleanShutdown, BrokerLogging logging, int brokerId)
     {
         _logging = logging;
-        _log = logging.For(KafkaLoggers.LogManager, $"[LogManager dir={logDir}] ");
+        _log = logging.For(KafkaLoggers.LogManager, brokerId >= 0 ? $"[LogManager broker={brokerId}] " : $"[LogManager dir={logDir}] ");
         LogDir = logDir;
         DefaultConfig = defaultConfig;
         HadCleanShutdown = hadCleanShutdown;
@@ -37,12 +37,14 @@ public sealed class LogManager : IDisposable
     /// Opens every <c>&lt;topic&gt;-&lt;partition&gt;</c> directory (in parallel), recovering from the checkpointed
     /// recovery points if the last shutdown was unclean, and finishes deletions of <c>-delete</c> directories.
     /// </summary>
-    public static LogManager Open(string logDir, LogConfig? defaultConfig = null, Func<string, LogConfig>? topicConfig = null, BrokerLogging? logging = null)
+    /// <param name="brokerId">The broker the log directory belongs to, for the log lines.</param>
+    public static LogManager Open(string logDir, LogConfig? defaultConfig = null, Func<string, LogConfig>? topicConfig = null,
+        BrokerLogging? logging = null, int brokerId = -1)
     {
         Directory.CreateDirectory(logDir);
         string marker = Path.Combine(logDir, LogFileNames.CleanShutdown);
         bool clean = File.Exists(marker);
-        var mgr = new LogManager(logDir, defaultConfig ?? LogConfig.Default, clean, logging ?? BrokerLogging.None);
+        var mgr = new LogManager(logDir, defaultConfig ?? LogConfig.Default, clean, logging ?? BrokerLogging.None, brokerId);
         long started = Environment.TickCount64;
         mgr._log.Info($"Loading logs from log dirs {logDir}");
         var recoveryPoints = mgr.SafeRead(Path.Combine(logDir, LogFileNames.RecoveryPointCheckpoint));

@@ -1,4 +1,5 @@
 using System.Globalization;
+using PSKafka.Engine.Logging;
 using PSKafka.Tui.Model;
 using Terminal.Gui.Views;
 
@@ -73,6 +74,13 @@ internal static class Tables
         ["Timestamp"] = r => r.Timestamp.ToLocalTime().ToString("yyyy-MM-dd HH:mm:ss.fff", CultureInfo.InvariantCulture),
         ["Key"] = r => r.Key ?? "(null)",
         ["Value"] = r => r.Value ?? "(null)",
+    });
+
+    public static ITableSource BrokerLog(IReadOnlyList<BrokerLogEntry> rows) => new EnumerableTableSource<BrokerLogEntry>(rows, new()
+    {
+        ["Time"] = e => e.Time.ToString("HH:mm:ss,fff", CultureInfo.InvariantCulture),
+        ["Level"] = e => BrokerLogEntry.LevelName(e.Level),
+        ["Message"] = e => $"{e.Message.Split('\n')[0].TrimEnd()} ({e.LoggerName})", // a KafkaConfig block shows its first line
     });
 
     internal sealed record GroupRow(GroupView Group, GroupOffsetView? Offset, GroupMemberView? Owner);
