@@ -67,21 +67,27 @@ Describe 'Get-BrokerLog' {
     }
 
     It 'follows new entries until stopped' {
+        $seen = [System.Collections.Concurrent.ConcurrentQueue[object]]::new()
         $ps = [PowerShell]::Create([System.Management.Automation.RunspaceMode]::NewRunspace)
-        $output = [System.Management.Automation.PSDataCollection[psobject]]::new()
         try {
-            $null = $ps.AddScript("Import-Module '$((Get-Module PSKafka).Path -replace 'PSKafka.dll$','PSKafka.psd1')'; Get-BrokerLog -Follow -Tail 0")
-            $async = $ps.BeginInvoke([System.Management.Automation.PSDataCollection[psobject]]::new(), $output)
-            Wait-Until { $ps.InvocationStateInfo.State -eq 'Running' } -What 'the follower to run'
+            $module = (Get-Module PSKafka).Path -replace 'PSKafka.dll$', 'PSKafka.psd1'
+            $null = $ps.AddScript('param($module, $seen) Import-Module $module; Get-BrokerLog -Follow -Tail 3 | ForEach-Object { $seen.Enqueue($_) }').AddArgument($module).AddArgument($seen)
+            $null = $ps.BeginInvoke()
+            Wait-Until { $seen.Count -ge 3 } -What 'the last 3 entries, before following'
             $null = New-Topic followed
-            Wait-Until { $output | Where-Object Message -Match 'Created log for partition followed-0' } -What 'the new line'
-            $output | Where-Object Message -Match 'Created log for partition retail-0' | Should -BeNullOrEmpty   # -Tail 0: nothing from before
+            Wait-Until { $seen | Where-Object Message -Match 'Created log for partition followed-0' } -What 'the new line'
             $stopwatch = [Diagnostics.Stopwatch]::StartNew()
             $ps.Stop()
             $stopwatch.Elapsed.TotalSeconds | Should -BeLessThan 3
             $ps.InvocationStateInfo.State | Should -Be 'Stopped'
             $ps.Streams.Error.Count | Should -Be 0
         } finally { $ps.Dispose() }
+    }
+
+    It 'reads the logs of a cluster another process runs, with -DataDirectory' {
+        $entries = @(Get-BrokerLog -DataDirectory $data -Tail 3)
+        $entries.Count | Should -Be 3
+        $entries[-1].ToString() | Should -Be (Get-BrokerLog -Tail 1).ToString()
     }
 
     It 'says BrokerLogNotFound when the file is not there' {

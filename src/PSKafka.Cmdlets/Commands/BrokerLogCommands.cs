@@ -56,10 +56,24 @@ public sealed class GetBrokerLogCommand : KafkaCmdlet
     [Parameter]
     public SwitchParameter Follow { get; set; }
 
+    /// <summary>The data directory whose logs to read: another process's cluster, as tail -f reads another process's file.</summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string? DataDirectory { get; set; }
+
+    // The files need no open cluster: a second terminal reads the logs of the cluster the first one runs.
+    private string LogsDirectory()
+    {
+        if (DataDirectory is not null) return Path.Combine(GetUnresolvedProviderPathFromPSPath(DataDirectory), BrokerLogging.DirectoryName);
+        if (Session.Remote is not null) return LocalBrokers.Cluster().Logging.Directory!; // says why not, remotely
+        if (Session.LocalCluster is { } local)
+            return local.Logging.Directory ?? throw new BrokerLogNotFoundException("This cluster writes no broker logs.");
+        return Path.Combine(Infrastructure.DataDirectory.Default, BrokerLogging.DirectoryName);
+    }
+
     protected override void End()
     {
-        var directory = LocalBrokers.Cluster().Logging.Directory
-            ?? throw new BrokerLogNotFoundException("This cluster writes no broker logs.");
+        var directory = LogsDirectory();
         var file = Name switch { "controller" => BrokerLogFile.Controller, "state-change" => BrokerLogFile.StateChange, _ => BrokerLogFile.Server };
         if (BrokerLogReader.Files(directory, file).Count == 0)
             throw new BrokerLogNotFoundException($"There is no {Name}.log in {directory} (yet).");
