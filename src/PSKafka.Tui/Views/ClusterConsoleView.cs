@@ -374,6 +374,8 @@ public sealed class ClusterConsoleView : Runnable
     {
         if (!_source.HasBrokerLogs) { SetStatus(BrokerLogUnavailable); return; }
         _showsBrokerLog = !_showsBrokerLog;
+        // Log lines are long: the pane takes most of the width while it shows them.
+        _groupsFrame.Width = Dim.Percent(_showsBrokerLog ? 25 : 55);
         _logEntries = [];
         _tailRecords = [];
         _tail.Table = _showsBrokerLog ? Tables.BrokerLog([]) : Tables.Tail([]);

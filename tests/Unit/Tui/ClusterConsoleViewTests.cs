@@ -150,7 +150,7 @@ public sealed class ClusterConsoleViewTests
         h.Refresh(); // the newest entry shows once the next one starts or the file has been quiet for a refresh
         var screen = h.Screen();
         Assert.Contains("server.log, newest", screen);
-        Assert.Contains("[KafkaServer id=1] killed", screen);
+        Assert.Contains("killed (Stop-Broker -Kill)", screen);
         Assert.Contains("INFO", screen);
 
         h.App!.InjectKey(Key.L);
