@@ -76,11 +76,7 @@ Describe 'Get-BrokerLog' {
             Wait-Until { $seen.Count -ge 3 } -What 'the last 3 entries, before following'
             $null = New-Topic followed
             Wait-Until { $seen | Where-Object Message -Match 'Created log for partition followed-0' } -What 'the new line'
-            $stopwatch = [Diagnostics.Stopwatch]::StartNew()
-            $ps.Stop()
-            $stopwatch.Elapsed.TotalSeconds | Should -BeLessThan 3
-            $ps.InvocationStateInfo.State | Should -Be 'Stopped'
-            $ps.Streams.Error.Count | Should -Be 0
+            Assert-StopsCleanly $ps
         } finally { $ps.Dispose() }
     }
 

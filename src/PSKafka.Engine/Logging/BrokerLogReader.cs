@@ -21,6 +21,18 @@ public sealed record BrokerLogEntry(DateTime Time, BrokerLogLevel Level, string 
         _ => "FATAL",
     };
 
+    /// <summary>A level from its Kafka name (INFO, WARN, ...; any case); throws InvalidConfig for anything else.</summary>
+    public static BrokerLogLevel ParseLevel(string name) => name.ToUpperInvariant() switch
+    {
+        "TRACE" => BrokerLogLevel.Trace,
+        "DEBUG" => BrokerLogLevel.Debug,
+        "INFO" => BrokerLogLevel.Info,
+        "WARN" => BrokerLogLevel.Warn,
+        "ERROR" => BrokerLogLevel.Error,
+        "FATAL" => BrokerLogLevel.Fatal,
+        _ => throw new KafkaException(ErrorCode.InvalidConfig, $"Cannot set the log level to {name}: it is one of TRACE, DEBUG, INFO, WARN, ERROR, FATAL."),
+    };
+
     /// <summary>The logger's class name, as log4j's %c{1}: Partition for kafka.cluster.Partition.</summary>
     public string LoggerName => Logger.Contains('.') && Logger != KafkaLoggers.StateChange ? Logger[(Logger.LastIndexOf('.') + 1)..] : Logger;
 
@@ -118,7 +130,7 @@ public static partial class BrokerLogReader
         var id = BrokerIdPattern().Match(message);
         return new BrokerLogEntry(
             DateTime.ParseExact(m.Groups[1].Value, BrokerLogEntry.TimeFormat, CultureInfo.InvariantCulture),
-            Enum.Parse<BrokerLogLevel>(m.Groups[2].Value switch { "TRACE" => "Trace", "DEBUG" => "Debug", "INFO" => "Info", "WARN" => "Warn", "ERROR" => "Error", _ => "Fatal" }),
+            BrokerLogEntry.ParseLevel(m.Groups[2].Value),
             logger?.Groups[1].Value ?? "",
             message,
             id.Success ? int.Parse(id.Groups[1].Value, CultureInfo.InvariantCulture) : null,

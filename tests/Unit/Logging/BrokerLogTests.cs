@@ -181,6 +181,34 @@ public sealed class BrokerLogTests
     }
 
     [Fact]
+    public async Task Kafkas_BROKER_LOGGER_resource_describes_and_alters_the_levels()
+    {
+        using var t = new TestCluster(1);
+        var api = new BrokerKafkaApi(t.Cluster.GetBroker(0)!);
+        var alter = await api.IncrementalAlterConfigsAsync(new IncrementalAlterConfigsRequest
+        {
+            Resources = [new() { ResourceType = 8, ResourceName = "0", Configs = [new() { Name = "kafka.cluster.Partition", ConfigOperation = 0, Value = "DEBUG" }] }],
+        }, MessageFixtures.Context(1), CancellationToken.None);
+        Assert.Equal(0, alter.Responses[0].ErrorCode);
+        Assert.Equal(BrokerLogLevel.Debug, t.Cluster.Logging.Levels.Get(KafkaLoggers.Partition));
+
+        var described = await api.DescribeConfigsAsync(new DescribeConfigsRequest
+        {
+            Resources = [new() { ResourceType = 8, ResourceName = "0", ConfigurationKeys = null }],
+        }, MessageFixtures.Context(4), CancellationToken.None);
+        var partition = Assert.Single(described.Results[0].Configs, c => c.Name == KafkaLoggers.Partition);
+        Assert.Equal(("DEBUG", (sbyte)6), (partition.Value, partition.ConfigSource)); // DYNAMIC_BROKER_LOGGER_CONFIG
+        Assert.Equal("INFO", Assert.Single(described.Results[0].Configs, c => c.Name == KafkaLoggers.Root).Value);
+
+        var refused = await api.IncrementalAlterConfigsAsync(new IncrementalAlterConfigsRequest
+        {
+            Resources = [new() { ResourceType = 8, ResourceName = "0", Configs = [new() { Name = "kafka.cluster.Partition", ConfigOperation = 1 }, new() { Name = "no.such", ConfigOperation = 0, Value = "INFO" }] }],
+        }, MessageFixtures.Context(1), CancellationToken.None);
+        Assert.Equal((short)ErrorCode.InvalidConfig, refused.Responses[0].ErrorCode);
+        Assert.Equal(BrokerLogLevel.Debug, t.Cluster.Logging.Levels.Get(KafkaLoggers.Partition)); // all or nothing
+    }
+
+    [Fact]
     public async Task A_crash_is_recovered_and_the_log_says_what_was_truncated_and_why()
     {
         using var t = new TestCluster(1);
