@@ -21,6 +21,7 @@
         'formats/Config.Format.ps1xml'
         'formats/Connection.Format.ps1xml'
         'formats/Group.Format.ps1xml'
+        'formats/BrokerLog.Format.ps1xml'
     )
 
     # Explicit export lists: nothing is exported by wildcard.
@@ -55,6 +56,9 @@
         'Reset-ConsumerGroupOffset'
         'Remove-ConsumerGroup'
         'Submit-ConsumerOffset'
+        'Get-BrokerLog'
+        'Get-BrokerLogLevel'
+        'Set-BrokerLogLevel'
     )
     FunctionsToExport    = @()
     VariablesToExport    = @()

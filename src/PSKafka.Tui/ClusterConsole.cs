@@ -60,7 +60,7 @@ public sealed class SnapshotPump : IDisposable
     private Update? _latest;
     private int _handOverQueued;
 
-    private sealed record Update(ClusterSnapshot Snapshot, IReadOnlyList<TailRecord>? Tail, string? Error);
+    private sealed record Update(ClusterSnapshot Snapshot, IReadOnlyList<TailRecord>? Tail, IReadOnlyList<PSKafka.Engine.Logging.BrokerLogEntry>? Log, string? Error);
 
     public SnapshotPump(IClusterSource source, ClusterConsoleView view, IApplication app, TimeSpan? interval = null)
     {
@@ -102,13 +102,15 @@ public sealed class SnapshotPump : IDisposable
         {
             var snapshot = _builder.Next();
             var target = _view.TailTarget;
-            var tail = _view.TailPaused || target is null ? null : _source.Tail(target.Topic, target.Partition, ClusterConsoleView.TailSize);
-            update = new Update(snapshot, tail, null);
+            bool showsLog = _view.ShowsBrokerLog;
+            var tail = _view.TailPaused || target is null || showsLog ? null : _source.Tail(target.Topic, target.Partition, ClusterConsoleView.TailSize);
+            var log = _view.TailPaused || !showsLog ? null : _source.BrokerLog(ClusterConsoleView.TailSize);
+            update = new Update(snapshot, tail, log, null);
         }
         catch (Exception e)
         {
             // The cluster was closed under us or an operation raced a broker stop: say so, try again next time.
-            update = new Update(_view.Snapshot, null, $"Refresh failed: {e.Message}");
+            update = new Update(_view.Snapshot, null, null, $"Refresh failed: {e.Message}");
         }
         lock (RefreshTimes) RefreshTimes.Add(System.Diagnostics.Stopwatch.GetElapsedTime(started));
         Volatile.Write(ref _latest, update);
@@ -121,7 +123,7 @@ public sealed class SnapshotPump : IDisposable
         var update = Volatile.Read(ref _latest);
         if (update is null) return;
         long started = System.Diagnostics.Stopwatch.GetTimestamp();
-        _view.Apply(update.Snapshot, update.Tail);
+        _view.Apply(update.Snapshot, update.Tail, update.Log);
         if (update.Error is not null) _view.SetStatus(update.Error);
         lock (ApplyTimes) ApplyTimes.Add(System.Diagnostics.Stopwatch.GetElapsedTime(started));
     }

@@ -104,11 +104,7 @@ Describe 'Validating Kafka (the tutorial)' {
             'one', 'two' | Send-Message -Topic follow
             $deadline = (Get-Date).AddSeconds(10)
             while ($ps.Streams.Error.Count -eq 0 -and (Get-Date) -lt $deadline -and $ps.InvocationStateInfo.State -eq 'Running') { Start-Sleep -Milliseconds 100; if ($async.IsCompleted) { break } }
-            $stopwatch = [Diagnostics.Stopwatch]::StartNew()
-            $ps.Stop()
-            $stopwatch.Elapsed.TotalSeconds | Should -BeLessThan 3
-            $ps.InvocationStateInfo.State | Should -Be 'Stopped'
-            $ps.Streams.Error.Count | Should -Be 0
+            Assert-StopsCleanly $ps
         } finally { $ps.Dispose() }
     }
 }

@@ -111,4 +111,14 @@ function Wait-Until {
     }
 }
 
-Export-ModuleMember -Function Wait-Until, Start-ClusterProcess, Stop-ClusterProcess, Invoke-ClusterProcess, Import-PSKafkaForTest, Start-TestCluster, Stop-TestCluster, Get-PwshCommand
+# Stops a PowerShell that runs a -Follow command, as Ctrl+C does, and checks that it ends promptly and without errors.
+function Assert-StopsCleanly {
+    param([Parameter(Mandatory)] [powershell] $PowerShell)
+    $stopwatch = [Diagnostics.Stopwatch]::StartNew()
+    $PowerShell.Stop()
+    $stopwatch.Elapsed.TotalSeconds | Should -BeLessThan 3
+    $PowerShell.InvocationStateInfo.State | Should -Be 'Stopped'
+    $PowerShell.Streams.Error.Count | Should -Be 0
+}
+
+Export-ModuleMember -Function Assert-StopsCleanly, Wait-Until, Start-ClusterProcess, Stop-ClusterProcess, Invoke-ClusterProcess, Import-PSKafkaForTest, Start-TestCluster, Stop-TestCluster, Get-PwshCommand

@@ -45,6 +45,7 @@ public static class ErrorIds
     public const string InvalidSessionTimeout = "InvalidSessionTimeout";
     public const string NotFromGroupConsumer = "NotFromGroupConsumer";
     public const string NoCommittedOffset = "NoCommittedOffset";
+    public const string BrokerLogNotFound = "BrokerLogNotFound";
 
     public static (string ErrorId, ErrorCategory Category) For(ErrorCode code) => code switch
     {

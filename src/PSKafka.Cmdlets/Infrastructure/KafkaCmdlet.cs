@@ -62,6 +62,7 @@ public abstract class KafkaCmdlet : PSCmdlet
             PartitionNotFoundException => (ErrorIds.PartitionNotFound, ErrorCategory.ObjectNotFound),
             PSKafka.Engine.Cluster.PortInUseException => (ErrorIds.PortInUse, ErrorCategory.ResourceBusy),
             BrokerNotFoundException => (ErrorIds.BrokerNotFound, ErrorCategory.ObjectNotFound),
+            PSKafka.Cmdlets.Commands.BrokerLogNotFoundException => (ErrorIds.BrokerLogNotFound, ErrorCategory.ObjectNotFound),
             ClusterUnreachableException => (ErrorIds.ClusterUnreachable, ErrorCategory.ConnectionError),
             NotSupportedRemotelyException => (ErrorIds.NotSupportedRemotely, ErrorCategory.NotImplemented),
             KafkaException k => ErrorIds.For(k.Code),

@@ -1,6 +1,7 @@
 using System.Globalization;
 using PSKafka.Engine.Api;
 using PSKafka.Engine.Groups;
+using PSKafka.Engine.Logging;
 
 namespace PSKafka.Engine.Cluster;
 
@@ -18,7 +19,8 @@ public sealed partial class Broker
         get
         {
             lock (_groupsGate)
-                return _groupCoordinator ??= new GroupCoordinator(_cluster.Store, GroupConfig, _cluster.Controller.PartitionExists);
+                return _groupCoordinator ??= new GroupCoordinator(_cluster.Store, GroupConfig, _cluster.Controller.PartitionExists,
+                    Logging.For(KafkaLoggers.GroupCoordinator, $"[GroupCoordinator {Id}]: "));
         }
     }
 

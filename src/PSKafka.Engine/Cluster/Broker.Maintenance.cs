@@ -1,6 +1,7 @@
 using System.Globalization;
 using PSKafka.Engine.Api;
 using PSKafka.Engine.Config;
+using PSKafka.Engine.Logging;
 using PSKafka.Engine.Storage;
 
 namespace PSKafka.Engine.Cluster;
@@ -34,9 +35,9 @@ public sealed partial class Broker
 
     private void StartMaintenance()
     {
-        _cleaner = new LogCleaner(LogDirectory);
+        _cleaner = new LogCleaner(LogDirectory, CleanerLog);
         var stop = _maintenanceStop = new CancellationTokenSource();
-        _maintenanceThread = new Thread(() => MaintenanceLoop(stop.Token)) { IsBackground = true, Name = $"pskafka-broker-{Id}-scheduler" };
+        _maintenanceThread = new Thread(() => Log.RunThread(() => MaintenanceLoop(stop.Token))) { IsBackground = true, Name = $"kafka-scheduler-{Id}" };
         _maintenanceThread.Start();
     }
 
@@ -84,7 +85,8 @@ public sealed partial class Broker
             catch (OperationCanceledException) { return; }
             catch (Exception e)
             {
-                // A broker never dies from its housekeeping; the error is kept for Get-Broker.
+                // A broker never dies from its housekeeping; the error is logged and kept for Get-Broker.
+                Log.Error("Uncaught exception in scheduled task 'kafka-log-retention'", e);
                 LastMaintenanceError = $"{DateTimeOffset.UtcNow:O} {e.GetType().Name}: {e.Message}";
             }
             stop.WaitHandle.WaitOne(100);
@@ -118,7 +120,10 @@ public sealed partial class Broker
                     int deleted = log.ApplyRetention(time, replica.HighWatermark);
                     results.Add(new LogRetentionResult(replica.TopicPartition.Topic, replica.TopicPartition.Partition, deleted, log.LogStartOffset, log.LogEndOffset));
                 }
-                catch (ObjectDisposedException) { } // deleted or stopped meanwhile
+                catch (ObjectDisposedException)
+                {
+                    Log.Debug($"Skipped retention of {replica.TopicPartition}: deleted or stopped meanwhile");
+                }
             }
             logs.Checkpoint();
             LastRetentionCheck = DateTimeOffset.UtcNow;
@@ -164,17 +169,27 @@ public sealed partial class Broker
                 var tp = replica.TopicPartition;
                 try
                 {
-                    results.Add(new LogCleanerResult(tp.Topic, tp.Partition, cleaner.Clean(tp.Topic, tp.Partition, replica.Log, time, replica.HighWatermark, force, cancellationToken)));
+                    var result = cleaner.Clean(tp.Topic, tp.Partition, replica.Log, time, replica.HighWatermark, force, cancellationToken);
+                    results.Add(new LogCleanerResult(tp.Topic, tp.Partition, result));
+                    if (result.Cleaned) CleanerLog.Info(CleanedLine(tp, result));
                 }
                 catch (Exception e) when (e is ObjectDisposedException or FileNotFoundException or DirectoryNotFoundException)
                 {
-                    // the partition was deleted or the broker stopped meanwhile
+                    CleanerLog.Debug($"Skipped cleaning {tp}: the partition was deleted or the broker stopped meanwhile ({e.Message})");
                 }
             }
             LastCleanerRun = DateTimeOffset.UtcNow;
         }
         return results;
     }
+
+    private KafkaLogger CleanerLog => Logging.For(KafkaLoggers.LogCleaner, $"[LogCleaner broker={Id}] ");
+
+    // Kafka's cleaner summary (LogCleaner.recordStats), in one line.
+    private static string CleanedLine(TopicPartition tp, CleanResult r) =>
+        $"Cleaned log {tp} (dirty section = [{r.FirstDirtyOffset}, {r.FirstUncleanableOffset}]): {r.SegmentsRewritten} segments rewritten, " +
+        $"{r.BytesBefore:N0} bytes to {r.BytesAfter:N0} bytes ({(r.BytesBefore == 0 ? 0 : 100.0 * (r.BytesBefore - r.BytesAfter) / r.BytesBefore):F1}% size reduction), " +
+        $"{r.RecordsRemoved} records removed.";
 
     /// <summary>This broker's replica of a partition, or an error naming why there is none.</summary>
     public PartitionReplica RequireReplica(string topic, int partition)

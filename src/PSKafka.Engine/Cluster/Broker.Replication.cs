@@ -1,5 +1,6 @@
 using System.Globalization;
 using PSKafka.Engine.Api;
+using PSKafka.Engine.Logging;
 using PSKafka.Engine.Storage;
 
 namespace PSKafka.Engine.Cluster;
@@ -88,6 +89,11 @@ public sealed partial class Broker
             catch (Exception e) when (e is KafkaException or ObjectDisposedException or IOException)
             {
                 // Refused (stale epoch, ineligible replica) or the cluster is closing: the next fetch or check proposes again.
+                replica.Logger.Info($"Failed to alter partition to ISR [{string.Join(",", isr)}] ({reason}): {e.Message} Retrying.");
+            }
+            catch (Exception e)
+            {
+                replica.Logger.Error($"Unexpected error proposing ISR [{string.Join(",", isr)}] ({reason})", e);
             }
             finally
             {
@@ -119,7 +125,7 @@ public sealed partial class Broker
         {
             _replicaManagement = new CancellationTokenSource();
             var token = _replicaManagement.Token;
-            _maintenance = Task.Run(() => MaintainAsync(token));
+            _maintenance = Task.Run(() => Log.RunTask(() => MaintainAsync(token), $"isr-expiration-{Id}"));
         }
     }
 
@@ -138,8 +144,7 @@ public sealed partial class Broker
         }
         foreach (var f in fetchers) f.Stop(wait);
         if (!wait) return;
-        try { maintenance?.Wait(TimeSpan.FromSeconds(10)); }
-        catch (AggregateException) { }
+        maintenance?.Wait(TimeSpan.FromSeconds(10)); // RunTask: it ends without throwing
     }
 
     // Kafka's isr-expiration task (every replica.lag.time.max.ms / 2) and high watermark checkpoint.
@@ -169,6 +174,11 @@ public sealed partial class Broker
             catch (Exception e) when (e is IOException or UnauthorizedAccessException or ObjectDisposedException or KafkaException)
             {
                 // A checkpoint write failed or the broker is stopping: try again on the next round.
+                if (!token.IsCancellationRequested) Log.Warn($"Error in the isr-expiration / high watermark checkpoint task; retrying: {e.Message}", e);
+            }
+            catch (Exception e)
+            {
+                Log.Error("Uncaught exception in scheduled task 'isr-expiration'", e); // and the task goes on
             }
         }
     }
@@ -185,6 +195,7 @@ public sealed partial class Broker
         try { _checkpointedHighWatermarks = CheckpointFile.ReadOffsets(HighWatermarkCheckpointPath); }
         catch (Exception e) when (e is IOException or FormatException or OverflowException)
         {
+            Log.Warn($"Error reading high watermark checkpoint file {HighWatermarkCheckpointPath}; high watermarks start from 0 and are re-learnt from the leaders: {e.Message}");
             _checkpointedHighWatermarks = new(); // start from 0: followers re-learn it from their leader
         }
     }

@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
 using PSKafka.Engine.Api;
+using PSKafka.Engine.Logging;
 using PSKafka.Engine.Metadata;
 using PSKafka.Engine.Network;
 using PSKafka.Engine.Protocol;
@@ -34,7 +35,12 @@ public sealed partial class Broker
         Port = record.Port;
         ListenAddress = record.ListenAddress;
         LogDirectory = Path.Combine(cluster.DataDirectory, $"broker-{record.Id}");
+        Log = cluster.Logging.For(KafkaLoggers.KafkaServer, $"[KafkaServer id={record.Id}] ");
     }
+
+    /// <summary>This broker's lines in server.log (<c>[KafkaServer id=N]</c>).</summary>
+    internal KafkaLogger Log { get; }
+    internal BrokerLogging Logging => _cluster.Logging;
 
     public int Id { get; }
     public string Host { get; }
@@ -68,26 +74,31 @@ public sealed partial class Broker
     internal void Start(int? port = null, string? listenAddress = null)
     {
         State = BrokerState.Starting;
+        Log.Info("starting");
         // The listener binds first: a taken port must fail before anything else has started.
         try
         {
             _server = StartListener(listenAddress ?? ListenAddress, port ?? Port);
         }
-        catch
+        catch (Exception e)
         {
+            Log.Error("Fatal error during KafkaServer startup. Prepare to shutdown", e);
             State = BrokerState.Stopped;
             throw;
         }
         Port = _server.Port;
         if (listenAddress is not null) ListenAddress = listenAddress;
+        Logging.For(KafkaLoggers.KafkaConfig, Log.Ident).Info("KafkaConfig values: \n" +
+            string.Concat(DescribeConfigs().Select(c => $"\t{c.Name} = {c.Value ?? "null"}\n")));
         try
         {
             _logs = LogManager.Open(LogDirectory, topicConfig: topic =>
-                _cluster.Controller.TopicExists(topic) ? _cluster.Controller.SettingsFor(topic).ToLogConfig() : LogConfig.Default);
+                _cluster.Controller.TopicExists(topic) ? _cluster.Controller.SettingsFor(topic).ToLogConfig() : LogConfig.Default, logging: Logging, brokerId: Id);
             LoadHighWatermarks();
         }
-        catch
+        catch (Exception e)
         {
+            Log.Error("Fatal error during KafkaServer startup. Prepare to shutdown", e);
             _server.Stop();
             _server = null;
             State = BrokerState.Stopped;
@@ -97,6 +108,7 @@ public sealed partial class Broker
         State = BrokerState.Running;
         StartReplicaManagement();
         StartMaintenance();
+        Log.Info("started");
     }
 
     /// <summary>Leaving the cluster: no more fetching and no more ISR changes from this broker (controlled shutdown's first step).</summary>
@@ -111,6 +123,8 @@ public sealed partial class Broker
     internal void Stop(bool kill)
     {
         if (State is BrokerState.Stopped or BrokerState.Crashed) return;
+        // A killed Kafka writes nothing more; this line says what PSKafka did instead of kill -9.
+        Log.Info(kill ? "killed (Stop-Broker -Kill): no controlled shutdown, logs left unflushed" : "shutting down");
         State = BrokerState.Stopping;
         // Clients are cut off first, so no request runs against logs being closed.
         _server?.Stop();
@@ -126,18 +140,21 @@ public sealed partial class Broker
         else _logs?.Close();
         _logs = null;
         State = kill ? BrokerState.Crashed : BrokerState.Stopped;
+        if (!kill) Log.Info("shut down completed");
     }
 
     private KafkaServer StartListener(string listenAddress, int port)
     {
         if (!IPAddress.TryParse(listenAddress, out var address))
             throw new ArgumentException($"'{listenAddress}' is not an IP address to listen on.");
-        var handler = new KafkaProtocolHandler(new BrokerKafkaApi(this));
+        var socketLog = Logging.For(KafkaLoggers.SocketServer, $"[SocketServer listenerType=BROKER, nodeId={Id}] ");
+        var handler = new KafkaProtocolHandler(new BrokerKafkaApi(this), socketLog);
         var server = new KafkaServer(handler, new KafkaServerOptions
         {
             EndPoint = new IPEndPoint(address, port),
             MaxRequestSize = int.Parse(_cluster.Controller.GetBrokerConfig("socket.request.max.bytes", Id), CultureInfo.InvariantCulture),
             QueuedMaxRequestBytes = long.Parse(_cluster.Controller.GetBrokerConfig("queued.max.request.bytes", Id), CultureInfo.InvariantCulture),
+            Log = socketLog,
         });
         _fetchMaxBytes = int.Parse(_cluster.Controller.GetBrokerConfig("fetch.max.bytes", Id), CultureInfo.InvariantCulture);
         try
@@ -149,11 +166,12 @@ public sealed partial class Broker
             throw new PortInUseException(Id, listenAddress, port, e);
         }
         ProtocolHandler = handler;
+        socketLog.Info($"Awaiting socket connections on {ListenAddress}:{server.Port}.");
         return server;
     }
 
     /// <summary>Applies the controller's decision for one partition (Kafka's LeaderAndIsr).</summary>
-    internal void ApplyPartitionState(string topic, PartitionRecord partition, TopicSettings settings)
+    internal void ApplyPartitionState(string topic, PartitionRecord partition, TopicSettings settings, string? reason = null)
     {
         if (!IsRunning || _logs is null) return;
         var tp = new TopicPartition(topic, partition.Partition);
@@ -164,10 +182,10 @@ public sealed partial class Broker
             return;
         }
         var replica = _replicas.GetOrAdd(tp, key => new PartitionReplica(Id, key,
-            _logs.GetOrCreateLog(key.Topic, key.Partition, settings.ToLogConfig()), settings, CheckpointedHighWatermark(key)));
+            _logs.GetOrCreateLog(key.Topic, key.Partition, settings.ToLogConfig()), settings, CheckpointedHighWatermark(key), Logging));
         replica.Settings = settings;
         replica.Log.Config = settings.ToLogConfig();
-        switch (replica.ApplyState(partition))
+        switch (replica.ApplyState(partition, reason))
         {
             case PartitionReplica.RoleChange.BecameLeader or PartitionReplica.RoleChange.WentOffline:
                 StopFetching(tp);

@@ -1,5 +1,6 @@
 using PSKafka.Engine.Api;
 using PSKafka.Engine.Config;
+using PSKafka.Engine.Logging;
 using PSKafka.Engine.Metadata;
 
 namespace PSKafka.Engine.Cluster;
@@ -26,6 +27,22 @@ public sealed class Controller
     }
 
     public string ClusterId => _clusterRecord.ClusterId;
+
+    // controller.log and state-change.log, named for the broker that is the controller when the line is written.
+    private KafkaLogger Log => _cluster.Logging.For(KafkaLoggers.Controller, $"[Controller id={_cluster.ControllerId}] ");
+    private KafkaLogger StateChangeLog => _cluster.Logging.For(KafkaLoggers.StateChange, $"[Controller id={_cluster.ControllerId}] ");
+
+    private readonly record struct LeaderAndIsr(int Leader, int LeaderEpoch, int[] Isr);
+
+    private static LeaderAndIsr Snapshot(PartitionRecord p) => new(p.Leader, p.LeaderEpoch, p.Isr.ToArray());
+
+    /// <summary>A partition's leader or ISR changed: Kafka's controller-side line in state-change.log.</summary>
+    private void LogPartitionChange(string topic, LeaderAndIsr? before, PartitionRecord p, string reason)
+    {
+        static string State(int leader) => leader >= 0 ? "OnlinePartition" : "OfflinePartition";
+        StateChangeLog.Info($"Changed partition {topic}-{p.Partition} from {(before is { } b ? State(b.Leader) : "NewPartition")} to {State(p.Leader)} " +
+            $"with state LeaderAndIsr(leader={p.Leader}, leaderEpoch={p.LeaderEpoch}, isr=[{string.Join(",", p.Isr)}], partitionEpoch={p.PartitionEpoch}) (reason: {reason})");
+    }
 
     public IReadOnlyDictionary<string, string> BrokerConfigs
     {
@@ -191,7 +208,9 @@ public sealed class Controller
         };
         _store.SaveTopic(record);
         _topics[record.Name] = record;
-        PublishTopic(record);
+        Log.Info($"Created topic {record.Name} with topic ID {record.TopicId} ({partitions} partitions, replication factor {rf}).");
+        foreach (var p in record.Partitions) LogPartitionChange(record.Name, null, p, "topic created");
+        PublishTopic(record, reason: "topic created");
         return new CreateTopicResult(record.Name, ErrorCode.None, null, record.TopicId, partitions, (short)rf);
     }
 
@@ -281,6 +300,7 @@ public sealed class Controller
                     continue;
                 }
                 _store.DeleteTopic(name);
+                Log.Info($"Deleted topic {name}.");
                 foreach (var broker in _cluster.Brokers) broker.DeleteTopicLogs(name);
                 results.Add(new DeleteTopicResult(name, ErrorCode.None));
             }
@@ -331,7 +351,9 @@ public sealed class Controller
                     Leader = replicas[0],
                 }));
                 _store.SaveTopic(topic);
-                PublishTopic(topic);
+                Log.Info($"Created partitions {current}..{count - 1} of topic {name}.");
+                foreach (var p in topic.Partitions.Skip(current)) LogPartitionChange(name, null, p, "partitions added");
+                PublishTopic(topic, reason: "partitions added");
                 results.Add(new(name, ErrorCode.None));
             }
         }
@@ -368,6 +390,8 @@ public sealed class Controller
     {
         lock (_gate)
         {
+            Log.Info($"Newly added brokers: {broker.Id}, deleted brokers: , bounced brokers: , all live brokers: {string.Join(",", _cluster.RunningBrokerIds())}");
+            string reason = $"broker {broker.Id} started";
             var changed = new List<TopicRecord>();
             foreach (var topic in _topics.Values)
             {
@@ -375,6 +399,7 @@ public sealed class Controller
                 bool unclean = new TopicSettings(topic.Configs, _clusterRecord.BrokerConfigs)[ConfigDefinitions.UncleanLeaderElectionEnable] == "true";
                 foreach (var p in topic.Partitions.Where(p => p.Leader == -1 && p.Replicas.Contains(broker.Id)))
                 {
+                    var before = Snapshot(p);
                     if (p.Isr.Contains(broker.Id)) p.Isr = [broker.Id];
                     else if (unclean) p.Isr = [broker.Id]; // may lose committed messages: the user asked for availability
                     else continue;
@@ -382,12 +407,13 @@ public sealed class Controller
                     p.LeaderEpoch++;
                     p.PartitionEpoch++;
                     touched = true;
+                    LogPartitionChange(topic.Name, before, p, reason);
                 }
                 if (touched) changed.Add(topic);
             }
             if (changed.Count > 0) _store.SaveTopics(changed);
-            foreach (var topic in _topics.Values) PublishTopic(topic, onlyTo: broker);
-            foreach (var topic in changed) PublishTopic(topic);
+            foreach (var topic in _topics.Values) PublishTopic(topic, onlyTo: broker, reason);
+            foreach (var topic in changed) PublishTopic(topic, reason: reason);
         }
     }
 
@@ -397,10 +423,13 @@ public sealed class Controller
     /// goes offline (leader -1) and keeps its last ISR member, as in Kafka — unless
     /// unclean.leader.election.enable=true, when any live replica takes over with an ISR of itself.
     /// </summary>
-    internal void OnBrokerStopped(int brokerId)
+    internal void OnBrokerStopped(int brokerId, bool killed)
     {
         lock (_gate)
         {
+            // Kafka's words for a broker that went away, and for one that asked to shut down.
+            Log.Info(killed ? $"Broker failure callback for {brokerId}" : $"Shutting down broker {brokerId}");
+            string reason = killed ? $"broker {brokerId} failed" : $"broker {brokerId} controlled shutdown";
             var live = _cluster.RunningBrokerIds().Where(id => id != brokerId).ToHashSet();
             var changed = new List<TopicRecord>();
             foreach (var topic in _topics.Values)
@@ -410,6 +439,7 @@ public sealed class Controller
                 foreach (var p in topic.Partitions.Where(p => p.Replicas.Contains(brokerId)))
                 {
                     bool partitionChanged = false;
+                    var before = Snapshot(p);
                     if (p.Isr.Contains(brokerId) && p.Isr.Count > 1)
                     {
                         p.Isr.Remove(brokerId);
@@ -430,13 +460,17 @@ public sealed class Controller
                             partitionChanged = true;
                         }
                     }
-                    if (partitionChanged) p.PartitionEpoch++;
+                    if (partitionChanged)
+                    {
+                        p.PartitionEpoch++;
+                        LogPartitionChange(topic.Name, before, p, reason);
+                    }
                     touched |= partitionChanged;
                 }
                 if (touched) changed.Add(topic);
             }
             if (changed.Count > 0) _store.SaveTopics(changed);
-            foreach (var topic in changed) PublishTopic(topic);
+            foreach (var topic in changed) PublishTopic(topic, reason: reason);
         }
     }
 
@@ -460,11 +494,13 @@ public sealed class Controller
             var ineligible = isr.Where(id => !p.Replicas.Contains(id) || (!p.Isr.Contains(id) && !live.Contains(id))).ToList();
             if (ineligible.Count > 0 || !isr.Contains(leaderId))
                 throw new KafkaException(ErrorCode.IneligibleReplica, $"Replicas [{string.Join(",", ineligible)}] cannot join the ISR of {tp}.");
+            var before = Snapshot(p);
             p.Isr = p.Replicas.Where(isr.Contains).ToList(); // kept in replica order, like kafka-topics.sh shows it
             p.PartitionEpoch++;
+            LogPartitionChange(tp.Topic, before, p, reason);
             IsrChanged?.Invoke(tp, p.Isr.ToArray(), reason);
             _store.SaveTopic(topic);
-            PublishTopic(topic);
+            PublishTopic(topic, reason: reason);
         }
     }
 
@@ -503,17 +539,19 @@ public sealed class Controller
                     continue;
                 }
                 var p = topic.Partitions[tp.Partition];
+                var before = Snapshot(p);
                 var result = type == ElectionType.Unclean ? ElectUnclean(tp, p, live) : ElectPreferred(tp, p, live);
                 if (result.Error == ErrorCode.None)
                 {
                     p.LeaderEpoch++;
                     p.PartitionEpoch++;
                     changed.Add(topic);
+                    LogPartitionChange(tp.Topic, before, p, $"{type.ToString().ToLowerInvariant()} leader election");
                 }
                 results.Add(result);
             }
             if (changed.Count > 0) _store.SaveTopics(changed.ToList());
-            foreach (var topic in changed) PublishTopic(topic);
+            foreach (var topic in changed) PublishTopic(topic, reason: "leader election");
         }
         return results;
     }
@@ -547,13 +585,13 @@ public sealed class Controller
         return new(tp, ErrorCode.None, next);
     }
 
-    private void PublishTopic(TopicRecord topic, Broker? onlyTo = null)
+    private void PublishTopic(TopicRecord topic, Broker? onlyTo = null, string? reason = null)
     {
         foreach (var broker in onlyTo is null ? _cluster.Brokers : [onlyTo])
         {
             var settings = new TopicSettings(topic.Configs, _clusterRecord.BrokerConfigs, PerBroker(broker.Id));
             foreach (var p in topic.Partitions)
-                broker.ApplyPartitionState(topic.Name, p, settings);
+                broker.ApplyPartitionState(topic.Name, p, settings, reason);
         }
     }
 

@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using PSKafka.Engine.Logging;
 using PSKafka.Engine.Metadata;
 
 namespace PSKafka.Engine.Cluster;
@@ -27,6 +28,21 @@ public sealed class KafkaCluster : IDisposable
     {
         // The session's exit closes every cluster cleanly (flush, clean-shutdown markers).
         AppDomain.CurrentDomain.ProcessExit += (_, _) => CloseAll();
+        // Broker threads catch what escapes them (KafkaLogger.RunThread); this is the last word for anything else that
+        // ends the process, and for failed tasks nobody awaited.
+        AppDomain.CurrentDomain.UnhandledException += (_, e) =>
+            LogToAll($"Uncaught exception in thread '{Thread.CurrentThread.Name}'; the process ends:", e.ExceptionObject as Exception);
+        TaskScheduler.UnobservedTaskException += (_, e) =>
+        {
+            if (e.Exception.ToString().Contains("PSKafka.Engine", StringComparison.Ordinal))
+                LogToAll("Uncaught exception in a background task:", e.Exception);
+        };
+    }
+
+    private static void LogToAll(string message, Exception? e)
+    {
+        foreach (var cluster in Open_.Values)
+            cluster.Logging.For(KafkaLoggers.KafkaServer).Error(message, e);
     }
 
     private KafkaCluster(string dataDirectory)
@@ -35,6 +51,7 @@ public sealed class KafkaCluster : IDisposable
         _lock = DataDirectoryLock.Acquire(dataDirectory);
         try
         {
+            Logging = BrokerLogging.Open(Path.Combine(dataDirectory, BrokerLogging.DirectoryName));
             _store = new MetadataStore(dataDirectory);
             Controller = new Controller(this, _store);
             foreach (var record in _store.LoadBrokers())
@@ -43,6 +60,7 @@ public sealed class KafkaCluster : IDisposable
         catch
         {
             _store?.Dispose();
+            Logging?.Dispose();
             _lock.Dispose();
             throw;
         }
@@ -72,6 +90,9 @@ public sealed class KafkaCluster : IDisposable
     }
 
     public string DataDirectory { get; }
+
+    /// <summary>The brokers' log files (server.log, controller.log, state-change.log) and their levels.</summary>
+    public BrokerLogging Logging { get; } = BrokerLogging.None;
     public string ClusterId => Controller.ClusterId;
     public Controller Controller { get; }
     internal MetadataStore Store => _store;
@@ -159,14 +180,14 @@ public sealed class KafkaCluster : IDisposable
         if (kill)
         {
             broker.Stop(kill: true);
-            Controller.OnBrokerStopped(id);
+            Controller.OnBrokerStopped(id, killed: true);
         }
         else
         {
             // Controlled shutdown: the broker stops fetching and serving, leadership and ISR
             // membership move away, then the logs close cleanly.
             broker.BeginShutdown();
-            Controller.OnBrokerStopped(id);
+            Controller.OnBrokerStopped(id, killed: false);
             broker.Stop(kill: false);
         }
     }
@@ -180,9 +201,13 @@ public sealed class KafkaCluster : IDisposable
             foreach (var broker in Brokers.Reverse())
             {
                 try { broker.Stop(kill: false); }
-                catch (Exception) { /* keep closing the others */ }
+                catch (Exception e)
+                {
+                    broker.Log.Error("Fatal error during KafkaServer shutdown.", e); // and keep closing the others
+                }
             }
             _store.Dispose();
+            Logging.Dispose();
             _lock.Dispose();
             Open_.TryRemove(DataDirectory, out _);
         }

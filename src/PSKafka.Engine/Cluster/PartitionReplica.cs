@@ -1,4 +1,5 @@
 using PSKafka.Engine.Api;
+using PSKafka.Engine.Logging;
 using PSKafka.Engine.Metadata;
 using PSKafka.Engine.Storage;
 
@@ -39,8 +40,15 @@ public sealed class PartitionReplica
         public readonly TaskCompletionSource<ErrorCode> Done = new(TaskCreationOptions.RunContinuationsAsynchronously);
     }
 
-    internal PartitionReplica(int brokerId, TopicPartition topicPartition, PartitionLog log, TopicSettings settings, long checkpointedHighWatermark)
+    private readonly KafkaLogger _log;
+    private readonly KafkaLogger _stateChange;
+
+    internal PartitionReplica(int brokerId, TopicPartition topicPartition, PartitionLog log, TopicSettings settings, long checkpointedHighWatermark,
+        BrokerLogging? logging = null)
     {
+        logging ??= BrokerLogging.None;
+        _log = logging.For(KafkaLoggers.Partition, $"[Partition {topicPartition} broker={brokerId}] ");
+        _stateChange = logging.For(KafkaLoggers.StateChange, $"[Broker id={brokerId}] ");
         BrokerId = brokerId;
         TopicPartition = topicPartition;
         Log = log;
@@ -51,6 +59,8 @@ public sealed class PartitionReplica
     }
 
     public int BrokerId { get; }
+    /// <summary>This replica's lines in server.log (<c>[Partition retail-0 broker=1]</c>).</summary>
+    internal KafkaLogger Logger => _log;
     public TopicPartition TopicPartition { get; }
     public PartitionLog Log { get; }
     public TopicSettings Settings { get; internal set; }
@@ -69,16 +79,21 @@ public sealed class PartitionReplica
     /// <summary>What <see cref="ApplyState"/> changed, so the broker can start or stop fetching.</summary>
     internal enum RoleChange { None, BecameLeader, BecameFollower, WentOffline }
 
-    /// <summary>Applies the controller's LeaderAndIsr for this partition.</summary>
-    internal RoleChange ApplyState(PartitionRecord state)
+    /// <summary>
+    /// Applies the controller's LeaderAndIsr for this partition; <paramref name="reason"/> says why it changed, for the log.
+    /// </summary>
+    internal RoleChange ApplyState(PartitionRecord state, string? reason = null)
     {
         List<PendingAck>? failed = null;
         RoleChange change;
+        string? stateChange = null, isrChange = null;
         lock (_appendLock) // no leader append may straddle a role change
         lock (_lock)
         {
             bool newEpoch = state.LeaderEpoch != LeaderEpoch || state.Leader != LeaderId;
             bool leads = state.Leader == BrokerId;
+            int previousLeader = LeaderId, previousEpoch = LeaderEpoch;
+            var previousIsr = Isr;
             Replicas = state.Replicas.ToArray();
             Isr = state.Isr.ToArray();
             PartitionEpoch = state.PartitionEpoch;
@@ -87,6 +102,7 @@ public sealed class PartitionReplica
                 change = RoleChange.None;
                 if (IsLeader)
                 {
+                    isrChange = IsrChangeLocked(previousIsr, reason);
                     foreach (var id in Replicas.Where(r => r != BrokerId && !_followers.ContainsKey(r)))
                         _followers[id] = new FollowerState();
                     MaybeIncrementHighWatermarkLocked(); // a shrunk ISR can let the high watermark move
@@ -106,6 +122,8 @@ public sealed class PartitionReplica
                     _followers[id] = new FollowerState { LastCaughtUpMs = Isr.Contains(id) ? now : 0, LastFetchMs = now };
                 _isrChangeInFlight = false;
                 MaybeIncrementHighWatermarkLocked();
+                stateChange = $"Leader {TopicPartition} starts at leader epoch {LeaderEpoch} from offset {Log.LogEndOffset} with partition epoch {PartitionEpoch}, " +
+                    $"high watermark {HighWatermark}, ISR [{string.Join(",", Isr)}], adding replicas [] and removing replicas []. Previous leader epoch was {previousEpoch}.";
             }
             else
             {
@@ -115,11 +133,31 @@ public sealed class PartitionReplica
                 LeaderEpoch = state.LeaderEpoch;
                 _followers.Clear();
                 failed = TakePendingAcksLocked();
+                stateChange = $"Follower {TopicPartition} starts at leader epoch {LeaderEpoch} from offset {Log.LogEndOffset} with partition epoch {PartitionEpoch} " +
+                    $"and high watermark {HighWatermark}. Current leader is {LeaderId}. Previous leader {previousLeader} and previous leader epoch was {previousEpoch}.";
             }
         }
+        if (stateChange is not null) _stateChange.Info(reason is null ? stateChange : $"{stateChange} (reason: {reason})");
+        if (isrChange is not null) _log.Info(isrChange);
         Fail(failed, ErrorCode.NotLeaderOrFollower);
         Signal();
         return change;
+    }
+
+    /// <summary>The leader's line for an ISR change the controller made, in Kafka's words (Partition.maybeShrinkIsr / maybeExpandIsr).</summary>
+    private string? IsrChangeLocked(IReadOnlyList<int> previous, string? reason)
+    {
+        if (previous.SequenceEqual(Isr)) return null;
+        string why = reason is null ? "" : $" (reason: {reason})";
+        var removed = previous.Except(Isr).ToArray();
+        if (removed.Length == 0)
+            return $"Expanding ISR from {string.Join(",", previous)} to {string.Join(",", Isr)}{why}";
+        long nowTicks = NowMs(), nowWall = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+        var outOfSync = removed.Select(id => _followers.TryGetValue(id, out var f)
+            ? $"(brokerId: {id}, endOffset: {f.LogEndOffset}, lastCaughtUpTimeMs: {nowWall - (nowTicks - f.LastCaughtUpMs)})"
+            : $"(brokerId: {id}, endOffset: unknown, lastCaughtUpTimeMs: unknown)");
+        return $"Shrinking ISR from {string.Join(",", previous)} to {string.Join(",", Isr)}. Leader: (highWatermark: {HighWatermark}, " +
+            $"endOffset: {Log.LogEndOffset}). Out of sync replicas: {string.Join(" ", outOfSync)}.{why}";
     }
 
     /// <summary>This broker no longer hosts the replica (stopped, or the partition moved or was deleted).</summary>

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using PSKafka.Engine.Api;
+using PSKafka.Engine.Logging;
 
 namespace PSKafka.Engine.Cluster;
 
@@ -24,6 +25,7 @@ internal sealed class ReplicaFetcher
     private TaskCompletionSource _changed = NewSignal();
     private volatile bool _stopped;
     private readonly Task _loop;
+    private readonly KafkaLogger _log;
 
     private sealed class PartitionState(PartitionReplica replica, int leaderEpoch)
     {
@@ -37,7 +39,9 @@ internal sealed class ReplicaFetcher
     {
         _follower = follower;
         LeaderId = leaderId;
-        _loop = Task.Run(RunAsync);
+        _log = follower.Logging.For(KafkaLoggers.ReplicaFetcher, $"[ReplicaFetcher replicaId={follower.Id}, leaderId={leaderId}, fetcherId=0] ");
+        _log.Info("Starting");
+        _loop = Task.Run(() => _log.RunTask(RunAsync, $"ReplicaFetcherThread-0-{leaderId}"));
     }
 
     public int LeaderId { get; }
@@ -61,10 +65,11 @@ internal sealed class ReplicaFetcher
     internal void Stop(bool wait = true)
     {
         _stopped = true;
+        _log.Info("Shutting down");
         Wake();
         if (!wait) return;
-        try { _loop.Wait(TimeSpan.FromSeconds(10)); }
-        catch (AggregateException) { }
+        _loop.Wait(TimeSpan.FromSeconds(10)); // RunTask: it ends without throwing
+        _log.Info("Shutdown completed");
     }
 
     // Cancels a long poll in progress so partition changes take effect now. CancelAsync: the callbacks
@@ -86,6 +91,19 @@ internal sealed class ReplicaFetcher
             catch (Exception e) when (e is ObjectDisposedException or IOException or KafkaException or InvalidOperationException or UnauthorizedAccessException)
             {
                 // A log closed under us (partition moved, broker stopping) or a passing I/O failure: back off, carry on.
+                // Logged once per kind of failure, not once per retry.
+                if (!_stopped && (LastError?.GetType() != e.GetType() || LastError.Message != e.Message))
+                {
+                    if (e is ObjectDisposedException or InvalidOperationException) _log.Debug($"Error in fetch from broker {LeaderId}: {e.Message}");
+                    else _log.Warn($"Error in response for fetch request to broker {LeaderId}: {e.Message}");
+                }
+                LastError = e;
+                await WaitAsync(Volatile.Read(ref _changed).Task, RetryBackoffMs).ConfigureAwait(false);
+            }
+            catch (Exception e)
+            {
+                // Kafka's fetcher thread would end here ("Error due to"); this one backs off and carries on.
+                if (LastError?.GetType() != e.GetType() || LastError.Message != e.Message) _log.Error("Error due to", e);
                 LastError = e;
                 await WaitAsync(Volatile.Read(ref _changed).Task, RetryBackoffMs).ConfigureAwait(false);
             }

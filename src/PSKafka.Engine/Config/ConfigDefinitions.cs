@@ -8,7 +8,7 @@ public enum ConfigType { Boolean, Int, Long, Double, String, List }
 /// Where an effective config value came from, as kafka-configs.sh --describe names it: DynamicBrokerConfig is the
 /// cluster-wide setting (DYNAMIC_DEFAULT_BROKER_CONFIG), PerBrokerConfig one broker's own override (DYNAMIC_BROKER_CONFIG).
 /// </summary>
-public enum ConfigSource { Default, StaticBrokerConfig, DynamicBrokerConfig, TopicConfig, PerBrokerConfig }
+public enum ConfigSource { Default, StaticBrokerConfig, DynamicBrokerConfig, TopicConfig, PerBrokerConfig, DynamicBrokerLoggerConfig }
 
 /// <summary>
 /// One config key: Kafka's name, type, default, and for a topic config its broker synonym. For a broker config,

@@ -1,4 +1,5 @@
 using PSKafka.Engine.Api;
+using PSKafka.Engine.Logging;
 using PSKafka.Engine.Metadata;
 
 namespace PSKafka.Engine.Groups;
@@ -25,16 +26,22 @@ public sealed class GroupCoordinator : IDisposable
     private readonly Dictionary<int, int> _loadedEpochs = new();
     private readonly Dictionary<string, TaskCompletionSource> _rebalanceSignals = new(StringComparer.Ordinal);
     private readonly Timer _timer;
+    private readonly KafkaLogger _log;
     private bool _disposed;
 
     /// <param name="partitionExists">Whether a topic partition exists (commits for unknown partitions are refused).</param>
-    public GroupCoordinator(MetadataStore store, Func<GroupCoordinatorConfig> config, Func<string, int, bool> partitionExists)
+    /// <param name="log">Where group state changes go (<c>[GroupCoordinator N]: </c> in server.log).</param>
+    public GroupCoordinator(MetadataStore store, Func<GroupCoordinatorConfig> config, Func<string, int, bool> partitionExists, KafkaLogger? log = null)
     {
         _store = store;
         _config = config;
         _partitionExists = partitionExists;
-        _timer = new Timer(_ => Tick(), null, TickMs, TickMs);
+        _log = log ?? KafkaLogger.None;
+        // An exception escaping a timer callback would end the process: RunThread logs it and the next tick goes on.
+        _timer = new Timer(_ => _log.RunThread(Tick), null, TickMs, TickMs);
     }
+
+    private static string OffsetsPartition(ClassicGroup group) => $"{CoordinatorPlacement.OffsetsTopic}-{group.OffsetsPartition}";
 
     private static long Now => Environment.TickCount64;
 
@@ -49,6 +56,7 @@ public sealed class GroupCoordinator : IDisposable
         lock (_gate)
         {
             if (_loadedEpochs.TryGetValue(offsetsPartition, out var epoch) && epoch == leaderEpoch) return;
+            long started = Environment.TickCount64;
             UnloadLocked(offsetsPartition);
             foreach (var record in _store.LoadGroups())
             {
@@ -64,6 +72,7 @@ public sealed class GroupCoordinator : IDisposable
                 _groups[record.Id] = group;
             }
             _loadedEpochs[offsetsPartition] = leaderEpoch;
+            _log.Info($"Finished loading offsets and group metadata from {CoordinatorPlacement.OffsetsTopic}-{offsetsPartition} in {Environment.TickCount64 - started} milliseconds");
         }
     }
 
@@ -201,7 +210,7 @@ public sealed class GroupCoordinator : IDisposable
         if (group.State == GroupState.PreparingRebalance && group.Generation == 0) group.NewMemberAdded = true;
         group.Members.Add(member);
         group.LeaderId ??= memberId;
-        MaybePrepareRebalance(group);
+        MaybePrepareRebalance(group, $"Adding new member {memberId} with group instance id {request.GroupInstanceId ?? "None"}");
         return member.AwaitingJoin.Task;
     }
 
@@ -213,18 +222,18 @@ public sealed class GroupCoordinator : IDisposable
         // A second join while the first is still waiting replaces it; the first is told to rejoin.
         member.AwaitingJoin?.TrySetResult(JoinGroupResult.Failed(ErrorCode.RebalanceInProgress, member.MemberId));
         member.AwaitingJoin = NewJoinWaiter();
-        MaybePrepareRebalance(group);
+        MaybePrepareRebalance(group, $"Updating metadata for member {member.MemberId} during {group.State}");
         return member.AwaitingJoin.Task;
     }
 
     private static TaskCompletionSource<JoinGroupResult> NewJoinWaiter() => new(TaskCreationOptions.RunContinuationsAsynchronously);
 
-    private void MaybePrepareRebalance(ClassicGroup group)
+    private void MaybePrepareRebalance(ClassicGroup group, string reason)
     {
-        if (group.State is GroupState.Stable or GroupState.CompletingRebalance or GroupState.Empty) PrepareRebalance(group);
+        if (group.State is GroupState.Stable or GroupState.CompletingRebalance or GroupState.Empty) PrepareRebalance(group, reason);
     }
 
-    private void PrepareRebalance(ClassicGroup group)
+    private void PrepareRebalance(ClassicGroup group, string reason)
     {
         if (group.State == GroupState.CompletingRebalance)
             ResetAndPropagateAssignmentError(group, ErrorCode.RebalanceInProgress);
@@ -245,6 +254,8 @@ public sealed class GroupCoordinator : IDisposable
         }
         group.SyncDeadline = long.MaxValue;
         group.State = GroupState.PreparingRebalance;
+        _log.Info($"Preparing to rebalance group {group.GroupId} in state {group.State} with old generation {group.Generation} " +
+            $"({OffsetsPartition(group)}) (reason: {reason})");
         Signal(group.GroupId);
     }
 
@@ -280,11 +291,14 @@ public sealed class GroupCoordinator : IDisposable
         {
             group.ProtocolName = null;
             group.State = GroupState.Empty;
+            _log.Info($"Group {group.GroupId} with generation {group.Generation} is now empty ({OffsetsPartition(group)})");
             Persist(group);
             return;
         }
         group.ProtocolName = group.SelectProtocol();
         group.State = GroupState.CompletingRebalance;
+        _log.Info($"Stabilized group {group.GroupId} generation {group.Generation} ({OffsetsPartition(group)}) with {group.Members.Count} members " +
+            $"({string.Join(", ", group.Members.Select(m => m.MemberId))}); leader {group.LeaderId}, protocol {group.ProtocolName}");
         long now = Now;
         group.SyncDeadline = now + group.MaxRebalanceTimeoutMs;
         var members = MemberList(group);
@@ -340,6 +354,8 @@ public sealed class GroupCoordinator : IDisposable
                 foreach (var m in group.Members) m.Assignment = byMember.GetValueOrDefault(m.MemberId, []);
                 Persist(group);
                 group.State = GroupState.Stable;
+                _log.Info($"Assignment received from leader {member.MemberId} for group {group.GroupId} for generation {group.Generation}. " +
+                    $"The group has {group.Members.Count} members, {group.Members.Count(m => m.GroupInstanceId is not null)} of which are static.");
                 group.SyncDeadline = long.MaxValue;
                 foreach (var m in group.Members)
                 {
@@ -394,7 +410,8 @@ public sealed class GroupCoordinator : IDisposable
                 }
                 if (group.Find(leaving.MemberId) is { } member)
                 {
-                    RemoveMemberAndUpdateGroup(group, member, ErrorCode.UnknownMemberId);
+                    _log.Info($"Member[group.instance.id {member.GroupInstanceId ?? "None"}, member.id {member.MemberId}] in group {group.GroupId} has left, removing it from the group");
+                    RemoveMemberAndUpdateGroup(group, member, ErrorCode.UnknownMemberId, $"removing member {member.MemberId} on LeaveGroup");
                     results.Add(new(leaving.MemberId, leaving.GroupInstanceId, ErrorCode.None));
                 }
                 else if (group.PendingMembers.Remove(leaving.MemberId))
@@ -428,13 +445,13 @@ public sealed class GroupCoordinator : IDisposable
         if (group.IsLeader(member.MemberId)) group.LeaderId = group.Members.FirstOrDefault()?.MemberId;
     }
 
-    private void RemoveMemberAndUpdateGroup(ClassicGroup group, GroupMember member, ErrorCode error)
+    private void RemoveMemberAndUpdateGroup(ClassicGroup group, GroupMember member, ErrorCode error, string reason)
     {
         RemoveMember(group, member, error);
         switch (group.State)
         {
             case GroupState.Stable or GroupState.CompletingRebalance:
-                PrepareRebalance(group);
+                PrepareRebalance(group, reason);
                 TryCompleteJoin(group);
                 break;
             case GroupState.PreparingRebalance:
@@ -457,12 +474,16 @@ public sealed class GroupCoordinator : IDisposable
                     if (now >= deadline) group.PendingMembers.Remove(id);
                 foreach (var m in group.Members.ToList())
                     if (!m.KeptAlive && now >= m.HeartbeatDeadline && group.Members.Contains(m))
-                        RemoveMemberAndUpdateGroup(group, m, ErrorCode.UnknownMemberId);
+                    {
+                        _log.Info($"Member {m.MemberId} in group {group.GroupId} has failed, removing it from the group");
+                        RemoveMemberAndUpdateGroup(group, m, ErrorCode.UnknownMemberId, $"removing member {m.MemberId} on heartbeat expiration");
+                    }
                 if (group.State == GroupState.CompletingRebalance && now >= group.SyncDeadline)
                 {
                     // Members that never sent SyncGroup within the rebalance timeout are removed; the rest rebalance.
-                    foreach (var m in group.Members.Where(m => !m.Synced).ToList()) RemoveMember(group, m, ErrorCode.UnknownMemberId);
-                    PrepareRebalance(group);
+                    var late = group.Members.Where(m => !m.Synced).ToList();
+                    foreach (var m in late) RemoveMember(group, m, ErrorCode.UnknownMemberId);
+                    PrepareRebalance(group, $"removing members {string.Join(", ", late.Select(m => m.MemberId))} on pending sync request expiration");
                 }
                 TryCompleteJoin(group);
             }
@@ -628,6 +649,7 @@ public sealed class GroupCoordinator : IDisposable
             if (group.State != GroupState.Empty) return ErrorCode.NonEmptyGroup;
             _store.DeleteGroup(groupId);
             group.State = GroupState.Dead;
+            _log.Info($"The following groups were deleted: {groupId}.");
             _groups.Remove(groupId);
             Signal(groupId);
             return ErrorCode.None;

@@ -92,13 +92,27 @@ public sealed class KafkaServer : IAsyncDisposable
                 {
                     return; // the listener was closed: stopping
                 }
-                socket.NoDelay = true;
                 long id = Interlocked.Increment(ref _nextConnectionId);
-                _connections[id] = socket;
-                if (_stop.IsCancellationRequested) { Close(id, socket, abort: true); return; }
-                new Thread(() => Serve(id, socket)) { IsBackground = true, Name = $"kafka-conn-{id}" }.Start();
+                try
+                {
+                    socket.NoDelay = true;
+                    _connections[id] = socket;
+                    if (_stop.IsCancellationRequested) { Close(id, socket, abort: true); return; }
+                    new Thread(() => Serve(id, socket)) { IsBackground = true, Name = $"kafka-conn-{id}" }.Start();
+                }
+                catch (Exception e) when (e is not ObjectDisposedException)
+                {
+                    // No thread for this connection (out of memory, say): it is refused, the listener goes on.
+                    _options.Log.Error($"Error accepting connection from {EndPointOf(socket)}; closing it", e);
+                    Close(id, socket, abort: true);
+                }
             }
         }
+        catch (Exception e) when (!_stop.IsCancellationRequested)
+        {
+            _options.Log.Error($"Uncaught exception in thread '{Thread.CurrentThread.Name}':", e);
+        }
+        catch (Exception) { } // stopping: the socket was closed under the loop
         finally
         {
             _acceptLoopDone.TrySetResult();
@@ -123,10 +137,26 @@ public sealed class KafkaServer : IAsyncDisposable
                 }
                 Interlocked.Increment(ref _framesReceived);
                 int size = BinaryPrimitives.ReadInt32BigEndian(sizeBuffer);
-                if (size < 0 || size > _options.MaxRequestSize) return;
+                if (size < 0 || size > _options.MaxRequestSize)
+                {
+                    // Kafka's InvalidReceiveException: a size no request has (often a non-Kafka client, e.g. HTTP).
+                    _options.Log.Warn($"Closing connection from {context.RemoteEndPoint}: Invalid receive (size = {size} larger than {_options.MaxRequestSize}, socket.request.max.bytes)");
+                    return;
+                }
 
+                if (_budget is not null && size > _budget.Capacity)
+                {
+                    // Kafka's memory pool refuses a request larger than the whole pool likewise.
+                    _options.Log.Warn($"Closing connection from {context.RemoteEndPoint}: Invalid receive (size = {size} larger than {_budget.Capacity}, queued.max.request.bytes)");
+                    return;
+                }
                 // The frame's bytes are reserved before they are read: without room, they wait in the socket.
-                if (!AcquireRequestMemory(size, deadline)) return;
+                if (!AcquireRequestMemory(size, deadline))
+                {
+                    if (!_stop.IsCancellationRequested)
+                        _options.Log.Warn($"Closing connection from {context.RemoteEndPoint}: its request of {size} bytes waited for request memory until connections.max.idle.ms passed");
+                    return;
+                }
                 ResponseBody? response;
                 try
                 {
@@ -154,9 +184,15 @@ public sealed class KafkaServer : IAsyncDisposable
                 if (context.CloseRequested) return;
             }
         }
-        catch (Exception)
+        catch (Exception e) when (_stop.IsCancellationRequested || e is SocketException or EndOfStreamException or TimeoutException or ObjectDisposedException)
         {
-            // Malformed input, idle timeout, peer reset, handler failure, stopping: all end only this connection.
+            // Peer reset or gone mid-frame, idle timeout, stopping: the client's business, as Kafka logs it (DEBUG).
+            _options.Log.Debug($"Connection from {context.RemoteEndPoint} closed: {e.Message}");
+        }
+        catch (Exception e)
+        {
+            // Anything else (a handler failing, out of memory) ends only this connection, but never silently.
+            _options.Log.Error($"Unexpected error from {context.RemoteEndPoint}; closing connection", e);
         }
         finally
         {
@@ -166,8 +202,7 @@ public sealed class KafkaServer : IAsyncDisposable
 
     /// <summary>
     /// Reserves a frame's bytes in this listener's budget and the process's, waiting until they fit; false when the
-    /// connection's deadline passed or the server is stopping. A frame larger than a whole budget throws (Kafka closes
-    /// such a connection too).
+    /// connection's deadline passed or the server is stopping.
     /// </summary>
     bool AcquireRequestMemory(int size, long deadline)
     {
@@ -259,6 +294,12 @@ public sealed class KafkaServer : IAsyncDisposable
     {
         while (!data.IsEmpty)
             data = data[socket.Send(data, SocketFlags.None)..];
+    }
+
+    static string EndPointOf(Socket socket)
+    {
+        try { return socket.RemoteEndPoint?.ToString() ?? "?"; }
+        catch (Exception e) when (e is SocketException or ObjectDisposedException) { return "?"; }
     }
 
     void Close(long id, Socket socket, bool abort)

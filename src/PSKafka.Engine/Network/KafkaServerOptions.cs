@@ -1,4 +1,5 @@
 using System.Net;
+using PSKafka.Engine.Logging;
 
 namespace PSKafka.Engine.Network;
 
@@ -23,4 +24,7 @@ public sealed class KafkaServerOptions
     /// process-wide bound (<see cref="RequestMemoryBudget.Process"/>).
     /// </summary>
     public long QueuedMaxRequestBytes { get; init; } = -1;
+
+    /// <summary>Where rejected frames (WARN) and failed connections (ERROR) are logged.</summary>
+    public KafkaLogger Log { get; init; } = KafkaLogger.None;
 }

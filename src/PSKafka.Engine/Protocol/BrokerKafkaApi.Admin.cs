@@ -1,6 +1,7 @@
 using System.Globalization;
 using PSKafka.Engine.Cluster;
 using PSKafka.Engine.Config;
+using PSKafka.Engine.Logging;
 using PSKafka.Engine.Protocol.Messages;
 using EngineApi = PSKafka.Engine.Api;
 
@@ -11,7 +12,7 @@ namespace PSKafka.Engine.Protocol;
 public sealed partial class BrokerKafkaApi
 {
     // Kafka's resource types (org.apache.kafka.common.config.ConfigResource.Type).
-    private const sbyte TopicResource = 2, BrokerResource = 4;
+    private const sbyte TopicResource = 2, BrokerResource = 4, BrokerLoggerResource = 8;
 
     // ---------------- CreateTopics (19) ----------------
 
@@ -253,6 +254,16 @@ public sealed partial class BrokerKafkaApi
                     foreach (var (key, value) in changes) ConfigDefinitions.ValidateDynamicBrokerConfig(key, value);
                     if (!validateOnly) controller.AlterBrokerConfigs(broker, changes, replaceDynamic: replace);
                     break;
+                case BrokerLoggerResource:
+                    // kafka-configs.sh --entity-type broker-loggers: SET a level, DELETE back to the default. The brokers
+                    // of a cluster share one set of loggers, so a change applies to all of them, as Set-BrokerLogLevel does.
+                    if (replace) throw new KafkaException(ErrorCode.InvalidRequest, "AlterConfigs does not support the BROKER_LOGGER resource type; use IncrementalAlterConfigs.");
+                    if (BrokerResourceId(name) is null) throw new KafkaException(ErrorCode.InvalidRequest, "A BROKER_LOGGER resource names a broker id.");
+                    var levels = _broker.Logging.Levels;
+                    var parsed = changes.Select(c => (c.Key, Level: c.Value is null ? (BrokerLogLevel?)null : BrokerLogEntry.ParseLevel(c.Value))).ToList();
+                    foreach (var (logger, _) in parsed) levels.Get(logger); // an unknown logger fails before any level changes
+                    if (!validateOnly) foreach (var (logger, level) in parsed) levels.Set(logger, level);
+                    break;
                 default:
                     throw new KafkaException(ErrorCode.InvalidRequest, $"Unknown resource type {type}");
             }
@@ -297,6 +308,7 @@ public sealed partial class BrokerKafkaApi
                     {
                         TopicResource => TopicConfigEntries(resource.ResourceName),
                         BrokerResource => BrokerConfigEntries(resource.ResourceName),
+                        BrokerLoggerResource => BrokerLoggerEntries(resource.ResourceName),
                         _ => throw new KafkaException(ErrorCode.InvalidRequest, $"Unsupported resource type: {resource.ResourceType}"),
                     };
                     // Null or empty: every config.
@@ -392,6 +404,18 @@ public sealed partial class BrokerKafkaApi
         }
     }
 
+    /// <summary>Every logger with its level, as Kafka describes a BROKER_LOGGER resource.</summary>
+    private IEnumerable<ConfigEntry> BrokerLoggerEntries(string name)
+    {
+        if (BrokerResourceId(name) is null) throw new KafkaException(ErrorCode.InvalidRequest, "A BROKER_LOGGER resource names a broker id.");
+        var levels = _broker.Logging.Levels;
+        foreach (var logger in KafkaLoggers.All)
+        {
+            var level = BrokerLogEntry.LevelName(levels.Get(logger));
+            yield return new ConfigEntry(new ConfigDefinition(logger, ConfigType.String, null), logger, level, ConfigSource.DynamicBrokerLoggerConfig, []);
+        }
+    }
+
     /// <summary>
     /// Kafka's DescribeConfigsResponse.ConfigSource numbers. PSKafka's broker settings apply to the whole cluster,
     /// which is Kafka's cluster-wide dynamic default (DYNAMIC_DEFAULT_BROKER_CONFIG).
@@ -402,6 +426,7 @@ public sealed partial class BrokerKafkaApi
         ConfigSource.PerBrokerConfig => 2,
         ConfigSource.DynamicBrokerConfig => 3,
         ConfigSource.StaticBrokerConfig => 4,
+        ConfigSource.DynamicBrokerLoggerConfig => 6,
         _ => 5,
     };
 

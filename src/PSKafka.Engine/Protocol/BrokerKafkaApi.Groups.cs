@@ -55,6 +55,7 @@ public sealed partial class BrokerKafkaApi
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {
+            LogUnexpected("JoinGroup", e);
             result = EngineApi.JoinGroupResult.Failed(e is KafkaException k ? k.Code : ErrorCode.UnknownServerError, request.MemberId, e.Message);
         }
         return new JoinGroupResponse
@@ -97,6 +98,7 @@ public sealed partial class BrokerKafkaApi
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {
+            LogUnexpected("SyncGroup", e);
             result = EngineApi.SyncGroupResult.Failed(e is KafkaException k ? k.Code : ErrorCode.UnknownServerError, e.Message);
         }
         return new SyncGroupResponse

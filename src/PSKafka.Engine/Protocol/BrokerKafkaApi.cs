@@ -1,6 +1,8 @@
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Security.Cryptography;
 using PSKafka.Engine.Cluster;
+using PSKafka.Engine.Logging;
 using PSKafka.Engine.Protocol.Messages;
 using EngineApi = PSKafka.Engine.Api;
 
@@ -15,6 +17,13 @@ namespace PSKafka.Engine.Protocol;
 public sealed partial class BrokerKafkaApi(Broker broker) : IKafkaApi
 {
     private readonly Broker _broker = broker;
+    private readonly KafkaLogger _log = broker.Logging.For(KafkaLoggers.KafkaApis, $"[KafkaApi-{broker.Id}] ");
+
+    /// <summary>An API failed in a way no Kafka error code describes: the client gets UNKNOWN_SERVER_ERROR, the log the stack.</summary>
+    private void LogUnexpected(string api, Exception e)
+    {
+        if (e is not KafkaException) _log.Error($"Unexpected error handling request {api.Replace("Async", "", StringComparison.Ordinal)}", e);
+    }
 
     // ---------------- Metadata (3) ----------------
 
@@ -113,6 +122,7 @@ public sealed partial class BrokerKafkaApi(Broker broker) : IKafkaApi
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {
+            LogUnexpected("Produce", e);
             var response = new ProduceResponse();
             foreach (var topic in request.TopicData)
                 response.Responses.Add(new ProduceResponse.TopicProduceResponse
@@ -164,6 +174,7 @@ public sealed partial class BrokerKafkaApi(Broker broker) : IKafkaApi
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {
+            LogUnexpected("Fetch", e);
             results = partitions.Select(p => new EngineApi.FetchPartitionResult(p.Topic, p.Partition, ErrorCode.UnknownServerError, -1, -1, ReadOnlyMemory<byte>.Empty, e.Message)).ToList();
         }
 
@@ -298,7 +309,7 @@ public sealed partial class BrokerKafkaApi(Broker broker) : IKafkaApi
     // ---------------- failure handling ----------------
 
     /// <summary>Runs a synchronous API body; an unexpected exception becomes the API's error response, never a dead connection.</summary>
-    private static ValueTask<T> Guard<T>(Func<T> body, Func<ErrorCode, string, T> onError)
+    private ValueTask<T> Guard<T>(Func<T> body, Func<ErrorCode, string, T> onError, [CallerMemberName] string api = "")
     {
         try
         {
@@ -310,6 +321,7 @@ public sealed partial class BrokerKafkaApi(Broker broker) : IKafkaApi
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {
+            LogUnexpected(api, e);
             return ValueTask.FromResult(onError(ErrorCode.UnknownServerError, e.Message));
         }
     }

@@ -1,3 +1,4 @@
+using PSKafka.Engine.Logging;
 using PSKafka.Engine.Network;
 using PSKafka.Engine.Protocol.Messages;
 
@@ -9,9 +10,10 @@ namespace PSKafka.Engine.Protocol;
 /// Like Kafka it closes the connection for unknown API keys, unsupported versions (except ApiVersions,
 /// KIP-511) and malformed requests.
 /// </summary>
-public sealed class KafkaProtocolHandler(IKafkaApi api) : IRequestHandler
+public sealed class KafkaProtocolHandler(IKafkaApi api, KafkaLogger? log = null) : IRequestHandler
 {
     readonly IKafkaApi _api = api;
+    readonly KafkaLogger _log = log ?? KafkaLogger.None;
     long _rejected;
 
     /// <summary>Requests that closed their connection (unknown key, bad version, malformed); for tests and diagnostics.</summary>
@@ -23,17 +25,19 @@ public sealed class KafkaProtocolHandler(IKafkaApi api) : IRequestHandler
         RequestContext context;
         ApiVersionRange range;
         short responseHeaderVersion;
+        short apiKey = -1, version = -1;
         try
         {
             var r = new ProtocolReader(request);
             // The first 8 bytes mean the same in every header version, so even a request we cannot parse further can be answered.
-            short apiKey = r.ReadInt16();
-            short version = r.ReadInt16();
+            apiKey = r.ReadInt16();
+            version = r.ReadInt16();
             int correlationId = r.ReadInt32();
             if (!ApiVersionTable.TryGet(apiKey, out range))
-                return Reject(connection);
+                return Reject(connection, $"unknown API key {apiKey}");
             if (!range.Supports(version))
-                return range.ApiKey == ApiKey.ApiVersions ? ApiVersionsUnsupported(correlationId) : Reject(connection);
+                return range.ApiKey == ApiKey.ApiVersions ? ApiVersionsUnsupported(correlationId)
+                    : Reject(connection, $"unsupported version {version} of {range.ApiKey} (supported: {range.MinVersion}-{range.MaxVersion})");
 
             r = new ProtocolReader(request);
             var header = RequestHeader.Read(ref r, ApiVersionTable.RequestHeaderVersion(range, version));
@@ -41,9 +45,9 @@ public sealed class KafkaProtocolHandler(IKafkaApi api) : IRequestHandler
             context = new RequestContext(version, correlationId, header.ClientId, connection);
             responseHeaderVersion = ApiVersionTable.ResponseHeaderVersion(range, version);
         }
-        catch (ProtocolException)
+        catch (ProtocolException e)
         {
-            return Reject(connection);
+            return Reject(connection, $"malformed request (API key {apiKey}, version {version}): {e.Message}");
         }
 
         try
@@ -70,6 +74,8 @@ public sealed class KafkaProtocolHandler(IKafkaApi api) : IRequestHandler
         catch (Exception e) when (e is not OperationCanceledException)
         {
             // An API that failed without an answer of its own: this connection ends, the broker and other clients go on.
+            _log.Error($"Unexpected error handling request {range.ApiKey} v{context.ApiVersion} correlationId {context.CorrelationId} " +
+                $"from {connection.RemoteEndPoint} (clientId {context.ClientId}); closing connection", e);
             Interlocked.Increment(ref _failed);
             LastFailure = e;
             connection.RequestClose();
@@ -85,8 +91,9 @@ public sealed class KafkaProtocolHandler(IKafkaApi api) : IRequestHandler
     /// <summary>The most recent such failure, for diagnostics.</summary>
     public Exception? LastFailure { get; private set; }
 
-    ResponseBody? Reject(ConnectionContext connection)
+    ResponseBody? Reject(ConnectionContext connection, string reason)
     {
+        _log.Warn($"Closing connection from {connection.RemoteEndPoint}: {reason}");
         Interlocked.Increment(ref _rejected);
         connection.RequestClose();
         return null;

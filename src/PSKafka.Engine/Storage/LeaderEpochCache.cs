@@ -32,8 +32,12 @@ public sealed class LeaderEpochCache
         catch (Exception e) when (e is IOException or FormatException or OverflowException)
         {
             _entries.Clear(); // Kafka rebuilds the cache from the log; here it restarts from the next leader append
+            LoadError = e.Message;
         }
     }
+
+    /// <summary>Why the checkpoint could not be read (the cache then starts empty); null when it was read or absent.</summary>
+    public string? LoadError { get; }
 
     public IReadOnlyList<(int Epoch, long StartOffset)> Entries
     {

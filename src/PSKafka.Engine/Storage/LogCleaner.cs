@@ -45,12 +45,13 @@ public sealed class LogCleaner
     // cleaning after a restart.
     private readonly Dictionary<(string Topic, int Partition), long> _horizons = new();
 
-    public LogCleaner(string logDir)
+    public LogCleaner(string logDir, Logging.KafkaLogger? log = null)
     {
         _checkpointPath = Path.Combine(logDir, LogFileNames.CleanerOffsetCheckpoint);
         try { _firstDirty = CheckpointFile.ReadOffsets(_checkpointPath); }
         catch (Exception e) when (e is IOException or FormatException or OverflowException)
         {
+            (log ?? Logging.KafkaLogger.None).Warn($"Error reading {_checkpointPath}; every compacted log counts as dirty again: {e.Message}");
             _firstDirty = new(); // a damaged checkpoint only means the whole log counts as dirty again
         }
     }

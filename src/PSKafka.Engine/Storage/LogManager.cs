@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using PSKafka.Engine.Logging;
 
 namespace PSKafka.Engine.Storage;
 
@@ -14,8 +15,13 @@ public sealed class LogManager : IDisposable
     private readonly object _checkpointLock = new();
     private bool _closed;
 
-    private LogManager(string logDir, LogConfig defaultConfig, bool hadCleanShutdown)
+    private readonly BrokerLogging _logging;
+    private readonly KafkaLogger _log;
+
+    private LogManager(string logDir, LogConfig defaultConfig, bool hadCleanShutdown, BrokerLogging logging, int brokerId)
     {
+        _logging = logging;
+        _log = logging.For(KafkaLoggers.LogManager, brokerId >= 0 ? $"[LogManager broker={brokerId}] " : $"[LogManager dir={logDir}] ");
         LogDir = logDir;
         DefaultConfig = defaultConfig;
         HadCleanShutdown = hadCleanShutdown;
@@ -31,19 +37,25 @@ public sealed class LogManager : IDisposable
     /// Opens every <c>&lt;topic&gt;-&lt;partition&gt;</c> directory (in parallel), recovering from the checkpointed
     /// recovery points if the last shutdown was unclean, and finishes deletions of <c>-delete</c> directories.
     /// </summary>
-    public static LogManager Open(string logDir, LogConfig? defaultConfig = null, Func<string, LogConfig>? topicConfig = null)
+    /// <param name="brokerId">The broker the log directory belongs to, for the log lines.</param>
+    public static LogManager Open(string logDir, LogConfig? defaultConfig = null, Func<string, LogConfig>? topicConfig = null,
+        BrokerLogging? logging = null, int brokerId = -1)
     {
         Directory.CreateDirectory(logDir);
         string marker = Path.Combine(logDir, LogFileNames.CleanShutdown);
         bool clean = File.Exists(marker);
-        var mgr = new LogManager(logDir, defaultConfig ?? LogConfig.Default, clean);
-        var recoveryPoints = SafeRead(Path.Combine(logDir, LogFileNames.RecoveryPointCheckpoint));
-        var startOffsets = SafeRead(Path.Combine(logDir, LogFileNames.LogStartOffsetCheckpoint));
+        var mgr = new LogManager(logDir, defaultConfig ?? LogConfig.Default, clean, logging ?? BrokerLogging.None, brokerId);
+        long started = Environment.TickCount64;
+        mgr._log.Info($"Loading logs from log dirs {logDir}");
+        var recoveryPoints = mgr.SafeRead(Path.Combine(logDir, LogFileNames.RecoveryPointCheckpoint));
+        var startOffsets = mgr.SafeRead(Path.Combine(logDir, LogFileNames.LogStartOffsetCheckpoint));
 
         foreach (var dir in Directory.EnumerateDirectories(logDir, "*" + LogFileNames.DeleteDirSuffix))
             Directory.Delete(dir, recursive: true);
 
         var dirs = Directory.EnumerateDirectories(logDir).ToList();
+        mgr._log.Info(clean ? $"Skipping recovery of {dirs.Count} logs from {logDir} since clean shutdown file was found"
+            : $"Attempting recovery for all logs in {logDir} since no clean shutdown file was found");
         Parallel.ForEach(dirs, new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount }, dir =>
         {
             if (!LogFileNames.TryParsePartitionDir(dir, out var topic, out int partition)) return;
@@ -51,18 +63,20 @@ public sealed class LogManager : IDisposable
             var config = topicConfig?.Invoke(topic) ?? mgr.DefaultConfig;
             long rp = recoveryPoints.TryGetValue(key, out var r) ? r : 0;
             long lso = startOffsets.TryGetValue(key, out var s) ? s : 0;
-            mgr._logs[key] = PartitionLog.Open(dir, config, recoverAll: !clean, recoveryPoint: rp, logStartOffset: lso);
+            mgr._logs[key] = PartitionLog.Open(dir, config, recoverAll: !clean, recoveryPoint: rp, logStartOffset: lso, logging: mgr._logging);
         });
+        mgr._log.Info($"Loaded {mgr._logs.Count} logs in {Environment.TickCount64 - started}ms");
         // From now on a crash is an unclean shutdown.
         File.Delete(marker);
         return mgr;
     }
 
-    private static Dictionary<(string, int), long> SafeRead(string path)
+    private Dictionary<(string, int), long> SafeRead(string path)
     {
         try { return CheckpointFile.ReadOffsets(path); }
         catch (Exception e) when (e is IOException or FormatException or OverflowException)
         {
+            _log.Warn($"Error reading checkpoint file {path}; recovering every log from offset 0: {e.Message}");
             return new(); // corrupt checkpoint: recover everything from 0, as Kafka does
         }
     }
@@ -73,7 +87,12 @@ public sealed class LogManager : IDisposable
     {
         ObjectDisposedException.ThrowIf(_closed, this);
         return _logs.GetOrAdd((topic, partition), k =>
-            PartitionLog.Open(Path.Combine(LogDir, LogFileNames.PartitionDir(k.Item1, k.Item2)), config ?? DefaultConfig, recoverAll: false, recoveryPoint: 0));
+        {
+            string dir = Path.Combine(LogDir, LogFileNames.PartitionDir(k.Item1, k.Item2));
+            var log = PartitionLog.Open(dir, config ?? DefaultConfig, recoverAll: false, recoveryPoint: 0, logging: _logging);
+            _log.Info($"Created log for partition {k.Item1}-{k.Item2} in {dir}");
+            return log;
+        });
     }
 
     /// <summary>Renames the directory to <c>&lt;topic&gt;-&lt;p&gt;.&lt;uuid&gt;-delete</c>, then deletes it, as Kafka does.</summary>
@@ -83,7 +102,9 @@ public sealed class LogManager : IDisposable
         log.Close();
         string doomed = Path.Combine(LogDir, LogFileNames.DeleteDirName(topic, partition));
         Directory.Move(log.Directory, doomed);
+        _log.Info($"Log for partition {topic}-{partition} is renamed to {doomed} and is scheduled for deletion");
         Directory.Delete(doomed, recursive: true);
+        _log.Info($"Deleted log for partition {topic}-{partition} in {doomed}.");
         Checkpoint();
         return true;
     }

@@ -268,8 +268,12 @@ public sealed class LogSegment : IDisposable
     /// Validates every batch (structure, CRC, increasing offsets within the segment), rebuilds both indexes and
     /// truncates the .log at the first torn or corrupt batch. Returns the number of bytes truncated.
     /// </summary>
-    public int Recover()
+    public int Recover() => Recover(out _);
+
+    /// <summary>As <see cref="Recover()"/>; <paramref name="problem"/> says why bytes were truncated (null when none were).</summary>
+    public int Recover(out string? problem)
     {
+        problem = null;
         OffsetIndex.Reset();
         TimeIndex.Reset();
         _maxTimestampSoFar = NoTimestamp;
@@ -280,16 +284,28 @@ public sealed class LogSegment : IDisposable
         int logSize = _size;
         var scan = new BatchScanner(_log, 0, logSize, wholeBatches: true, chunkSize: 1 << 20);
         int validBytes = 0;
-        while (scan.Next() == ScanStatus.Batch)
+        ScanStatus status;
+        while ((status = scan.Next()) == ScanStatus.Batch)
         {
             var b = scan.Current;
-            if (RecordBatch.ValidateHeader(b, out _) != ErrorCode.None) break;
+            if (RecordBatch.ValidateHeader(b, out _) is var error && error != ErrorCode.None)
+            {
+                problem = $"the batch at offset {scan.BaseOffset} failed its CRC or header check ({error})";
+                break;
+            }
             long baseOffset = scan.BaseOffset, last = scan.LastOffset;
-            if (baseOffset < _nextOffset || last < baseOffset || !CanConvertToRelativeOffset(last)) break;
+            if (baseOffset < _nextOffset || last < baseOffset || !CanConvertToRelativeOffset(last))
+            {
+                problem = $"the batch at offset {baseOffset} is out of order (expected at least {_nextOffset})";
+                break;
+            }
             IndexBatch(validBytes, scan.Size, last, scan.MaxTimestamp);
             validBytes += scan.Size;
         }
+        if (problem is null && status != ScanStatus.End)
+            problem = status == ScanStatus.Truncated ? "the last batch is incomplete (a torn write)" : "a batch header is corrupt (bad length or magic)";
         int truncated = logSize - validBytes;
+        if (truncated == 0) problem = null;
         if (truncated > 0) SetLogLength(validBytes);
         _size = validBytes;
         NeedsRecovery = false;

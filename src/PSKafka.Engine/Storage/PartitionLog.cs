@@ -1,6 +1,8 @@
 using System.Buffers.Binary;
 using static PSKafka.Engine.Storage.RecordBatchFormat;
 
+using PSKafka.Engine.Logging;
+
 namespace PSKafka.Engine.Storage;
 
 /// <summary>Outcome of an append: offsets given to the records, or the error that rejected them all.</summary>
@@ -41,8 +43,9 @@ public sealed partial class PartitionLog : IDisposable
     private bool _closed;
     private readonly List<long> _batchMaxTimestamps = new(); // per-batch record max timestamps of the append in progress
 
-    private PartitionLog(string dir, LogConfig config, LogSegment[] segments, long logStartOffset)
+    private PartitionLog(string dir, LogConfig config, LogSegment[] segments, long logStartOffset, KafkaLogger log)
     {
+        Log = log;
         Directory = dir;
         Config = config;
         _segments = segments;
@@ -51,6 +54,8 @@ public sealed partial class PartitionLog : IDisposable
     }
 
     public string Directory { get; }
+    /// <summary>Kafka's UnifiedLog lines: retention and segment deletion.</summary>
+    internal KafkaLogger Log { get; }
     public LogConfig Config { get; set; }
     public LeaderEpochCache LeaderEpochCache { get; }
     public long LogStartOffset => Volatile.Read(ref _logStartOffset);
@@ -67,8 +72,13 @@ public sealed partial class PartitionLog : IDisposable
     /// <paramref name="recoveryPoint"/>, truncating a torn tail and dropping later segments; segments with missing or
     /// corrupt index files are recovered in any case.
     /// </summary>
-    public static PartitionLog Open(string directory, LogConfig config, bool recoverAll, long recoveryPoint, long logStartOffset = 0)
+    public static PartitionLog Open(string directory, LogConfig config, bool recoverAll, long recoveryPoint, long logStartOffset = 0,
+        BrokerLogging? logging = null)
     {
+        logging ??= BrokerLogging.None;
+        string ident = $"partition={Path.GetFileName(directory)}, dir={Path.GetDirectoryName(directory)}] ";
+        var loader = logging.For(KafkaLoggers.LogLoader, "[LogLoader " + ident);
+        long started = Environment.TickCount64;
         System.IO.Directory.CreateDirectory(directory);
         RemoveTemporaryFiles(directory);
         var offsets = System.IO.Directory.EnumerateFiles(directory, "*" + LogFileNames.LogSuffix)
@@ -81,13 +91,21 @@ public sealed partial class PartitionLog : IDisposable
 
         // Recover: forced after an unclean shutdown from the recovery point; always where indexes were unusable.
         int firstToRecover = recoverAll ? Math.Max(0, segments.FindLastIndex(s => s.BaseOffset <= recoveryPoint)) : segments.Count;
+        int unflushed = Math.Max(0, segments.Count - firstToRecover);
         for (int i = 0; i < segments.Count; i++)
         {
             if (i < firstToRecover && !segments[i].NeedsRecovery) continue;
-            int truncated = segments[i].Recover();
+            if (i >= firstToRecover)
+                loader.Info($"Recovering unflushed segment {segments[i].BaseOffset}. {i - firstToRecover}/{unflushed} recovered for {Path.GetFileName(directory)}.");
+            else
+                loader.Warn($"Found a corrupted or missing index file corresponding to log file {segments[i].LogPath}, recovering segment and rebuilding index files...");
+            int truncated = segments[i].Recover(out var problem);
+            if (truncated > 0)
+                loader.Warn($"Found invalid messages in log segment {segments[i].LogPath} at byte offset {segments[i].Size}: {problem}. Truncated {truncated} bytes.");
             if (truncated > 0 && i < segments.Count - 1)
             {
                 // Everything after a corrupt point is unreachable: drop later segments, as Kafka does.
+                loader.Warn($"Deleting segments after the truncated one as they are unreachable: {string.Join(",", segments.Skip(i + 1).Select(s => s.BaseOffset))}");
                 foreach (var later in segments.Skip(i + 1)) later.Delete();
                 segments.RemoveRange(i + 1, segments.Count - i - 1);
                 segments[i].OnBecomeActive();
@@ -96,12 +114,19 @@ public sealed partial class PartitionLog : IDisposable
         if (segments.Count == 0)
             segments.Add(LogSegment.Open(directory, logStartOffset, config, preallocateIndexes: true));
 
-        var log = new PartitionLog(directory, config, segments.ToArray(), Math.Max(logStartOffset, segments[0].BaseOffset));
+        bool existed = offsets.Count > 0;
+        var log = new PartitionLog(directory, config, segments.ToArray(), Math.Max(logStartOffset, segments[0].BaseOffset),
+            logging.For(KafkaLoggers.UnifiedLog, "[UnifiedLog " + ident));
         log._logEndOffset = segments[^1].NextOffset;
         if (log._logStartOffset > log._logEndOffset) log._logStartOffset = log._logEndOffset;
         log._recoveryPoint = recoverAll ? log._logEndOffset : Math.Min(recoveryPoint, log._logEndOffset);
         log.LeaderEpochCache.TruncateFromEnd(log._logEndOffset);
         log.LeaderEpochCache.TruncateFromStart(log._logStartOffset);
+        if (log.LeaderEpochCache.LoadError is { } epochError)
+            loader.Warn($"Error reading the leader-epoch-checkpoint file; the cache starts empty: {epochError}");
+        if (existed)
+            loader.Info($"Completed load of log {Path.GetFileName(directory)} with {segments.Count} log segments, log start offset {log._logStartOffset} " +
+                $"and log end offset {log._logEndOffset} in {Environment.TickCount64 - started} ms");
         return log;
     }
 
@@ -355,6 +380,7 @@ public sealed partial class PartitionLog : IDisposable
         {
             ThrowIfClosed();
             if (offset >= _logEndOffset) return;
+            Log.Info($"Truncating to offset {offset}");
             if (offset < _logStartOffset)
             {
                 TruncateFullyAndStartAtLocked(offset);
@@ -376,6 +402,7 @@ public sealed partial class PartitionLog : IDisposable
     /// <summary>Deletes every segment and starts an empty log at <paramref name="offset"/>.</summary>
     public void TruncateFullyAndStartAt(long offset)
     {
+        Log.Info($"Truncate and start at offset {offset}");
         lock (_lock)
         {
             ThrowIfClosed();
@@ -430,23 +457,24 @@ public sealed partial class PartitionLog : IDisposable
             ThrowIfClosed();
             int deleted = 0;
             if (retentionMs >= 0)
-                deleted += DeleteOldSegmentsLocked(s => now - (s.LargestTimestamp != NoTimestamp ? s.LargestTimestamp : new DateTimeOffset(File.GetLastWriteTimeUtc(s.LogPath)).ToUnixTimeMilliseconds()) > retentionMs, highWatermark);
+                deleted += DeleteOldSegmentsLocked(s => now - (s.LargestTimestamp != NoTimestamp ? s.LargestTimestamp : new DateTimeOffset(File.GetLastWriteTimeUtc(s.LogPath)).ToUnixTimeMilliseconds()) > retentionMs, highWatermark,
+                    _ => $"due to log retention time {retentionMs}ms breach based on the largest record timestamp in the segment");
             if (retentionBytes >= 0)
             {
-                long excess = Size - retentionBytes;
+                long size = Size, excess = size - retentionBytes;
                 deleted += DeleteOldSegmentsLocked(s =>
                 {
                     if (excess < s.Size) return false;
                     excess -= s.Size;
                     return true;
-                }, highWatermark);
+                }, highWatermark, s => $"due to log retention size {retentionBytes} breach. Log size after deletion will be {size -= s.Size}.");
             }
             return deleted;
         }
     }
 
     /// <summary>The prefix of segments matching <paramref name="due"/> whose offsets are all below the high watermark.</summary>
-    private int DeleteOldSegmentsLocked(Func<LogSegment, bool> due, long highWatermark)
+    private int DeleteOldSegmentsLocked(Func<LogSegment, bool> due, long highWatermark, Func<LogSegment, string> why)
     {
         var segs = _segments;
         int n = 0;
@@ -459,6 +487,7 @@ public sealed partial class PartitionLog : IDisposable
         }
         if (n == 0) return 0;
         if (n == segs.Length) RollLocked(_logEndOffset); // the active segment is due too: it becomes a closed one
+        foreach (var s in segs[..n]) Log.Info($"Deleting segment {Describe(s)} {why(s)}");
         var doomed = segs[..n].ToHashSet();
         return DeleteSegmentsLocked(doomed.Contains);
     }
@@ -493,9 +522,28 @@ public sealed partial class PartitionLog : IDisposable
         _pendingDeletes.RemoveAll(p => p.Task.IsCompleted);
         _pendingDeletes.Add((Task.Run(async () =>
         {
-            if (delay > 0) await Task.Delay(TimeSpan.FromMilliseconds(Math.Min(delay, int.MaxValue))).ConfigureAwait(false);
-            foreach (var s in doomed) s.Delete();
+            try
+            {
+                if (delay > 0) await Task.Delay(TimeSpan.FromMilliseconds(Math.Min(delay, int.MaxValue))).ConfigureAwait(false);
+                Log.Info($"Deleting segment files {string.Join(",", doomed.Select(Describe))}");
+                foreach (var s in doomed) s.Delete();
+            }
+            catch (Exception e)
+            {
+                Log.Error($"Error while deleting segments in dir {Directory}", e);
+            }
         }), doomed));
+    }
+
+    /// <summary>A segment as Kafka's LogSegment.toString shows it.</summary>
+    private static string Describe(LogSegment s) =>
+        $"LogSegment(baseOffset={s.BaseOffset}, size={s.Size}, lastModifiedTime={SafeLastModified(s)}, " +
+        $"largestRecordTimestamp={(s.LargestTimestamp == NoTimestamp ? "None" : $"Some({s.LargestTimestamp})")})";
+
+    private static long SafeLastModified(LogSegment s)
+    {
+        try { return new DateTimeOffset(File.GetLastWriteTimeUtc(s.LogPath)).ToUnixTimeMilliseconds(); }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { return -1; }
     }
 
     /// <summary>fsyncs unflushed segments and advances the recovery point to the log end.</summary>

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using PSKafka.Engine;
 using PSKafka.Engine.Api;
 using PSKafka.Engine.Cluster;
+using PSKafka.Engine.Logging;
 using PSKafka.Engine.Storage;
 
 namespace PSKafka.Tui.Model;
@@ -16,6 +17,27 @@ public sealed class EngineClusterSource(KafkaCluster cluster) : IClusterSource
     private const int MaxTailBytes = 256 * 1024;
 
     public KafkaCluster Cluster { get; } = cluster;
+
+    private BrokerLogReader.Follower? _log;
+    private readonly Queue<BrokerLogEntry> _logTail = new();
+
+    public bool HasBrokerLogs => Cluster.Logging.Directory is not null;
+
+    // Follows server.log from the start of its newest file, so each refresh reads only what was written since.
+    public IReadOnlyList<BrokerLogEntry> BrokerLog(int count)
+    {
+        if (Cluster.Logging.Directory is not { } directory) return [];
+        lock (_logTail)
+        {
+            _log ??= new BrokerLogReader.Follower(directory, BrokerLogFile.Server, fromStart: true);
+            foreach (var entry in _log.Poll())
+            {
+                _logTail.Enqueue(entry);
+                while (_logTail.Count > count) _logTail.Dequeue();
+            }
+            return _logTail.ToArray();
+        }
+    }
 
     public ClusterSnapshot Capture()
     {

@@ -1,3 +1,5 @@
+using PSKafka.Engine.Logging;
+
 namespace PSKafka.Tui.Model;
 
 /// <summary>
@@ -26,6 +28,12 @@ public interface IClusterSource
     void StartBroker(int id);
     void CreateTopic(string name, int partitions, short replicationFactor);
     void DeleteTopic(string name);
+
+    /// <summary>Whether the brokers' log files can be read from here: only this process's cluster's; a remote one's are on its brokers' machines.</summary>
+    bool HasBrokerLogs => false;
+
+    /// <summary>The newest <paramref name="count"/> entries of server.log, oldest first; empty without <see cref="HasBrokerLogs"/>.</summary>
+    IReadOnlyList<BrokerLogEntry> BrokerLog(int count) => [];
 
     /// <summary>Commits every partition's log start offset for a group without members (kafka-consumer-groups.sh --reset-offsets --to-earliest).</summary>
     void ResetGroupOffsetsToEarliest(string groupId);

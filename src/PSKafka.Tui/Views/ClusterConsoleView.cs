@@ -1,5 +1,6 @@
 using System.Globalization;
 using PSKafka.Engine.Cluster;
+using PSKafka.Engine.Logging;
 using PSKafka.Tui.Model;
 using Terminal.Gui.App;
 using Terminal.Gui.Drawing;
@@ -27,7 +28,7 @@ public sealed class ClusterConsoleView : Runnable
     public static readonly IReadOnlyList<(string Key, string Does)> KeyHelp =
     [
         ("Tab", "switch"), ("↑↓", "select"), ("s", "stop broker"), ("k", "crash broker"), ("r", "restart"),
-        ("n", "new topic"), ("d", "delete topic"), ("o", "reset group"), ("p", "pause"), ("?", "help"), ("q", "quit"),
+        ("n", "new topic"), ("d", "delete topic"), ("o", "reset group"), ("l", "log"), ("p", "pause"), ("?", "help"), ("q", "quit"),
     ];
 
     private static readonly string[] BrokerKeys = ["s", "k", "r"];
@@ -35,6 +36,10 @@ public sealed class ClusterConsoleView : Runnable
     /// <summary>What the console says when asked to stop, crash or restart a broker it does not run.</summary>
     public const string BrokerControlRefused =
         "Stopping, crashing and restarting brokers is not possible on a remote cluster: its brokers belong to whoever runs them.";
+
+    /// <summary>What the console says when asked for the broker log of a cluster whose files it cannot read.</summary>
+    public const string BrokerLogUnavailable =
+        "The broker log is not available for a remote cluster: its log files are on its brokers' machines.";
 
     private readonly IClusterSource _source;
     private readonly Label _header;
@@ -44,8 +49,10 @@ public sealed class ClusterConsoleView : Runnable
     private readonly Label _noGroups;
     private ClusterSnapshot _snapshot = ClusterSnapshot.Empty;
     private IReadOnlyList<TailRecord> _tailRecords = [];
+    private IReadOnlyList<BrokerLogEntry> _logEntries = [];
     private volatile TailTarget? _tailTarget;
     private volatile bool _tailPaused;
+    private volatile bool _showsBrokerLog;
     private bool _applying;
 
     public ClusterConsoleView(IClusterSource source)
@@ -141,6 +148,8 @@ public sealed class ClusterConsoleView : Runnable
     public ClusterSnapshot Snapshot => _snapshot;
     public TailTarget? TailTarget => _tailTarget;
     public bool TailPaused => _tailPaused;
+    /// <summary>Whether the tail pane shows the newest server.log lines instead of the selected partition's records.</summary>
+    public bool ShowsBrokerLog => _showsBrokerLog;
     public string StatusText => _status.Text;
 
     private enum Severity { None, Warning, Error }
@@ -177,8 +186,11 @@ public sealed class ClusterConsoleView : Runnable
 
     // ---- showing a snapshot (UI thread) ----
 
-    /// <summary>Shows a snapshot and, unless the tail is paused, the newest records of the tailed partition.</summary>
-    public void Apply(ClusterSnapshot snapshot, IReadOnlyList<TailRecord>? tail)
+    /// <summary>
+    /// Shows a snapshot and, unless the tail is paused, the newest records of the tailed partition or, when the pane
+    /// shows the broker log, its newest entries (<paramref name="log"/>).
+    /// </summary>
+    public void Apply(ClusterSnapshot snapshot, IReadOnlyList<TailRecord>? tail, IReadOnlyList<BrokerLogEntry>? log = null)
     {
         _applying = true;
         try
@@ -202,7 +214,8 @@ public sealed class ClusterConsoleView : Runnable
 
             ShowPartitions();
             ShowGroups(snapshot.Groups);
-            if (tail is not null && !_tailPaused) ShowTail(tail);
+            if (_showsBrokerLog && log is not null && !_tailPaused) ShowBrokerLog(log);
+            else if (!_showsBrokerLog && tail is not null && !_tailPaused) ShowTail(tail);
             else UpdateTailTitle();
         }
         finally
@@ -247,9 +260,21 @@ public sealed class ClusterConsoleView : Runnable
         UpdateTailTitle();
     }
 
+    private void ShowBrokerLog(IReadOnlyList<BrokerLogEntry> log)
+    {
+        _logEntries = log;
+        _tail.Table = Tables.BrokerLog(log.Reverse().ToList()); // newest first, as the tail
+        UpdateTailTitle();
+    }
+
     private void UpdateTailTitle()
     {
         var target = _tailTarget;
+        if (_showsBrokerLog)
+        {
+            _tailFrame.Title = $"server.log, newest {_logEntries.Count} first{(_tailPaused ? " [PAUSED, p resumes]" : " (l: back to the tail)")}";
+            return;
+        }
         _tailFrame.Title = target is null
             ? "Tail (select a partition)"
             : $"Tail of {target.Topic}-{target.Partition}, newest {_tailRecords.Count} first{(_tailPaused ? " [PAUSED, p resumes]" : "")}";
@@ -305,7 +330,7 @@ public sealed class ClusterConsoleView : Runnable
         {
             _tailTarget = target;
             _tailRecords = [];
-            _tail.Table = Tables.Tail([]);
+            if (!_showsBrokerLog) _tail.Table = Tables.Tail([]);
         }
         UpdateTailTitle();
     }
@@ -329,6 +354,7 @@ public sealed class ClusterConsoleView : Runnable
         if (key == Key.N) { NewTopic(); return true; }
         if (key == Key.D || key == Key.Delete) { DeleteTopic(); return true; }
         if (key == Key.O) { ResetGroupOffsets(); return true; }
+        if (key == Key.L) { ToggleBrokerLog(); return true; }
         if (key == Key.F1 || key.AsRune.Value == '?') { ShowHelp(); return true; }
         return false;
     }
@@ -340,6 +366,21 @@ public sealed class ClusterConsoleView : Runnable
         _tailPaused = !_tailPaused;
         UpdateTailTitle();
         SetStatus(_tailPaused ? "Tail paused." : "Tail resumed.");
+        RefreshRequested?.Invoke();
+    }
+
+    /// <summary>Switches the tail pane between the selected partition's records and the brokers' server.log.</summary>
+    public void ToggleBrokerLog()
+    {
+        if (!_source.HasBrokerLogs) { SetStatus(BrokerLogUnavailable); return; }
+        _showsBrokerLog = !_showsBrokerLog;
+        // Log lines are long: the pane takes most of the width while it shows them.
+        _groupsFrame.Width = Dim.Percent(_showsBrokerLog ? 25 : 55);
+        _logEntries = [];
+        _tailRecords = [];
+        _tail.Table = _showsBrokerLog ? Tables.BrokerLog([]) : Tables.Tail([]);
+        UpdateTailTitle();
+        SetStatus(_showsBrokerLog ? "Showing the broker log (Get-BrokerLog for all of it)." : "Showing the tail of the selected partition.");
         RefreshRequested?.Invoke();
     }
 

@@ -1,11 +1,12 @@
 using System.Globalization;
+using PSKafka.Engine.Logging;
 using PSKafka.Tui.Model;
 using Terminal.Gui.Views;
 
 namespace PSKafka.Tui.Views;
 
 /// <summary>The columns of each table of the console: one place for what a row shows.</summary>
-internal static class Tables
+internal static partial class Tables
 {
     public const int TrendWidth = 20;
 
@@ -74,6 +75,20 @@ internal static class Tables
         ["Key"] = r => r.Key ?? "(null)",
         ["Value"] = r => r.Value ?? "(null)",
     });
+
+    // A pane is narrow: the broker gets a column and the component (the line's [Partition retail-0 broker=1] ident) is
+    // said by the logger's class name, so the words of the message are what is in view. A KafkaConfig block shows its first line.
+    public static ITableSource BrokerLog(IReadOnlyList<BrokerLogEntry> rows) => new EnumerableTableSource<BrokerLogEntry>(rows, new()
+    {
+        ["Time"] = e => e.Time.ToString("HH:mm:ss", CultureInfo.InvariantCulture),
+        ["Level"] = e => BrokerLogEntry.LevelName(e.Level),
+        ["Broker"] = e => e.BrokerId?.ToString(CultureInfo.InvariantCulture) ?? "",
+        ["Logger"] = e => e.LoggerName,
+        ["Message"] = e => LogIdent().Replace(e.Message.Split('\n')[0], "", 1).TrimEnd(),
+    });
+
+    [System.Text.RegularExpressions.GeneratedRegex(@"^\[[^\]]*\]:? ")]
+    private static partial System.Text.RegularExpressions.Regex LogIdent();
 
     internal sealed record GroupRow(GroupView Group, GroupOffsetView? Offset, GroupMemberView? Owner);
 }

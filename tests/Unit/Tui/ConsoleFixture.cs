@@ -61,7 +61,8 @@ public sealed class ConsoleHarness : IDisposable
         var builder = _builder ??= new SnapshotBuilder(Source);
         View!.Apply(builder.Next(), null); // selects the first topic and partition
         var target = View.TailTarget;
-        View.Apply(builder.Next(), target is null ? null : Source.Tail(target.Topic, target.Partition, ClusterConsoleView.TailSize));
+        View.Apply(builder.Next(), target is null ? null : Source.Tail(target.Topic, target.Partition, ClusterConsoleView.TailSize),
+            View.ShowsBrokerLog ? Source.BrokerLog(ClusterConsoleView.TailSize) : null);
     }
 
     private SnapshotBuilder? _builder;

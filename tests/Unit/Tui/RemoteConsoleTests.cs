@@ -97,6 +97,16 @@ public sealed class RemoteConsoleTests(ITestOutputHelper output) : IDisposable
     }
 
     [Fact]
+    public void TheBrokerLogIsNotAvailableForARemoteCluster()
+    {
+        using var h = Harness(brokers: 1);
+        var view = h.Open();
+        h.App!.InjectKey(Key.L);
+        Assert.False(view.ShowsBrokerLog);
+        Assert.Equal(ClusterConsoleView.BrokerLogUnavailable, view.StatusText);
+    }
+
+    [Fact]
     public void ABrokerThatLeavesTheMetadataShowsAsNotReachableAndTheIsrShrinks()
     {
         using var h = Harness(brokers: 3);
