@@ -520,17 +520,21 @@ public sealed partial class PartitionLog : IDisposable
         foreach (var s in doomed) s.ChangeFileSuffix(LogFileNames.DeletedSuffix);
         long delay = Config.FileDeleteDelayMs;
         _pendingDeletes.RemoveAll(p => p.Task.IsCompleted);
+        // The delayed task captures only what it needs, not this log: a deleted topic's log must not stay reachable
+        // for file.delete.delay.ms (closing the log deletes these segments at once).
+        var log = Log;
+        var directory = Directory;
         _pendingDeletes.Add((Task.Run(async () =>
         {
             try
             {
                 if (delay > 0) await Task.Delay(TimeSpan.FromMilliseconds(Math.Min(delay, int.MaxValue))).ConfigureAwait(false);
-                Log.Info($"Deleting segment files {string.Join(",", doomed.Select(Describe))}");
+                log.Info($"Deleting segment files {string.Join(",", doomed.Select(Describe))}");
                 foreach (var s in doomed) s.Delete();
             }
             catch (Exception e)
             {
-                Log.Error($"Error while deleting segments in dir {Directory}", e);
+                log.Error($"Error while deleting segments in dir {directory}", e);
             }
         }), doomed));
     }

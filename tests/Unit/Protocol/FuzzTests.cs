@@ -63,7 +63,7 @@ public sealed class FuzzTests(ITestOutputHelper output)
         var handler = new KafkaProtocolHandler(new FakeKafkaApi());
         await using var server = new KafkaServer(handler, new KafkaServerOptions { IdleTimeout = TimeSpan.FromSeconds(5) });
         server.Start();
-        await FuzzAsync(server, () => handler.RejectedRequests, TimeSpan.FromSeconds(30));
+        await FuzzAsync(server, () => handler.RejectedRequests);
     }
 
     /// <summary>The same storm against a real broker's listener, and afterwards a real client (Confluent.Kafka) still produces and consumes.</summary>
@@ -75,7 +75,7 @@ public sealed class FuzzTests(ITestOutputHelper output)
         c.Cluster.Controller.SetBrokerConfig("auto.create.topics.enable", "false");
         c.CreateTopic("after-the-storm-topic", partitions: 2);
         var broker = c.Cluster.Brokers[0];
-        await FuzzAsync(broker.Listener!, () => broker.ProtocolHandler!.RejectedRequests, TimeSpan.FromSeconds(90));
+        await FuzzAsync(broker.Listener!, () => broker.ProtocolHandler!.RejectedRequests);
 
         using (var producer = new Confluent.Kafka.ProducerBuilder<string, string>(new Confluent.Kafka.ProducerConfig { BootstrapServers = c.Bootstrap, Acks = Confluent.Kafka.Acks.All }).Build())
             for (int i = 0; i < 10; i++)
@@ -90,7 +90,11 @@ public sealed class FuzzTests(ITestOutputHelper output)
         output.WriteLine($"failed requests (answered by closing the connection): {broker.ProtocolHandler!.FailedRequests}; last: {broker.ProtocolHandler.LastFailure?.GetType().Name}: {broker.ProtocolHandler.LastFailure?.Message}");
     }
 
-    async Task FuzzAsync(KafkaServer server, Func<long> rejected, TimeSpan timeBox)
+    // Not a time box: the storm runs until the server has read every frame, however loaded the machine (throughput is
+    // the benchmarks' business). Only a server that stops reading altogether meets this guard.
+    static readonly TimeSpan HangGuard = TimeSpan.FromMinutes(10);
+
+    async Task FuzzAsync(KafkaServer server, Func<long> rejected)
     {
         var seeds = ValidRequestPayloads();
         var sentinel = MessageFixtures.Framed(MessageFixtures.RequestPayload(new ApiVersionsRequest(), 0, SentinelCorrelation));
@@ -103,7 +107,7 @@ public sealed class FuzzTests(ITestOutputHelper output)
         long Frames() => server.FramesReceived - framesBefore;
         var started = Stopwatch.StartNew();
 
-        using var done = new CancellationTokenSource(timeBox);
+        using var done = new CancellationTokenSource(HangGuard);
         long framesSent = 0, connections = 0;
         // The bystander connects first and must be answered throughout.
         using var bystander = await TestClient.ConnectAsync(server.Port);
@@ -165,7 +169,7 @@ public sealed class FuzzTests(ITestOutputHelper output)
         await bystanderTask;
         output.WriteLine($"sent {framesSent} frames over {connections} connections in {started.Elapsed.TotalSeconds:F1} s; server read {Frames()} frames, rejected {rejected()}; bystander answered {bystanderAnswers} times");
 
-        Assert.True(Frames() >= TargetFrames, $"server read only {Frames()} frames in the time box");
+        Assert.True(Frames() >= TargetFrames, $"server read only {Frames()} frames before it stopped reading ({HangGuard.TotalMinutes} min)");
         Assert.True(bystanderAnswers > 10);
         using (var fresh = await TestClient.ConnectAsync(server.Port))
             Assert.Equal(0, (await fresh.ApiVersionsAsync(1))!.ErrorCode);
