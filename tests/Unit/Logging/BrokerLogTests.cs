@@ -241,6 +241,22 @@ public sealed class BrokerLogTests
     }
 
     [Fact]
+    public async Task A_lagging_follower_leaves_the_ISR_with_replica_lag_time_max_ms_named()
+    {
+        using var t = new TestCluster(2);
+        t.Cluster.Controller.SetBrokerConfig("replica.lag.time.max.ms", "200");
+        t.CreateTopic("lag", 1, 2);
+        int leader = t.Partition("lag", 0).Leader;
+        var follower = t.Cluster.GetBroker(t.Partition("lag", 0).Replicas.Single(id => id != leader))!;
+        follower.ReplicationSuspended = true;
+        string logs = Path.Combine(t.DataDirectory, BrokerLogging.DirectoryName);
+        await TestCluster.WaitUntil(() => t.Partition("lag", 0).Isr.Count == 1, what: "the follower to leave the ISR");
+        var shrink = BrokerLogReader.Read(logs, BrokerLogFile.Server).Single(e => e.Message.Contains("Shrinking ISR"));
+        Assert.Matches($@"^\[Partition lag-0 broker={leader}\] Shrinking ISR from .*Out of sync replicas: \(brokerId: {follower.Id}, endOffset: 0, lastCaughtUpTimeMs: \d+\)\. " +
+            @"\(reason: not caught up within replica\.lag\.time\.max\.ms=200\)$", shrink.Message);
+    }
+
+    [Fact]
     public async Task A_crash_is_recovered_and_the_log_says_what_was_truncated_and_why()
     {
         using var t = new TestCluster(1);
