@@ -209,6 +209,54 @@ public sealed class BrokerLogTests
     }
 
     [Fact]
+    public void Retention_deletions_are_logged_with_Kafkas_reason()
+    {
+        using var tmp = new TempDir();
+        using (var logging = BrokerLogging.Open(tmp.Sub("logs")))
+        using (var log = PSKafka.Engine.Storage.PartitionLog.Open(tmp.Sub("broker-3/t-0"), Batches.Small(segmentBytes: 300), recoverAll: false, recoveryPoint: 0, logging: logging))
+        {
+            for (int i = 0; i < 10; i++) log.AppendAsLeader(Batches.Make(2, timestamp: 1_000), 0, 0);
+            Assert.True(log.ApplyRetention(retentionMs: 10_000, retentionBytes: -1, now: 1_000_000) > 0);
+        }
+        var deleting = BrokerLogReader.Read(tmp.Sub("logs"), BrokerLogFile.Server).First(e => e.Message.Contains("Deleting segment"));
+        Assert.Equal(("kafka.log.UnifiedLog", 3), (deleting.Logger, deleting.BrokerId));
+        Assert.Matches(@"^\[UnifiedLog partition=t-0, dir=.*broker-3\] Deleting segment LogSegment\(baseOffset=0, size=\d+, lastModifiedTime=\d+, largestRecordTimestamp=Some\(\d+\)\) " +
+            @"due to log retention time 10000ms breach based on the largest record timestamp in the segment$", deleting.Message);
+    }
+
+    [Fact]
+    public void What_escapes_a_broker_thread_is_logged_even_out_of_memory()
+    {
+        using var tmp = new TempDir();
+        using (var logging = BrokerLogging.Open(tmp.Path))
+        {
+            var log = logging.For(KafkaLoggers.KafkaServer, "[KafkaServer id=0] ");
+            var thread = new Thread(() => log.RunThread(() => throw new OutOfMemoryException("no more"))) { Name = "kafka-test-thread" };
+            thread.Start();
+            thread.Join();
+        }
+        var error = Assert.Single(BrokerLogReader.Read(tmp.Path, BrokerLogFile.Server));
+        Assert.Equal((BrokerLogLevel.Error, "[KafkaServer id=0] Uncaught exception in thread 'kafka-test-thread':"), (error.Level, error.Message));
+        Assert.StartsWith("System.OutOfMemoryException: no more", error.Exception);
+    }
+
+    [Fact]
+    public async Task A_lagging_follower_leaves_the_ISR_with_replica_lag_time_max_ms_named()
+    {
+        using var t = new TestCluster(2);
+        t.Cluster.Controller.SetBrokerConfig("replica.lag.time.max.ms", "200");
+        t.CreateTopic("lag", 1, 2);
+        int leader = t.Partition("lag", 0).Leader;
+        var follower = t.Cluster.GetBroker(t.Partition("lag", 0).Replicas.Single(id => id != leader))!;
+        follower.ReplicationSuspended = true;
+        string logs = Path.Combine(t.DataDirectory, BrokerLogging.DirectoryName);
+        await TestCluster.WaitUntil(() => t.Partition("lag", 0).Isr.Count == 1, what: "the follower to leave the ISR");
+        var shrink = BrokerLogReader.Read(logs, BrokerLogFile.Server).Single(e => e.Message.Contains("Shrinking ISR"));
+        Assert.Matches($@"^\[Partition lag-0 broker={leader}\] Shrinking ISR from .*Out of sync replicas: \(brokerId: {follower.Id}, endOffset: 0, lastCaughtUpTimeMs: \d+\)\. " +
+            @"\(reason: not caught up within replica\.lag\.time\.max\.ms=200\)$", shrink.Message);
+    }
+
+    [Fact]
     public async Task A_crash_is_recovered_and_the_log_says_what_was_truncated_and_why()
     {
         using var t = new TestCluster(1);
