@@ -1,5 +1,6 @@
 using System.Globalization;
 using PSKafka.Engine.Api;
+using PSKafka.Engine.Config;
 using PSKafka.Engine.Groups;
 using PSKafka.Engine.Logging;
 
@@ -28,7 +29,8 @@ public sealed partial class Broker
     {
         int Int(string name) => int.Parse(_cluster.Controller.GetBrokerConfig(name), CultureInfo.InvariantCulture);
         return new GroupCoordinatorConfig(Int("group.initial.rebalance.delay.ms"), Int("group.min.session.timeout.ms"),
-            Int("group.max.session.timeout.ms"), Int("offset.metadata.max.bytes"));
+            Int("group.max.session.timeout.ms"), Int("offset.metadata.max.bytes"),
+            long.Parse(_cluster.Controller.GetBrokerConfig(ConfigDefinitions.OffsetsRetentionCheckIntervalMs), CultureInfo.InvariantCulture));
     }
 
     /// <summary>The groups this broker's coordinator holds after dropping a deleted topic's offsets from them (see GroupCoordinator.OnTopicDeleted).</summary>

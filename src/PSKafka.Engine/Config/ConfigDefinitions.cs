@@ -127,6 +127,7 @@ public static class ConfigDefinitions
     public const string LogCleanerEnable = "log.cleaner.enable";
     public const string LogCleanerBackoffMs = "log.cleaner.backoff.ms";
     public const string LogFlushSchedulerIntervalMs = "log.flush.scheduler.interval.ms";
+    public const string OffsetsRetentionCheckIntervalMs = "offsets.retention.check.interval.ms";
 
     public static readonly IReadOnlyList<ConfigDefinition> Broker =
     [
@@ -154,6 +155,8 @@ public static class ConfigDefinitions
         new("group.min.session.timeout.ms", ConfigType.Int, "6000", Min: 0),
         new("group.max.session.timeout.ms", ConfigType.Int, "1800000", Min: 0),
         new("offset.metadata.max.bytes", ConfigType.Int, "4096", Min: 0),
+        // How often the group coordinator removes groups that are Empty without offsets.
+        new(OffsetsRetentionCheckIntervalMs, ConfigType.Long, "600000", Min: 1),
         .. Topic.Where(t => t.BrokerSynonym is not null)
             .Select(t => t with { Name = t.BrokerSynonym!, BrokerSynonym = null, Default = BrokerDefault(t), Dynamic = true }), // DynamicLogConfig
     ];

@@ -5,7 +5,8 @@ using PSKafka.Engine.Metadata;
 namespace PSKafka.Engine.Groups;
 
 /// <summary>Group settings the coordinator reads from the broker configs (Kafka's group.* settings).</summary>
-public sealed record GroupCoordinatorConfig(int InitialRebalanceDelayMs = 3000, int MinSessionTimeoutMs = 6000, int MaxSessionTimeoutMs = 1_800_000, int OffsetMetadataMaxBytes = 4096);
+public sealed record GroupCoordinatorConfig(int InitialRebalanceDelayMs = 3000, int MinSessionTimeoutMs = 6000, int MaxSessionTimeoutMs = 1_800_000, int OffsetMetadataMaxBytes = 4096,
+    long OffsetsRetentionCheckIntervalMs = 600_000);
 
 /// <summary>
 /// One broker's group coordinator for the classic protocol (Kafka's GroupCoordinator): the state
@@ -37,9 +38,12 @@ public sealed class GroupCoordinator : IDisposable
         _config = config;
         _partitionExists = partitionExists;
         _log = log ?? KafkaLogger.None;
+        _lastGroupCleanup = Now;
         // An exception escaping a timer callback would end the process: RunThread logs it and the next tick goes on.
         _timer = new Timer(_ => _log.RunThread(Tick), null, TickMs, TickMs);
     }
+
+    private long _lastGroupCleanup;
 
     private static string OffsetsPartition(ClassicGroup group) => $"{CoordinatorPlacement.OffsetsTopic}-{group.OffsetsPartition}";
 
@@ -487,6 +491,29 @@ public sealed class GroupCoordinator : IDisposable
                 }
                 TryCompleteJoin(group);
             }
+            // The interval is read every tick, so a changed setting takes effect at once.
+            if (now - _lastGroupCleanup >= _config().OffsetsRetentionCheckIntervalMs)
+            {
+                _lastGroupCleanup = now;
+                RemoveEmptyGroupsWithoutOffsets();
+            }
+        }
+    }
+
+    /// <summary>
+    /// Kafka's group metadata cleanup (every offsets.retention.check.interval.ms): a group that is Empty and has no
+    /// committed offsets becomes Dead and goes, from memory and from the store. Without it every group a client ever
+    /// used without committing (kcat -G, a test's throwaway consumer) would stay for good and be walked every tick.
+    /// Offsets themselves do not expire here (Kafka's offsets.retention.minutes, 7 days): not done.
+    /// </summary>
+    private void RemoveEmptyGroupsWithoutOffsets()
+    {
+        foreach (var group in _groups.Values.Where(g => g.State == GroupState.Empty && g.Offsets.Count == 0).ToList())
+        {
+            _store.DeleteGroup(group.GroupId);
+            group.State = GroupState.Dead;
+            _groups.Remove(group.GroupId);
+            Signal(group.GroupId);
         }
     }
 

@@ -72,6 +72,26 @@ public sealed class GroupCoordinatorTests : IDisposable
     }
 
     [Fact]
+    public void Empty_groups_without_offsets_are_removed_at_the_retention_check()
+    {
+        // Kafka's cleanupGroupMetadata, every offsets.retention.check.interval.ms: Empty and no offsets -> Dead, gone.
+        _config = _config with { OffsetsRetentionCheckIntervalMs = 50 };
+        using var coordinator = new GroupCoordinator(_store, () => _config, (_, _) => true);
+        var first = coordinator.JoinGroupAsync(Join(), 0).Result;
+        var join = coordinator.JoinGroupAsync(Join(first.MemberId), 0).WaitAsync(Wait).Result;
+        Assert.Equal(ErrorCode.None, join.Error);
+        Thread.Sleep(200); // checks pass while "g" has a member: it stays
+        Assert.NotNull(coordinator.Inspect("g"));
+        coordinator.LeaveGroup(new LeaveGroupRequest("g", [new(join.MemberId)]));
+        Assert.Equal(ErrorCode.None, coordinator.CommitOffsets(new OffsetCommitRequest { GroupId = "kept", Partitions = [new("t", 0, 1)] }, 0)[0].Error);
+        var deadline = DateTime.UtcNow + Wait;
+        while (coordinator.Inspect("g") is not null && DateTime.UtcNow < deadline) Thread.Sleep(20);
+        Assert.Null(coordinator.Inspect("g"));
+        Assert.Equal(["kept"], coordinator.ListGroups(null).Select(g => g.GroupId));
+        Assert.DoesNotContain(_store.LoadGroups(), r => r.Id == "g");
+    }
+
+    [Fact]
     public void Initial_delay_gathers_members_into_one_generation_and_only_the_leader_gets_the_members()
     {
         _config = _config with { InitialRebalanceDelayMs = 300 };
