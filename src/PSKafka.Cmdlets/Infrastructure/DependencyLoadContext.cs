@@ -37,7 +37,11 @@ internal sealed class DependencyLoadContext : AssemblyLoadContext
     protected override Assembly? Load(AssemblyName name)
     {
         var path = Path.Combine(_directory, name.Name + ".dll");
-        return File.Exists(path) ? LoadFromAssemblyPath(path) : null;
+        if (File.Exists(path)) return LoadFromAssemblyPath(path);
+        // What the module root ships for the engine too (Microsoft.Extensions.Logging.Abstractions, which Terminal.Gui
+        // also logs through) is the default context's copy: the default context does not probe the module's folder itself.
+        var shared = Path.Combine(Path.GetDirectoryName(_directory)!, name.Name + ".dll");
+        return File.Exists(shared) ? Default.LoadFromAssemblyPath(shared) : null;
     }
 
     // Native libraries of the dependencies (runtimes/<rid>/native), as NuGet lays them out.
