@@ -98,7 +98,10 @@ public sealed class KafkaServer : IAsyncDisposable
                     socket.NoDelay = true;
                     _connections[id] = socket;
                     if (_stop.IsCancellationRequested) { Close(id, socket, abort: true); return; }
-                    new Thread(() => Serve(id, socket)) { IsBackground = true, Name = $"kafka-conn-{id}" }.Start();
+                    // The endpoints are read here, where a socket that Stop closes meanwhile is handled: an exception
+                    // on the connection's own thread before its try would end the process.
+                    var context = new ConnectionContext(id, socket.LocalEndPoint, socket.RemoteEndPoint);
+                    new Thread(() => Serve(id, socket, context)) { IsBackground = true, Name = $"kafka-conn-{id}" }.Start();
                 }
                 catch (Exception e) when (e is not ObjectDisposedException)
                 {
@@ -119,9 +122,8 @@ public sealed class KafkaServer : IAsyncDisposable
         }
     }
 
-    void Serve(long id, Socket socket)
+    void Serve(long id, Socket socket, ConnectionContext context)
     {
-        var context = new ConnectionContext(id, socket.LocalEndPoint, socket.RemoteEndPoint);
         bool abort = true;
         var sizeBuffer = new byte[4];
         try
