@@ -117,7 +117,8 @@ while ([DateTimeOffset]::UtcNow -lt $end) {
     foreach ($g in $groups) { $lag[$g] = $ledger.Lag($g, $hw) }
     $lagSeries.Add([pscustomobject]@{ Time = $now; Lag = $lag })
 
-    if ($null -eq $restartAt -and $now -ge $nextKill) {
+    # No kill in the last 30 s: what follows it could not be judged.
+    if ($null -eq $restartAt -and $now -ge $nextKill -and $now -lt $end.AddSeconds(-30)) {
         $down = $victim % 3; $victim++
         Stop-Broker -Id $down -Kill
         $events.Add([pscustomobject]@{ Time = [DateTimeOffset]::UtcNow; Kind = 'kill'; Broker = $down })
