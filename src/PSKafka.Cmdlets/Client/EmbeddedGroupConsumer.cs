@@ -314,7 +314,7 @@ public sealed class EmbeddedGroupConsumer : IGroupConsumer
                 memberId = _memberId;
                 generation = _generation;
             }
-            bool member = _joined && !_joining && memberId.Length > 0 && generation >= 0 && coordinator is not null;
+            bool member = _joined && !_joining && memberId.Length > 0 && generation >= 0;
             try
             {
                 if (!member)
@@ -322,6 +322,13 @@ public sealed class EmbeddedGroupConsumer : IGroupConsumer
                     // Joining or not yet joined: look again soon, so the wake-up below is armed right after a join.
                     await Task.Delay(Math.Min(50, _settings.HeartbeatIntervalMs), closing).ConfigureAwait(false);
                     continue;
+                }
+                if (coordinator is null)
+                {
+                    // The coordinator moved (its broker died): find the new one and go on heartbeating there, as Kafka's
+                    // consumer does. It took the group over with its members, so no rejoin is needed.
+                    try { coordinator = Coordinator(closing); }
+                    catch (KafkaException) { continue; } // none yet: Coordinator waited and backed off; try again
                 }
                 var wake = !_rejoinNeeded ? coordinator!.WhenGroupRebalancing(_settings.GroupId) : Task.Delay(Timeout.Infinite, closing);
                 await Task.WhenAny(Task.Delay(_settings.HeartbeatIntervalMs, closing), wake).ConfigureAwait(false);
@@ -360,6 +367,11 @@ public sealed class EmbeddedGroupConsumer : IGroupConsumer
                 case ErrorCode.UnknownMemberId:
                     ResetGeneration(resetMemberId: true);
                     RequestRejoin();
+                    break;
+                case ErrorCode.NotCoordinator or ErrorCode.CoordinatorNotAvailable or ErrorCode.CoordinatorLoadInProgress:
+                    // Only the coordinator is lost, not the membership: the next beat goes to the new coordinator, which
+                    // answers UNKNOWN_MEMBER_ID (and so a rejoin) only if it did not take the group over.
+                    CoordinatorUnknown();
                     break;
                 default:
                     CoordinatorUnknown();

@@ -71,6 +71,27 @@ public sealed class GroupCoordinator : IDisposable
                     Generation = record.Generation,
                     ProtocolName = null,
                 };
+                if (record.Members.Count > 0 && record.Protocol is not null)
+                {
+                    // Stable when saved: the members go on as they were; each has a session timeout to heartbeat here.
+                    group.State = GroupState.Stable;
+                    group.ProtocolName = record.Protocol;
+                    group.LeaderId = record.Leader;
+                    foreach (var m in record.Members)
+                        group.Members.Add(new GroupMember
+                        {
+                            MemberId = m.MemberId,
+                            GroupInstanceId = m.GroupInstanceId,
+                            ClientId = m.ClientId,
+                            ClientHost = m.ClientHost,
+                            SessionTimeoutMs = m.SessionTimeoutMs,
+                            RebalanceTimeoutMs = m.RebalanceTimeoutMs,
+                            Protocols = m.ProtocolNames.Zip(m.ProtocolMetadata, (n, d) => new GroupProtocol(n, d)).ToList(),
+                            Assignment = m.Assignment,
+                            Synced = true,
+                            HeartbeatDeadline = Now + m.SessionTimeoutMs,
+                        });
+                }
                 foreach (var o in _store.LoadOffsets(record.Id))
                     group.Offsets[new TopicPartition(o.Topic, o.Partition)] = new CommittedOffset(o.Offset, o.LeaderEpoch, o.Metadata, o.CommitTimestamp);
                 _groups[record.Id] = group;
@@ -356,8 +377,8 @@ public sealed class GroupCoordinator : IDisposable
                 var byMember = new Dictionary<string, byte[]>(StringComparer.Ordinal);
                 foreach (var a in request.Assignments) byMember[a.MemberId] = a.Assignment;
                 foreach (var m in group.Members) m.Assignment = byMember.GetValueOrDefault(m.MemberId, []);
-                Persist(group);
                 group.State = GroupState.Stable;
+                Persist(group);
                 _log.Info($"Assignment received from leader {member.MemberId} for group {group.GroupId} for generation {group.Generation}. " +
                     $"The group has {group.Members.Count} members, {group.Members.Count(m => m.GroupInstanceId is not null)} of which are static.");
                 group.SyncDeadline = long.MaxValue;
@@ -683,8 +704,28 @@ public sealed class GroupCoordinator : IDisposable
         }
     }
 
+    // Members are kept only for a Stable group (its assignment is in): a group taken over in any other state rejoins.
     private void Persist(ClassicGroup group) =>
-        _store.SaveGroup(new GroupRecord { Id = group.GroupId, ProtocolType = group.ProtocolType, Generation = group.Generation, Protocol = group.ProtocolName });
+        _store.SaveGroup(new GroupRecord
+        {
+            Id = group.GroupId,
+            ProtocolType = group.ProtocolType,
+            Generation = group.Generation,
+            Protocol = group.ProtocolName,
+            Leader = group.State == GroupState.Stable ? group.LeaderId : null,
+            Members = group.State != GroupState.Stable ? [] : group.Members.Select(m => new GroupMemberRecord
+            {
+                MemberId = m.MemberId,
+                GroupInstanceId = m.GroupInstanceId,
+                ClientId = m.ClientId,
+                ClientHost = m.ClientHost,
+                SessionTimeoutMs = m.SessionTimeoutMs,
+                RebalanceTimeoutMs = m.RebalanceTimeoutMs,
+                ProtocolNames = m.Protocols.Select(p => p.Name).ToList(),
+                ProtocolMetadata = m.Protocols.Select(p => p.Metadata).ToList(),
+                Assignment = m.Assignment,
+            }).ToList(),
+        });
 
     /// <summary>For tests: a group's state, generation and member ids.</summary>
     internal (GroupState State, int Generation, string? Leader, string[] Members)? Inspect(string groupId)

@@ -264,6 +264,45 @@ public sealed class GroupCoordinatorTests : IDisposable
     }
 
     [Fact]
+    public void A_coordinator_that_takes_over_a_stable_group_keeps_its_members_generation_and_assignment()
+    {
+        var join = StartJoin().WaitAsync(Wait).Result;
+        var sync = _coordinator.SyncGroupAsync(new SyncGroupRequest { GroupId = "g", GenerationId = 1, MemberId = join.MemberId, Assignments = [new(join.MemberId, [9, 9])] }).WaitAsync(Wait).Result;
+        Assert.Equal(ErrorCode.None, sync.Error);
+        _coordinator.Dispose();
+        _store.Dispose();
+
+        // Another broker's coordinator loads the offsets partition (as after the leader's broker died).
+        using var store = new MetadataStore(_dir.Path);
+        using var coordinator = new GroupCoordinator(store, () => _config, (_, _) => true);
+        coordinator.EnsureLoaded(0, 1, 1);
+        var state = coordinator.Inspect("g")!.Value;
+        Assert.Equal((GroupState.Stable, 1, join.MemberId), (state.State, state.Generation, state.Leader));
+        Assert.Equal([join.MemberId], state.Members);
+        Assert.Equal(ErrorCode.None, coordinator.Heartbeat(new HeartbeatRequest("g", 1, join.MemberId)));
+        // The member's commit under its generation goes through: nothing is read again.
+        var commit = coordinator.CommitOffsets(new OffsetCommitRequest { GroupId = "g", GenerationId = 1, MemberId = join.MemberId, Partitions = [new OffsetCommitPartition("t", 0, 7)] }, 0);
+        Assert.Equal(ErrorCode.None, commit.Single().Error);
+        // A sync again (a member that missed its answer) gets the same assignment.
+        var again = coordinator.SyncGroupAsync(new SyncGroupRequest { GroupId = "g", GenerationId = 1, MemberId = join.MemberId }).WaitAsync(Wait).Result;
+        Assert.Equal(new byte[] { 9, 9 }, again.Assignment);
+    }
+
+    [Fact]
+    public void A_group_taken_over_in_the_middle_of_a_rebalance_comes_back_empty_and_its_members_rejoin()
+    {
+        var join = StartJoin().WaitAsync(Wait).Result; // CompletingRebalance: no assignment yet
+        _coordinator.Dispose();
+        _store.Dispose();
+
+        using var store = new MetadataStore(_dir.Path);
+        using var coordinator = new GroupCoordinator(store, () => _config, (_, _) => true);
+        coordinator.EnsureLoaded(0, 1, 1);
+        Assert.Equal(GroupState.Empty, coordinator.Inspect("g")!.Value.State);
+        Assert.Equal(ErrorCode.UnknownMemberId, coordinator.Heartbeat(new HeartbeatRequest("g", 1, join.MemberId)));
+    }
+
+    [Fact]
     public void Delete_only_empty_groups()
     {
         Assert.Equal(ErrorCode.GroupIdNotFound, _coordinator.DeleteGroup("g"));
