@@ -139,6 +139,7 @@ while ([DateTimeOffset]::UtcNow -lt $end) {
             Threads      = $r[1]
             Handles      = $r[2]
             HeapMB       = [math]::Round($r[3] / 1MB, 1)
+            GcCommitMB   = [math]::Round($r[4] / 1MB, 1)
             P50Ms        = $l[0]
             P99Ms        = $l[1]
             MaxMs        = $l[2]
@@ -151,8 +152,8 @@ while ([DateTimeOffset]::UtcNow -lt $end) {
         }
         $samples.Add([pscustomobject]$row)
         $lastSample = [DateTimeOffset]::UtcNow
-        Write-Host ("{0,5}s rss {1,7} MB thr {2,4} fd {3,5} heap {4,6} MB p50 {5,5} p99 {6,6} max {7,6} ms acked {8,9} lag {9}/{10} {11}" -f `
-                $row.Seconds, $row.RssMB, $row.Threads, $row.Handles, $row.HeapMB, $row.P50Ms, $row.P99Ms, $row.MaxMs, $row.Acked, $row.LagPs, $row.LagKcat, $row.Event)
+        Write-Host ("{0,5}s rss {1,7} MB thr {2,4} fd {3,5} heap {4,6} MB gc {12,6} MB p50 {5,5} p99 {6,6} max {7,6} ms acked {8,9} lag {9}/{10} {11}" -f `
+                $row.Seconds, $row.RssMB, $row.Threads, $row.Handles, $row.HeapMB, $row.P50Ms, $row.P99Ms, $row.MaxMs, $row.Acked, $row.LagPs, $row.LagKcat, $row.Event, $row.GcCommitMB)
         $nextSample = $nextSample.AddSeconds($sampleSeconds)
     }
 }

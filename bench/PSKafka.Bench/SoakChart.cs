@@ -41,7 +41,7 @@ internal static class SoakChart
             return plot;
         }
 
-        Panel(0, "MB", ("RssMB", "RSS"), ("HeapMB", "managed heap")).Title(title);
+        Panel(0, "MB", [("RssMB", "RSS"), ("HeapMB", "managed heap (live)"), .. (rows[0].ContainsKey("GcCommitMB") ? [("GcCommitMB", "GC committed")] : Array.Empty<(string, string)>())]).Title(title);
         Panel(1, "ms", ("P50Ms", "p50 end to end"), ("P99Ms", "p99 end to end"));
         Panel(2, "messages behind", ("LagPs", "lag soak-ps (2 members)"), ("LagKcat", "lag soak-kcat"));
         Panel(3, "count", ("Threads", "threads"), ("Handles", "file descriptors"));

@@ -139,7 +139,10 @@ namespace PSKafka.Soak
             return thread;
         }
 
-        /// <summary>The process's resources: RSS, threads and open file descriptors (Linux /proc).</summary>
+        /// <summary>
+        /// The process's resources: RSS, threads and open file descriptors (Linux /proc), the live managed heap, and the
+        /// memory the GC holds committed (live or not), which tells RSS growth in the GC's keeping from native growth.
+        /// </summary>
         public static long[] ProcessResources()
         {
             long rss = 0, threads = 0;
@@ -149,7 +152,7 @@ namespace PSKafka.Soak
                 else if (line.StartsWith("Threads:")) threads = long.Parse(line.Split(new[] { ' ', '\t' }, StringSplitOptions.RemoveEmptyEntries)[1]);
             }
             long fds = Directory.GetFileSystemEntries("/proc/self/fd").Length;
-            return new[] { rss, threads, fds, GC.GetTotalMemory(false) };
+            return new[] { rss, threads, fds, GC.GetTotalMemory(false), GC.GetGCMemoryInfo().TotalCommittedBytes };
         }
     }
 }
