@@ -1,4 +1,5 @@
 using PSKafka.Engine.Api;
+using PSKafka.Engine.Metadata;
 
 namespace PSKafka.Engine.Groups;
 
@@ -27,6 +28,35 @@ internal sealed class GroupMember
 
     /// <summary>A member waiting in a join or a sync is alive (Kafka's hasSatisfiedHeartbeat).</summary>
     public bool KeptAlive => AwaitingJoin is not null || AwaitingSync is not null;
+
+    // The durable part (GroupMemberRecord) and back: the one place that names what a coordinator taking the group over keeps.
+    public GroupMemberRecord ToRecord() => new()
+    {
+        MemberId = MemberId,
+        GroupInstanceId = GroupInstanceId,
+        ClientId = ClientId,
+        ClientHost = ClientHost,
+        SessionTimeoutMs = SessionTimeoutMs,
+        RebalanceTimeoutMs = RebalanceTimeoutMs,
+        ProtocolNames = Protocols.Select(p => p.Name).ToList(),
+        ProtocolMetadata = Protocols.Select(p => p.Metadata).ToList(),
+        Assignment = Assignment,
+    };
+
+    /// <summary>A member of a group that was Stable when saved: synced, with a session timeout from <paramref name="now"/> to heartbeat.</summary>
+    public static GroupMember FromRecord(GroupMemberRecord m, long now) => new()
+    {
+        MemberId = m.MemberId,
+        GroupInstanceId = m.GroupInstanceId,
+        ClientId = m.ClientId,
+        ClientHost = m.ClientHost,
+        SessionTimeoutMs = m.SessionTimeoutMs,
+        RebalanceTimeoutMs = m.RebalanceTimeoutMs,
+        Protocols = m.ProtocolNames.Zip(m.ProtocolMetadata, (n, d) => new GroupProtocol(n, d)).ToList(),
+        Assignment = m.Assignment,
+        Synced = true,
+        HeartbeatDeadline = now + m.SessionTimeoutMs,
+    };
 }
 
 public sealed record CommittedOffset(long Offset, int LeaderEpoch, string? Metadata, long CommitTimestamp);

@@ -77,20 +77,7 @@ public sealed class GroupCoordinator : IDisposable
                     group.State = GroupState.Stable;
                     group.ProtocolName = record.Protocol;
                     group.LeaderId = record.Leader;
-                    foreach (var m in record.Members)
-                        group.Members.Add(new GroupMember
-                        {
-                            MemberId = m.MemberId,
-                            GroupInstanceId = m.GroupInstanceId,
-                            ClientId = m.ClientId,
-                            ClientHost = m.ClientHost,
-                            SessionTimeoutMs = m.SessionTimeoutMs,
-                            RebalanceTimeoutMs = m.RebalanceTimeoutMs,
-                            Protocols = m.ProtocolNames.Zip(m.ProtocolMetadata, (n, d) => new GroupProtocol(n, d)).ToList(),
-                            Assignment = m.Assignment,
-                            Synced = true,
-                            HeartbeatDeadline = Now + m.SessionTimeoutMs,
-                        });
+                    foreach (var m in record.Members) group.Members.Add(GroupMember.FromRecord(m, Now));
                 }
                 foreach (var o in _store.LoadOffsets(record.Id))
                     group.Offsets[new TopicPartition(o.Topic, o.Partition)] = new CommittedOffset(o.Offset, o.LeaderEpoch, o.Metadata, o.CommitTimestamp);
@@ -713,18 +700,7 @@ public sealed class GroupCoordinator : IDisposable
             Generation = group.Generation,
             Protocol = group.ProtocolName,
             Leader = group.State == GroupState.Stable ? group.LeaderId : null,
-            Members = group.State != GroupState.Stable ? [] : group.Members.Select(m => new GroupMemberRecord
-            {
-                MemberId = m.MemberId,
-                GroupInstanceId = m.GroupInstanceId,
-                ClientId = m.ClientId,
-                ClientHost = m.ClientHost,
-                SessionTimeoutMs = m.SessionTimeoutMs,
-                RebalanceTimeoutMs = m.RebalanceTimeoutMs,
-                ProtocolNames = m.Protocols.Select(p => p.Name).ToList(),
-                ProtocolMetadata = m.Protocols.Select(p => p.Metadata).ToList(),
-                Assignment = m.Assignment,
-            }).ToList(),
+            Members = group.State != GroupState.Stable ? [] : group.Members.Select(m => m.ToRecord()).ToList(),
         });
 
     /// <summary>For tests: a group's state, generation and member ids.</summary>
