@@ -306,7 +306,7 @@ public sealed class LogCleaner
     {
         long size = segment.Size;
         using var file = File.OpenHandle(segment.LogPath, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
-        var scan = new BatchScanner(file, 0, size, wholeBatches: true, chunkSize: 1 << 20);
+        using var scan = new BatchScanner(file, 0, size, wholeBatches: true, chunkSize: 1 << 20);
         while (scan.Next() == ScanStatus.Batch) yield return new RecordBatch(scan.Current.ToArray());
     }
 

@@ -177,7 +177,7 @@ public static class LogDump
         long records = 0, first = -1, last = -1, firstTs = NoTimestamp, lastTs = NoTimestamp, maxTs = NoTimestamp;
         using (var file = OpenShared(logPath))
         {
-            var scan = new BatchScanner(file, 0, Math.Min(visibleBytes, RandomAccess.GetLength(file)), wholeBatches: false);
+            using var scan = new BatchScanner(file, 0, Math.Min(visibleBytes, RandomAccess.GetLength(file)), wholeBatches: false);
             while (scan.Next() == ScanStatus.Batch)
             {
                 var h = scan.Current;

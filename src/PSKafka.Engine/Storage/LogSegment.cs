@@ -103,7 +103,7 @@ public sealed class LogSegment : IDisposable
         _maxTimestampSoFar = lastTs;
         _offsetOfMaxTimestampSoFar = lastTsOffset;
         var (_, pos) = OffsetIndex.Lookup(long.MaxValue);
-        var scan = new BatchScanner(_log, pos, _size, wholeBatches: false);
+        using var scan = new BatchScanner(_log, pos, _size, wholeBatches: false);
         bool first = true;
         while (scan.Next() == ScanStatus.Batch)
         {
@@ -119,7 +119,7 @@ public sealed class LogSegment : IDisposable
         }
         if (_rollingBasedTimestamp == NoTimestamp && _size >= HeaderSize)
         {
-            var s = new BatchScanner(_log, 0, _size, wholeBatches: false, chunkSize: HeaderSize);
+            using var s = new BatchScanner(_log, 0, _size, wholeBatches: false, chunkSize: HeaderSize);
             if (s.Next() == ScanStatus.Batch) _rollingBasedTimestamp = s.MaxTimestamp;
         }
     }
@@ -184,7 +184,7 @@ public sealed class LogSegment : IDisposable
     internal (int Position, int Size)? TranslateOffset(long offset, int maxPosition)
     {
         var (_, pos) = OffsetIndex.Lookup(offset);
-        var scan = new BatchScanner(_log, pos, maxPosition, wholeBatches: false, chunkSize: 8 * 1024);
+        using var scan = new BatchScanner(_log, pos, maxPosition, wholeBatches: false, chunkSize: 8 * 1024);
         while (scan.Next() == ScanStatus.Batch)
             if (scan.LastOffset >= offset) return ((int)scan.Position, scan.Size);
         return null;
@@ -253,7 +253,7 @@ public sealed class LogSegment : IDisposable
     {
         var (_, tsOffset) = TimeIndex.Lookup(timestamp);
         var (_, pos) = OffsetIndex.Lookup(Math.Max(tsOffset, startingOffset));
-        var scan = new BatchScanner(_log, pos, _size, wholeBatches: true);
+        using var scan = new BatchScanner(_log, pos, _size, wholeBatches: true);
         while (scan.Next() == ScanStatus.Batch)
         {
             if (scan.MaxTimestamp < timestamp) continue;
@@ -282,7 +282,7 @@ public sealed class LogSegment : IDisposable
         _bytesSinceLastIndexEntry = 0;
         _nextOffset = BaseOffset;
         int logSize = _size;
-        var scan = new BatchScanner(_log, 0, logSize, wholeBatches: true, chunkSize: 1 << 20);
+        using var scan = new BatchScanner(_log, 0, logSize, wholeBatches: true, chunkSize: 1 << 20);
         int validBytes = 0;
         ScanStatus status;
         while ((status = scan.Next()) == ScanStatus.Batch)
