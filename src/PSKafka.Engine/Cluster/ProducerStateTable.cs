@@ -131,17 +131,25 @@ internal sealed class ProducerStateTable
         long now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
         while (offset < end)
         {
-            var read = log.Read(offset, 1 << 20, end);
-            if (read.Error != ErrorCode.None || read.Records.IsEmpty) break;
-            var span = read.Records.Span;
-            table.Update(span, now);
+            // Pooled: a restart reads the whole active segment (up to segment.bytes) a megabyte at a time.
+            var read = log.Read(offset, 1 << 20, end, rent: true);
             long next = offset;
-            int pos = 0;
-            while (pos + HeaderSize <= span.Length)
+            try
             {
-                var header = Header.Read(span[pos..]);
-                next = Math.Max(next, header.BaseOffset + header.LastOffsetDelta + 1);
-                pos += BinaryPrimitives.ReadInt32BigEndian(span[(pos + BatchLengthOffset)..]) + LogOverhead;
+                if (read.Error != ErrorCode.None || read.Records.IsEmpty) break;
+                var span = read.Records.Span;
+                table.Update(span, now);
+                int pos = 0;
+                while (pos + HeaderSize <= span.Length)
+                {
+                    var header = Header.Read(span[pos..]);
+                    next = Math.Max(next, header.BaseOffset + header.LastOffsetDelta + 1);
+                    pos += BinaryPrimitives.ReadInt32BigEndian(span[(pos + BatchLengthOffset)..]) + LogOverhead;
+                }
+            }
+            finally
+            {
+                if (read.Lease is { } lease) IoBuffers.Pool.Return(lease);
             }
             if (next <= offset) break;
             offset = next;
