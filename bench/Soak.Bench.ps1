@@ -52,7 +52,7 @@ $brokers = @(Start-Broker -DataDirectory (Join-Path $work 'data') -Port 0) + @(S
 $bootstrap = ($brokers | ForEach-Object Address) -join ','
 Set-BrokerConfig -Name group.initial.rebalance.delay.ms -Value 0
 $null = New-Topic -Name soak -Partitions 3 -ReplicationFactor 3
-$ledger = [PSKafka.Soak.SoakLedger]::new(3, [string[]]$groups)
+$ledger = [PSKafka.Soak.SoakLedger]::new(3, [string[]]$groups, [long]($rate * 60 * $Minutes))
 $client = [PSKafka.Cmdlets.Infrastructure.Session]::Client
 
 $null = Start-LogGenerator -Path $accessLog -Rate $rate -Seed 42

@@ -21,10 +21,14 @@ namespace PSKafka.Soak
         private readonly Dictionary<string, long> _duplicates = new Dictionary<string, long>();
         private List<int> _latencies = new List<int>(100_000);
         private long _ackedCount;
+        private readonly int _capacity;
 
-        public SoakLedger(int partitions, IEnumerable<string> groups)
+        /// <param name="expectedMessages">What the run will produce: the books are that large from the start, so
+        /// the ledger's own growth does not show as the process's RSS growth.</param>
+        public SoakLedger(int partitions, IEnumerable<string> groups, long expectedMessages)
         {
             _partitions = partitions;
+            _capacity = (int)Math.Min(int.MaxValue / 2, expectedMessages / partitions + expectedMessages / partitions / 4 + 1024);
             _acked = NewBooks();
             foreach (var g in groups)
             {
@@ -34,7 +38,7 @@ namespace PSKafka.Soak
             }
         }
 
-        private List<byte>[] NewBooks() => Enumerable.Range(0, _partitions).Select(_ => new List<byte>()).ToArray();
+        private List<byte>[] NewBooks() => Enumerable.Range(0, _partitions).Select(_ => new List<byte>(_capacity)).ToArray();
 
         private static void Mark(List<byte> books, long offset, out byte before)
         {
