@@ -1,7 +1,7 @@
 using System.Globalization;
+using PSKafka.Client.ClusterView;
 using PSKafka.Engine.Cluster;
 using PSKafka.Engine.Logging;
-using PSKafka.Tui.Model;
 using Terminal.Gui.App;
 using Terminal.Gui.Drawing;
 using Attribute = Terminal.Gui.Drawing.Attribute;

@@ -1,6 +1,6 @@
 using System.Globalization;
+using PSKafka.Client.ClusterView;
 using PSKafka.Engine.Logging;
-using PSKafka.Tui.Model;
 using Terminal.Gui.Views;
 
 namespace PSKafka.Tui.Views;

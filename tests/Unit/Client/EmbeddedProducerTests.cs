@@ -1,5 +1,5 @@
 using System.Text;
-using PSKafka.Cmdlets.Client;
+using PSKafka.Client;
 using PSKafka.Engine;
 using PSKafka.Engine.Api;
 using PSKafka.Engine.Storage;

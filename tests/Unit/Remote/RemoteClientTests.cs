@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using System.Net;
 using System.Text;
-using PSKafka.Cmdlets.Client;
+using PSKafka.Client;
 using PSKafka.Engine;
 using PSKafka.Engine.Api;
 using PSKafka.Engine.Partitioning;

@@ -1,4 +1,6 @@
 using System.Text;
+using PSKafka.Client;
+using PSKafka.Client.ClusterView;
 using PSKafka.Engine;
 using PSKafka.Engine.Api;
 using PSKafka.Engine.Cluster;
@@ -34,7 +36,7 @@ public sealed class ConsoleHarness : IDisposable
     {
         Cluster = KafkaCluster.Open(_dir);
         for (int i = 0; i < brokers; i++) Cluster.StartBroker(port: 0);
-        Source = source?.Invoke(Cluster) ?? new EngineClusterSource(Cluster);
+        Source = source?.Invoke(Cluster) ?? new EmbeddedClusterSource(new EmbeddedClient(Cluster));
     }
 
     public KafkaCluster Cluster { get; }

@@ -1,3 +1,4 @@
+using PSKafka.Client.ClusterView;
 using PSKafka.Engine;
 using PSKafka.Engine.Cluster;
 using PSKafka.Tui.Model;

@@ -2,7 +2,7 @@ using PSKafka.Engine;
 using PSKafka.Engine.Api;
 using PSKafka.Engine.Cluster;
 
-namespace PSKafka.Cmdlets.Client;
+namespace PSKafka.Client;
 
 public sealed partial class EmbeddedClient
 {

@@ -2,7 +2,7 @@ using PSKafka.Engine;
 using PSKafka.Engine.Api;
 using PSKafka.Engine.Storage;
 
-namespace PSKafka.Cmdlets.Client;
+namespace PSKafka.Client;
 
 /// <summary>
 /// Fetches assigned partitions from their leaders, decodes record batches and keeps a position

@@ -4,7 +4,7 @@ using PSKafka.Engine.Cluster;
 using PSKafka.Engine.Groups;
 using PSKafka.Engine.Groups.Assignors;
 
-namespace PSKafka.Cmdlets.Client;
+namespace PSKafka.Client;
 
 /// <summary>
 /// A Kafka consumer with group management over the in-process brokers: finds the coordinator, joins

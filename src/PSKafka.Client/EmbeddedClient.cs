@@ -3,7 +3,7 @@ using PSKafka.Engine.Api;
 using PSKafka.Engine.Cluster;
 using PSKafka.Engine.Storage;
 
-namespace PSKafka.Cmdlets.Client;
+namespace PSKafka.Client;
 
 /// <summary>
 /// The in-process client: talks to the brokers of a <see cref="KafkaCluster"/> in this process

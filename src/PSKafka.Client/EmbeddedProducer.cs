@@ -3,7 +3,7 @@ using PSKafka.Engine.Api;
 using PSKafka.Engine.Partitioning;
 using PSKafka.Engine.Storage;
 
-namespace PSKafka.Cmdlets.Client;
+namespace PSKafka.Client;
 
 /// <summary>
 /// Kafka's producer, in-process. The caller's thread only appends each record to its partition's open batch

@@ -4,7 +4,7 @@ using PSKafka.Engine.Api;
 using PSKafka.Engine.Cluster;
 using PSKafka.Engine.Groups;
 
-namespace PSKafka.Tui.Model;
+namespace PSKafka.Client.ClusterView;
 
 /// <summary>
 /// The console's picture of the cluster at one moment: immutable, built off the UI thread, and

@@ -5,18 +5,19 @@ using PSKafka.Engine.Cluster;
 using PSKafka.Engine.Logging;
 using PSKafka.Engine.Storage;
 
-namespace PSKafka.Tui.Model;
+namespace PSKafka.Client.ClusterView;
 
 /// <summary>
 /// Reads an in-process <see cref="KafkaCluster"/> for the console: the controller's metadata for leaders,
 /// replicas and ISR, and each partition's leader replica for offsets, size and segments. Every figure is a
 /// field read (no log scans), so a capture costs microseconds per partition whatever the traffic.
 /// </summary>
-public sealed class EngineClusterSource(KafkaCluster cluster) : IClusterSource
+public sealed class EmbeddedClusterSource(EmbeddedClient client) : IClusterSource
 {
     private const int MaxTailBytes = 256 * 1024;
 
-    public KafkaCluster Cluster { get; } = cluster;
+    public EmbeddedClient Client { get; } = client;
+    private KafkaCluster Cluster => Client.Cluster;
 
     private BrokerLogReader.Follower? _log;
     private readonly Queue<BrokerLogEntry> _logTail = new();

@@ -2,9 +2,8 @@ using System.Diagnostics;
 using PSKafka.Engine;
 using PSKafka.Engine.Api;
 using PSKafka.Engine.Cluster;
-using PSKafka.Tui.Model;
 
-namespace PSKafka.Cmdlets.Client;
+namespace PSKafka.Client.ClusterView;
 
 /// <summary>
 /// Show-Cluster's view of a cluster it reaches only as a client (a remote Kafka through Confluent.Kafka):
@@ -14,12 +13,7 @@ namespace PSKafka.Cmdlets.Client;
 /// offsets, leader epochs, each broker's traffic) is -1, which the console shows as unknown; brokers cannot
 /// be stopped or started from here. Capture, GetGroups and Tail run on the console's refresh thread.
 /// </summary>
-/// <remarks>
-/// This type implements the console's interface, so PSKafka.Tui must be loadable when it is first touched:
-/// create it only after <c>DependencyLoadContext.Register()</c>. It is internal because Import-Module
-/// looks at every public type of PSKafka.dll before anything is registered.
-/// </remarks>
-internal sealed class RemoteClusterSource(IKafkaClient client) : IClusterSource, IDisposable
+public sealed class RemoteClusterSource(IKafkaClient client) : IClusterSource, IDisposable
 {
     // How long a tail read may take; the refresh shows what came by then.
     private static readonly TimeSpan TailTimeout = TimeSpan.FromSeconds(2);
