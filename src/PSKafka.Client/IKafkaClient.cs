@@ -5,8 +5,9 @@ using PSKafka.Engine.Storage;
 namespace PSKafka.Client;
 
 /// <summary>
-/// The one seam between the cmdlets and a cluster: the in-process engine today, a remote cluster
-/// through a Kafka client later. No cmdlet knows which one it talks to.
+/// The one seam between the cmdlets (and the console) and a cluster: the brokers of this process
+/// (<see cref="EmbeddedClient"/>) or a remote Kafka through Confluent.Kafka (<see cref="RemoteClient"/>).
+/// No cmdlet knows which one it talks to.
 /// </summary>
 public partial interface IKafkaClient
 {
