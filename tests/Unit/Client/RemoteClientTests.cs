@@ -7,7 +7,7 @@ using PSKafka.Engine.Api;
 using PSKafka.Engine.Partitioning;
 using PSKafka.Engine.Storage;
 
-namespace PSKafka.Tests.Remote;
+namespace PSKafka.Tests.Client;
 
 /// <summary>
 /// RemoteClient against librdkafka's mock cluster: a Kafka that no one here wrote, reached over
