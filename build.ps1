@@ -70,11 +70,19 @@ function Invoke-Build {
     Copy-Item (Join-Path $bin '*') $moduleOut -Recurse -Exclude '*.pdb', '*.deps.json'
     Copy-Item (Join-Path $root 'module/*') $moduleOut -Recurse
     # Show-Cluster's console and Terminal.Gui go to dependencies/, loaded in the module's own AssemblyLoadContext.
-    # What the module root already has (the engine and its packages) stays out so both sides share those types.
+    # What the module root already has (the engine, the client, Confluent.Kafka with its librdkafka, their packages)
+    # stays out, so both sides share those types and each native library loads once.
     $dependencies = New-Item -ItemType Directory (Join-Path $moduleOut 'dependencies')
     $tuiBin = Join-Path $root "src/PSKafka.Tui/bin/$Configuration/net10.0"
     Get-ChildItem $tuiBin -Filter '*.dll' | Where-Object { -not (Test-Path (Join-Path $moduleOut $_.Name)) } | Copy-Item -Destination $dependencies
-    Copy-Item (Join-Path $tuiBin 'runtimes') $dependencies -Recurse
+    Get-ChildItem (Join-Path $tuiBin 'runtimes') -File -Recurse | ForEach-Object {
+        $relative = [IO.Path]::GetRelativePath($tuiBin, $_.FullName)
+        if (-not (Test-Path (Join-Path $moduleOut $relative))) {
+            $target = Join-Path $dependencies $relative
+            $null = New-Item -ItemType Directory -Force (Split-Path $target)
+            Copy-Item $_.FullName $target
+        }
+    }
     $manifest = Join-Path $moduleOut 'PSKafka.psd1'
     $version = Get-ProductVersion
     (Get-Content -Raw $manifest) -replace "ModuleVersion\s*=\s*'[^']*'", "ModuleVersion = '$version'" |

@@ -15,10 +15,10 @@ try {
     $null = New-Topic -Name bench -Partitions 1
     $value = 'x' * 100
     $client = [PSKafka.Cmdlets.Infrastructure.Session]::Client
-    $producer = $client.OpenProducer([PSKafka.Cmdlets.Client.ProducerSettings]::new())
+    $producer = $client.OpenProducer([PSKafka.Client.ProducerSettings]::new())
     $bytes = [Text.Encoding]::UTF8.GetBytes($value)
     for ($i = 0; $i -lt $Records; $i++) {
-        $record = [PSKafka.Cmdlets.Client.OutgoingRecord]::new("bench", 0, $null, $bytes, $null, 0)
+        $record = [PSKafka.Client.OutgoingRecord]::new("bench", 0, $null, $bytes, $null, 0)
         $producer.Send([ref] $record, $null)
     }
     $null = $producer.Flush($null, [timespan]::FromMinutes(5)); $producer.Dispose()

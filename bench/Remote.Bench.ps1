@@ -25,7 +25,7 @@ $kcat = Get-Command kcat, kafkacat -CommandType Application -ErrorAction Silentl
 
 $mockCluster = $null; $child = $null; $childData = $null
 if ($Mock) {
-    $mockCluster = [PSKafka.Cmdlets.Client.LibrdkafkaMockCluster]::new(3)
+    $mockCluster = [PSKafka.Client.LibrdkafkaMockCluster]::new(3)
     $BootstrapServer = $mockCluster.BootstrapServers
     $where = 'librdkafka mock cluster, 3 brokers, 4 partitions, in the bench process'
 } elseif (-not $BootstrapServer) {

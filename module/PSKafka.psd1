@@ -1,6 +1,8 @@
 @{
     # ModuleVersion is stamped from Directory.Build.props by build.ps1: the one version source.
     RootModule           = 'PSKafka.dll'
+    # The client library's types (LibrdkafkaMockCluster, ProducerSettings, ...) are usable from scripts once the module is imported.
+    RequiredAssemblies   = @('PSKafka.Client.dll')
     ModuleVersion        = '0.0.0'
     GUID                 = '6f1d8d0e-3a52-4a53-9c47-5b6c4f3c2a91'
     Author               = 'PSKafka contributors'

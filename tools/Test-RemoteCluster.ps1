@@ -75,7 +75,7 @@ try {
 
 # librdkafka's mock cluster: a Kafka no one here wrote. It creates topics on first use (4 partitions) and
 # lets a new member into a group only session.timeout.ms - 1 s after the last one left, so that is kept short.
-$mock = [PSKafka.Cmdlets.Client.LibrdkafkaMockCluster]::new(3)
+$mock = [PSKafka.Client.LibrdkafkaMockCluster]::new(3)
 try {
     $target = "librdkafka's mock cluster at $($mock.BootstrapServers)"
     $short = @{ 'session.timeout.ms' = 6000; 'heartbeat.interval.ms' = 1000 }

@@ -1,5 +1,5 @@
 using System.Diagnostics;
-using PSKafka.Cmdlets.Client;
+using PSKafka.Client;
 using PSKafka.Engine.Api;
 using PSKafka.Engine.Cluster;
 

@@ -3,7 +3,7 @@ using System.Globalization;
 using System.Runtime;
 using System.Text;
 using Confluent.Kafka;
-using PSKafka.Cmdlets.Client;
+using PSKafka.Client;
 using PSKafka.Engine.Cluster;
 
 namespace PSKafka.Bench;

@@ -1,4 +1,4 @@
-using PSKafka.Engine.Cluster;
+using PSKafka.Client.ClusterView;
 using PSKafka.Tui.Model;
 using PSKafka.Tui.Views;
 using Terminal.Gui.App;
@@ -12,9 +12,6 @@ namespace PSKafka.Tui;
 /// </summary>
 public static class ClusterConsole
 {
-    public static void Run(KafkaCluster cluster, CancellationToken cancellationToken) =>
-        Run(new EngineClusterSource(cluster), cancellationToken);
-
     /// <summary>
     /// Main-loop iterations a second. Terminal.Gui's default of 25 alone can keep a key waiting 40 ms;
     /// at 60 the wait is at most ~17 ms, well inside the 100 ms a keypress may take. The setting is static

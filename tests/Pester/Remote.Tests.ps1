@@ -30,7 +30,7 @@ Describe 'Lab checks on <Name>' -ForEach $targets {
         switch ($Kind) {
             'local' { $null = Start-TestCluster -Brokers 3 }
             'mock' {
-                $script:mock = [PSKafka.Cmdlets.Client.LibrdkafkaMockCluster]::new(3)
+                $script:mock = [PSKafka.Client.LibrdkafkaMockCluster]::new(3)
                 $script:on = @{ BootstrapServer = $mock.BootstrapServers }
             }
             'process' {
@@ -141,7 +141,7 @@ Describe 'Lab checks on <Name>' -ForEach $targets {
 
 Describe 'Connecting to a remote cluster' {
     BeforeAll {
-        $script:mock = [PSKafka.Cmdlets.Client.LibrdkafkaMockCluster]::new(3)
+        $script:mock = [PSKafka.Client.LibrdkafkaMockCluster]::new(3)
         $null = Start-TestCluster
         New-Topic -Name local-only | Out-Null
     }
@@ -186,7 +186,7 @@ Describe 'Connecting to a remote cluster' {
         ($info, (Get-Cluster) | Format-List * | Out-String) | Should -Not -Match 'hunter'
 
         $password = ConvertTo-SecureString 'hunter4' -AsPlainText -Force
-        $connection = [PSKafka.Cmdlets.Client.RemoteConnection]::new('h:9092', $null, [pscredential]::new('alice', $password).GetNetworkCredential(), $null)
+        $connection = [PSKafka.Client.RemoteConnection]::new('h:9092', $null, [pscredential]::new('alice', $password).GetNetworkCredential(), $null)
         $connection.DisplayConfig()['sasl.username'] | Should -Be 'alice'
         $connection.DisplayConfig()['sasl.password'] | Should -Be '********'
     }

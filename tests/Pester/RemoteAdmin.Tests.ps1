@@ -72,7 +72,7 @@ Describe 'Broker configs and leader election on a PSKafka cluster in another pro
 }
 
 Describe 'Broker configs on librdkafka''s mock cluster' {
-    BeforeAll { $script:mock = [PSKafka.Cmdlets.Client.LibrdkafkaMockCluster]::new(3) }
+    BeforeAll { $script:mock = [PSKafka.Client.LibrdkafkaMockCluster]::new(3) }
     AfterAll { $mock.Dispose() }
 
     It 'says at once that the cluster has no config APIs: <_>' -ForEach @(

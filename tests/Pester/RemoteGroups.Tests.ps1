@@ -184,7 +184,7 @@ Describe 'Consumer groups on a PSKafka cluster in another process' {
 
 Describe 'Consumer groups on librdkafka''s mock cluster' {
     BeforeAll {
-        $script:mock = [PSKafka.Cmdlets.Client.LibrdkafkaMockCluster]::new(3)
+        $script:mock = [PSKafka.Client.LibrdkafkaMockCluster]::new(3)
         $script:on = @{ BootstrapServer = $mock.BootstrapServers }
     }
     AfterAll { $mock.Dispose() }
@@ -202,7 +202,7 @@ Describe 'Consumer groups on librdkafka''s mock cluster' {
 
 Describe 'Cmdlets that need the local brokers, while connected remotely' {
     BeforeAll {
-        $script:mock = [PSKafka.Cmdlets.Client.LibrdkafkaMockCluster]::new(1)
+        $script:mock = [PSKafka.Client.LibrdkafkaMockCluster]::new(1)
         $null = Connect-Cluster -BootstrapServer $mock.BootstrapServers
     }
     AfterAll {

@@ -32,7 +32,7 @@ BeforeAll {
         }
     }
 
-    # The brokers table rows: Id, Address, State, Controller, ...
+    # The brokers table rows: Id, Address, State, Role, ...
     function script:Get-BrokerState([string] $Screen, [int] $Id) {
         foreach ($line in $Screen -split "`n") {
             $cells = @(($line -split '│') | ForEach-Object Trim)

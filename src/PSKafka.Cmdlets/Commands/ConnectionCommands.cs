@@ -1,6 +1,6 @@
 using System.Collections;
 using System.Management.Automation;
-using PSKafka.Cmdlets.Client;
+using PSKafka.Client;
 using PSKafka.Cmdlets.Infrastructure;
 using PSKafka.Cmdlets.Output;
 using PSKafka.Engine;

@@ -1,9 +1,9 @@
 using System.Management.Automation;
 using System.Runtime.CompilerServices;
-using PSKafka.Cmdlets.Client;
+using PSKafka.Client;
+using PSKafka.Client.ClusterView;
 using PSKafka.Cmdlets.Infrastructure;
 using PSKafka.Engine;
-using PSKafka.Engine.Cluster;
 
 namespace PSKafka.Cmdlets.Commands;
 
@@ -28,8 +28,9 @@ public sealed class ShowClusterCommand : ClusterCmdlet
         {
             var cluster = Session.LocalCluster
                 ?? throw new KafkaException(ErrorCode.BrokerNotAvailable, "No local cluster is open in this session. Start one with Start-Broker (./pskafka starts one for you), or give -BootstrapServer.");
+            // A client of the console's own (not Session.Client): the console opens with every broker stopped too.
             DependencyLoadContext.Register();
-            RunConsole(cluster, StopToken);
+            RunConsole(new EmbeddedClusterSource(new EmbeddedClient(cluster)), StopToken);
             return;
         }
         // The connection of -BootstrapServer lives as long as the console; the session's stays the session's.
@@ -38,8 +39,9 @@ public sealed class ShowClusterCommand : ClusterCmdlet
         {
             // One metadata call first: an unreachable cluster is a clear error at the prompt, not an empty screen.
             client.GetMetadata();
+            using var source = new RemoteClusterSource(client);
             DependencyLoadContext.Register();
-            RunConsole(client, StopToken);
+            RunConsole(source, StopToken);
         }
         finally
         {
@@ -49,12 +51,5 @@ public sealed class ShowClusterCommand : ClusterCmdlet
 
     // Kept apart so that PSKafka.Tui is resolved only after the load context is registered.
     [MethodImpl(MethodImplOptions.NoInlining)]
-    private static void RunConsole(KafkaCluster cluster, CancellationToken stop) => Tui.ClusterConsole.Run(cluster, stop);
-
-    [MethodImpl(MethodImplOptions.NoInlining)]
-    private static void RunConsole(IKafkaClient client, CancellationToken stop)
-    {
-        using var source = new RemoteClusterSource(client);
-        Tui.ClusterConsole.Run(source, stop);
-    }
+    private static void RunConsole(IClusterSource source, CancellationToken stop) => Tui.ClusterConsole.Run(source, stop);
 }

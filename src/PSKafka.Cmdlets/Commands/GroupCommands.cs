@@ -1,5 +1,5 @@
 using System.Management.Automation;
-using PSKafka.Cmdlets.Client;
+using PSKafka.Client;
 using PSKafka.Cmdlets.Infrastructure;
 using PSKafka.Cmdlets.Output;
 using PSKafka.Engine;

@@ -2,7 +2,7 @@ using System.Collections;
 using System.Globalization;
 using System.Management.Automation;
 using System.Text;
-using PSKafka.Cmdlets.Client;
+using PSKafka.Client;
 using PSKafka.Cmdlets.Infrastructure;
 using PSKafka.Cmdlets.Output;
 using PSKafka.Engine;

@@ -1,7 +1,7 @@
 using System.Collections;
 using System.Globalization;
 using System.Management.Automation;
-using PSKafka.Cmdlets.Client;
+using PSKafka.Client;
 
 namespace PSKafka.Cmdlets.Infrastructure;
 

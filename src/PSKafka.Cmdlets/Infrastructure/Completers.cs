@@ -1,7 +1,7 @@
 using System.Collections;
 using System.Management.Automation;
 using System.Management.Automation.Language;
-using PSKafka.Cmdlets.Client;
+using PSKafka.Client;
 
 namespace PSKafka.Cmdlets.Infrastructure;
 

@@ -8,8 +8,8 @@ namespace PSKafka.Cmdlets.Infrastructure;
 /// The module's private AssemblyLoadContext, as PowerShell's guidance on dependency conflicts describes:
 /// Show-Cluster's console (PSKafka.Tui) and what it needs (Terminal.Gui, Microsoft.Extensions.*, ...) load
 /// from the module's <c>dependencies/</c> folder into this context, so another module's copies of them in the
-/// same session cannot clash with ours. What the folder lacks (PSKafka.Engine, the runtime) comes from the
-/// default context, so engine types are the same on both sides.
+/// same session cannot clash with ours. What the folder lacks (PSKafka.Engine, PSKafka.Client, the runtime) comes
+/// from the default context, so engine and client types (the console's cluster sources) are the same on both sides.
 /// </summary>
 internal sealed class DependencyLoadContext : AssemblyLoadContext
 {

@@ -1,5 +1,5 @@
 using System.Management.Automation;
-using PSKafka.Cmdlets.Client;
+using PSKafka.Client;
 using PSKafka.Engine;
 using PSKafka.Engine.Metadata;
 
@@ -7,9 +7,6 @@ namespace PSKafka.Cmdlets.Infrastructure;
 
 /// <summary>A partition number outside the topic's partitions.</summary>
 public sealed class PartitionNotFoundException(string message) : KafkaException(ErrorCode.UnknownTopicOrPartition, message);
-
-/// <summary>A broker id that does not exist or is not running.</summary>
-public sealed class BrokerNotFoundException(string message) : ArgumentException(message);
 
 /// <summary>
 /// Base of every PSKafka cmdlet: turns engine failures into error records with stable ErrorIds and

@@ -1,4 +1,4 @@
-using PSKafka.Cmdlets.Client;
+using PSKafka.Client;
 using PSKafka.Engine.Cluster;
 
 namespace PSKafka.Cmdlets.Output;

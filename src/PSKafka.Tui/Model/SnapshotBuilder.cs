@@ -1,3 +1,4 @@
+using PSKafka.Client.ClusterView;
 using PSKafka.Engine;
 
 namespace PSKafka.Tui.Model;

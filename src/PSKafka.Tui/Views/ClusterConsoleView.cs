@@ -1,7 +1,7 @@
 using System.Globalization;
+using PSKafka.Client.ClusterView;
 using PSKafka.Engine.Cluster;
 using PSKafka.Engine.Logging;
-using PSKafka.Tui.Model;
 using Terminal.Gui.App;
 using Terminal.Gui.Drawing;
 using Attribute = Terminal.Gui.Drawing.Attribute;
@@ -198,7 +198,7 @@ public sealed class ClusterConsoleView : Runnable
             if (snapshot.Problem is not null) SetStatus(snapshot.Problem);
             else if (_snapshot.Problem is not null) SetStatus("Reading the cluster works again.");
             _snapshot = snapshot;
-            _header.Text = $"PSKafka  cluster {snapshot.ClusterId}  {snapshot.Description}  controller: {(snapshot.ControllerId < 0 ? "unknown" : $"broker {snapshot.ControllerId}")}  " +
+            _header.Text = $"PSKafka  cluster {snapshot.ClusterId}  {snapshot.Description}  controller: {(snapshot.MetadataLeaderId < 0 ? "unknown" : $"broker {snapshot.MetadataLeaderId}")}  " +
                 $"updated {snapshot.Taken.ToLocalTime():HH:mm:ss} ({snapshot.BuildTime.TotalMilliseconds.ToString("0.0", CultureInfo.InvariantCulture)} ms)";
 
             int selectedBroker = SelectedBroker()?.Id ?? -1;

@@ -1,6 +1,6 @@
 using System.Globalization;
+using PSKafka.Client.ClusterView;
 using PSKafka.Engine.Logging;
-using PSKafka.Tui.Model;
 using Terminal.Gui.Views;
 
 namespace PSKafka.Tui.Views;
@@ -15,7 +15,7 @@ internal static partial class Tables
         ["Id"] = b => b.Id,
         ["Address"] = b => b.Address,
         ["State"] = b => b.StateName,
-        ["Controller"] = b => b.IsController ? "controller" : "",
+        ["Role"] = b => b.Role,
         ["Leads"] = b => b.PartitionsLed,
         ["Follows"] = b => b.PartitionsFollowed,
         ["In"] = b => b.TrafficKnown ? Display.BytesPerSecond(b.BytesInPerSec) : Display.Unknown,

@@ -1,5 +1,5 @@
 using System.Text;
-using PSKafka.Cmdlets.Client;
+using PSKafka.Client;
 using PSKafka.Engine;
 using PSKafka.Engine.Api;
 using PSKafka.Engine.Storage;
@@ -8,9 +8,10 @@ using PSKafka.Tests.Cluster;
 namespace PSKafka.Tests.Client;
 
 /// <summary>
-/// The in-process producer times batches as Kafka's does: a batch goes out from the producer's own thread when it
-/// holds batch.size bytes or linger.ms after its first record, with no flush. Waits are on conditions with generous
-/// bounds; no test asserts how long something took.
+/// The in-process producer as Kafka's: a batch goes out from the producer's own thread when it holds batch.size bytes
+/// or linger.ms after its first record, with no flush; what Kafka's producer retries is retried (the leader moved, too
+/// few replicas), with the batch's producer id and sequence so a retry is not written twice; a batch too large for the
+/// topic is split. Waits are on conditions with generous bounds; no test asserts how long something took.
 /// </summary>
 public sealed class EmbeddedProducerTests
 {
@@ -29,6 +30,14 @@ public sealed class EmbeddedProducerTests
         foreach (var b in new RecordBatchReader(TestCluster.AllBytes(t.Leader(topic, partition)!.GetReplica(new TopicPartition(topic, partition))!)))
             foreach (var r in b.Records) values.Add(Encoding.UTF8.GetString(r.Value.Span));
         return values;
+    }
+
+    private static List<(long ProducerId, int BaseSequence, int RecordCount)> Batches(TestCluster t, string topic, int partition = 0)
+    {
+        var batches = new List<(long, int, int)>();
+        foreach (var b in new RecordBatchReader(TestCluster.AllBytes(t.Leader(topic, partition)!.GetReplica(new TopicPartition(topic, partition))!)))
+            batches.Add((b.ProducerId, b.BaseSequence, b.RecordCount));
+        return batches;
     }
 
     [Theory]
@@ -82,6 +91,86 @@ public sealed class EmbeddedProducerTests
         await TestCluster.WaitUntil(() => { producer.Flush(delivered, TimeSpan.FromMilliseconds(50)); return delivered.Count == 20; }, Generous, "20 deliveries");
         Assert.Equal(Enumerable.Range(0, 20).Select(i => $"m{i}"), Values(t, "strict"));
         Assert.Equal(Enumerable.Range(0, 20).Select(i => (long)i), delivered.Select(d => d.Offset));
+    }
+
+    [Fact]
+    public async Task AcksAll_BatchWrittenButNotAcknowledged_IsRetriedWithItsSequence_AndWrittenOnce()
+    {
+        using var t = new TestCluster(2);
+        var client = new EmbeddedClient(t.Cluster);
+        client.AlterBrokerConfigs(null, new Dictionary<string, string?> { ["replica.lag.time.max.ms"] = "200" });
+        t.CreateTopic("once", 1, 2, new() { ["min.insync.replicas"] = "2" });
+        var leader = t.Leader("once", 0)!;
+        var follower = t.Cluster.GetBroker(t.Partition("once", 0).Replicas.Single(id => id != leader.Id))!;
+        using var producer = client.OpenProducer(new ProducerSettings(Acks.All));
+        var delivered = new List<Delivery>();
+
+        // The leader writes the batch, the follower never fetches it and leaves the ISR: the leader's high watermark
+        // passes the batch with one in-sync replica, so the write is answered NOT_ENOUGH_REPLICAS_AFTER_APPEND.
+        follower.ReplicationSuspended = true;
+        for (int i = 0; i < 10; i++) producer.Send(Record("once", $"m{i}"), delivered);
+        var written = leader.GetReplica(new TopicPartition("once", 0))!;
+        await TestCluster.WaitUntil(() => written.LogEndOffset == 10 && written.HighWatermark == 10, Generous, "the batch written, and the ISR shrunk under it");
+
+        // The producer resends the same batch (producer id and sequence) until the ISR is back; the leader knows it already.
+        follower.ReplicationSuspended = false;
+        await TestCluster.WaitUntil(() => { producer.Flush(delivered, TimeSpan.FromMilliseconds(50)); return delivered.Count == 10; }, Generous, "10 deliveries");
+        Assert.Equal(Enumerable.Range(0, 10).Select(i => $"m{i}"), Values(t, "once"));
+        Assert.Equal(Enumerable.Range(0, 10).Select(i => (long)i), delivered.Select(d => d.Offset));
+        var batch = Assert.Single(Batches(t, "once"));
+        Assert.True(batch.ProducerId >= 0);
+        Assert.Equal(0, batch.BaseSequence);
+    }
+
+    [Fact]
+    public async Task LeaderMoves_TheCachedLeaderAnswersNotLeader_AndTheBatchGoesToTheNewLeader()
+    {
+        using var t = new TestCluster(2);
+        t.CreateTopic("moving", 1, 2);
+        var client = new EmbeddedClient(t.Cluster);
+        using var producer = client.OpenProducer(new ProducerSettings(Acks.All));
+        var delivered = new List<Delivery>();
+        int first = t.Leader("moving", 0)!.Id;
+        int second = t.Partition("moving", 0).Replicas.Single(id => id != first);
+        for (int i = 0; i < 10; i++) producer.Send(Record("moving", $"m{i}"), delivered);
+        producer.Flush(delivered);
+
+        // The cached leader stops: the producer asks for metadata again and finds the other replica.
+        t.Cluster.StopBroker(first);
+        for (int i = 10; i < 20; i++) producer.Send(Record("moving", $"m{i}"), delivered);
+        producer.Flush(delivered);
+        Assert.Equal(second, client.Leader("moving", 0).Id);
+
+        // Leadership goes back while the cached leader keeps running: it answers NOT_LEADER_OR_FOLLOWER, and the producer
+        // resends to the leader fresh metadata names.
+        t.Cluster.StartBroker(first, port: 0);
+        await TestCluster.WaitUntil(() => t.FullyReplicated("moving", 0), Generous, "the restarted broker back in the ISR");
+        new EmbeddedClient(t.Cluster).ElectPreferredLeaders(null);
+        await TestCluster.WaitUntil(() => t.Leader("moving", 0)?.Id == first, Generous, "the preferred leader elected");
+        Assert.Equal(second, client.Leader("moving", 0).Id); // the cache has not noticed yet
+        for (int i = 20; i < 30; i++) producer.Send(Record("moving", $"m{i}"), delivered);
+        producer.Flush(delivered);
+
+        Assert.Equal(first, client.Leader("moving", 0).Id);
+        Assert.Equal(Enumerable.Range(0, 30).Select(i => $"m{i}"), Values(t, "moving"));
+        Assert.Equal(Enumerable.Range(0, 30).Select(i => (long)i), delivered.Select(d => d.Offset));
+    }
+
+    [Fact]
+    public async Task RecordLargerThanBatchSize_GoesOutInABatchOfItsOwn_WithoutLingering()
+    {
+        using var t = new TestCluster(1);
+        t.CreateTopic("large", 1, 1);
+        using var producer = new EmbeddedClient(t.Cluster).OpenProducer(new ProducerSettings(BatchBytes: 200, LingerTime: Forever));
+        var big = "big:" + new string('b', 1000);
+        producer.Send(Record("large", big), null);
+
+        // The linger never ends: only batch.size sends it.
+        await TestCluster.WaitUntil(() => LogEnd(t, "large") == 1, Generous, "the large record in the log");
+        producer.Send(Record("large", "small"), null);
+        Assert.True(producer.Flush(null, TimeSpan.FromMilliseconds(Generous)));
+        Assert.Equal([big, "small"], Values(t, "large"));
+        Assert.Equal([1, 1], Batches(t, "large").Select(b => b.RecordCount));
     }
 
     [Theory]

@@ -1,7 +1,8 @@
+using PSKafka.Client;
+using PSKafka.Client.ClusterView;
 using PSKafka.Engine;
 using PSKafka.Engine.Api;
 using PSKafka.Engine.Cluster;
-using PSKafka.Tui.Model;
 using PSKafka.Tui.Views;
 using Terminal.Gui.Input;
 using Terminal.Gui.Testing;
@@ -205,7 +206,7 @@ public sealed class ClusterConsoleViewTests
         var committed = coordinator.OffsetCommit(new OffsetCommitRequest { GroupId = "billing", Partitions = [new OffsetCommitPartition("orders", 0, 2)] });
         Assert.All(committed, c => Assert.Equal(ErrorCode.None, c.Error));
 
-        var group = Assert.Single(new EngineClusterSource(h.Cluster).GetGroups());
+        var group = Assert.Single(new EmbeddedClusterSource(new EmbeddedClient(h.Cluster)).GetGroups());
         Assert.Equal("billing", group.GroupId);
         var offset = Assert.Single(group.Offsets);
         Assert.Equal((2L, 5L, 3L), (offset.CommittedOffset, offset.LogEndOffset, offset.Lag!.Value));

@@ -1,4 +1,6 @@
 using System.Text;
+using PSKafka.Client;
+using PSKafka.Client.ClusterView;
 using PSKafka.Engine;
 using PSKafka.Engine.Api;
 using PSKafka.Engine.Cluster;
@@ -34,7 +36,7 @@ public sealed class ConsoleHarness : IDisposable
     {
         Cluster = KafkaCluster.Open(_dir);
         for (int i = 0; i < brokers; i++) Cluster.StartBroker(port: 0);
-        Source = source?.Invoke(Cluster) ?? new EngineClusterSource(Cluster);
+        Source = source?.Invoke(Cluster) ?? new EmbeddedClusterSource(new EmbeddedClient(Cluster));
     }
 
     public KafkaCluster Cluster { get; }
@@ -107,7 +109,7 @@ public static class ConsoleScreen
 
     public static string[] Cells(string line) => line.Split('│').Select(c => c.Trim()).Where(c => c.Length > 0).ToArray();
 
-    // The brokers table row of a broker: Id, Address, State, Controller, Leads, Follows, In, Out.
+    // The brokers table row of a broker: Id, Address, State, Role, Leads, Follows, In, Out.
     public static string[] BrokerRow(string screen, int id) =>
         Lines(screen).Select(l => l.Split('│').Skip(1).Select(c => c.Trim()).ToArray()).FirstOrDefault(c => c.Length >= 8 && c[0] == id.ToString(System.Globalization.CultureInfo.InvariantCulture) && c[1].StartsWith("localhost:", StringComparison.Ordinal))?[..8]
         ?? throw new Xunit.Sdk.XunitException($"No row for broker {id}:\n{screen}");

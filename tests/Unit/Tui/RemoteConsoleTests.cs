@@ -1,5 +1,6 @@
 using System.Diagnostics;
-using PSKafka.Cmdlets.Client;
+using PSKafka.Client;
+using PSKafka.Client.ClusterView;
 using PSKafka.Engine;
 using PSKafka.Engine.Api;
 using PSKafka.Engine.Cluster;

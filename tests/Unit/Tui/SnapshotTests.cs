@@ -1,3 +1,4 @@
+using PSKafka.Client.ClusterView;
 using PSKafka.Engine;
 using PSKafka.Engine.Cluster;
 using PSKafka.Tui.Model;
@@ -9,7 +10,7 @@ public sealed class SnapshotTests
 {
     private static ClusterSnapshot At(double seconds, long bytesIn, long bytesOut, long hw) => new(
         DateTimeOffset.UnixEpoch.AddSeconds(seconds), "c", "d", 0,
-        [new BrokerView(0, "localhost:9092", BrokerState.Running, true, 1, 0, bytesIn, bytesOut)],
+        [new BrokerView(0, "localhost:9092", BrokerState.Running, "controller", 1, 0, bytesIn, bytesOut)],
         [new TopicView("t", [new PartitionView(0, 0, 0, [0], [0], 0, hw, hw, 10, 1)])],
         [], TimeSpan.Zero);
 

@@ -1,6 +1,6 @@
 using PSKafka.Engine.Logging;
 
-namespace PSKafka.Tui.Model;
+namespace PSKafka.Client.ClusterView;
 
 /// <summary>
 /// What the console reads and does. Implementations are called from the console's background

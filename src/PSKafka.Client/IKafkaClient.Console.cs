@@ -1,7 +1,7 @@
 using PSKafka.Engine;
 using PSKafka.Engine.Api;
 
-namespace PSKafka.Cmdlets.Client;
+namespace PSKafka.Client;
 
 // What Show-Cluster's console reads once a second: the whole cluster in as few requests as the client allows.
 public partial interface IKafkaClient

@@ -2,7 +2,7 @@ using PSKafka.Engine;
 using PSKafka.Engine.Api;
 using PSKafka.Engine.Groups.Assignors;
 
-namespace PSKafka.Cmdlets.Client;
+namespace PSKafka.Client;
 
 // Consumer groups through the client seam: a group consumer, and what kafka-consumer-groups.sh does.
 public partial interface IKafkaClient

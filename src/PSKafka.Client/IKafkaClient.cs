@@ -2,11 +2,12 @@ using PSKafka.Engine;
 using PSKafka.Engine.Api;
 using PSKafka.Engine.Storage;
 
-namespace PSKafka.Cmdlets.Client;
+namespace PSKafka.Client;
 
 /// <summary>
-/// The one seam between the cmdlets and a cluster: the in-process engine today, a remote cluster
-/// through a Kafka client later. No cmdlet knows which one it talks to.
+/// The one seam between the cmdlets (and the console) and a cluster: the brokers of this process
+/// (<see cref="EmbeddedClient"/>) or a remote Kafka through Confluent.Kafka (<see cref="RemoteClient"/>).
+/// No cmdlet knows which one it talks to.
 /// </summary>
 public partial interface IKafkaClient
 {
@@ -62,16 +63,6 @@ public readonly record struct Delivery(string Topic, int Partition, long Offset,
 
 /// <summary>Records of a batch that could not be produced.</summary>
 public sealed record ProduceFailure(string Topic, int Partition, int RecordCount, ErrorCode Error, string Message);
-
-/// <summary>
-/// Some records were not produced; the others of the same send were (their deliveries were added).
-/// The producer stays usable.
-/// </summary>
-public sealed class ProduceFailedException(IReadOnlyList<ProduceFailure> failures)
-    : KafkaException(failures[0].Error, failures[0].Message)
-{
-    public IReadOnlyList<ProduceFailure> Failures { get; } = failures;
-}
 
 /// <summary>
 /// A batching producer, as Kafka's: records are grouped per partition into record batches, which the producer's

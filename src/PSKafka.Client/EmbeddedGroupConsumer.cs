@@ -4,7 +4,7 @@ using PSKafka.Engine.Cluster;
 using PSKafka.Engine.Groups;
 using PSKafka.Engine.Groups.Assignors;
 
-namespace PSKafka.Cmdlets.Client;
+namespace PSKafka.Client;
 
 /// <summary>
 /// A Kafka consumer with group management over the in-process brokers: finds the coordinator, joins
@@ -353,6 +353,10 @@ public sealed class EmbeddedGroupConsumer : IGroupConsumer
             {
                 error = ErrorCode.CoordinatorNotAvailable; // a broker in the middle of stopping
             }
+            // The member rejoined while the beat was on its way (it was read before the wait): the answer is about a
+            // generation it has left, and acting on it would start another rebalance. Kafka's consumer ignores it too.
+            lock (_gate)
+                if (_generation != generation || _memberId != memberId) continue;
             switch (error)
             {
                 case ErrorCode.None:

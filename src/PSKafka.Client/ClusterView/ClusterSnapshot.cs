@@ -4,19 +4,21 @@ using PSKafka.Engine.Api;
 using PSKafka.Engine.Cluster;
 using PSKafka.Engine.Groups;
 
-namespace PSKafka.Tui.Model;
+namespace PSKafka.Client.ClusterView;
 
 /// <summary>
 /// The console's picture of the cluster at one moment: immutable, built off the UI thread, and
 /// replaced whole once a second. Counters are cumulative; rates come from the previous snapshot
-/// (see <see cref="SnapshotBuilder"/>). <paramref name="Problem"/> says why the picture may be stale
-/// (a remote cluster that stopped answering); the console shows it on its status line.
+/// (the console's SnapshotBuilder). <paramref name="Problem"/> says why the picture may be stale
+/// (a cluster that stopped answering); the console shows it on its status line.
+/// <paramref name="MetadataLeaderId"/> is the broker that is the cluster's controller (Kafka's active
+/// controller, which leads the cluster's metadata), -1 when none is known.
 /// </summary>
 public sealed record ClusterSnapshot(
     DateTimeOffset Taken,
     string ClusterId,
     string Description,
-    int ControllerId,
+    int MetadataLeaderId,
     IReadOnlyList<BrokerView> Brokers,
     IReadOnlyList<TopicView> Topics,
     IReadOnlyList<GroupView> Groups,
@@ -29,14 +31,15 @@ public sealed record ClusterSnapshot(
 }
 
 /// <summary>
-/// One broker. A remote cluster cannot tell its brokers' traffic: the byte counters are then -1 (unknown).
+/// One broker. <paramref name="Role"/> is "controller" for the cluster's controller and empty for the others (<see cref="RoleOf"/>).
+/// A remote cluster cannot tell its brokers' traffic: the byte counters are then -1 (unknown).
 /// A broker that was in the metadata and no longer is shows as not <paramref name="Reachable"/>.
 /// </summary>
 public sealed record BrokerView(
     int Id,
     string Address,
     BrokerState State,
-    bool IsController,
+    string Role,
     int PartitionsLed,
     int PartitionsFollowed,
     long BytesInTotal,
@@ -49,6 +52,9 @@ public sealed record BrokerView(
     public string StateName => Reachable ? State.ToString().ToLowerInvariant() : "not reachable";
 
     public bool TrafficKnown => BytesInTotal >= 0 && BytesOutTotal >= 0;
+
+    /// <summary>The role of broker <paramref name="brokerId"/> in a cluster whose controller is <paramref name="metadataLeaderId"/>.</summary>
+    public static string RoleOf(int brokerId, int metadataLeaderId) => brokerId == metadataLeaderId ? "controller" : "";
 }
 
 /// <summary>A topic; <paramref name="IsInternal"/> for Kafka's own (__consumer_offsets), which the console lists last.</summary>

@@ -3,7 +3,7 @@ using PSKafka.Engine.Api;
 using CK = Confluent.Kafka;
 using CKA = Confluent.Kafka.Admin;
 
-namespace PSKafka.Cmdlets.Client;
+namespace PSKafka.Client;
 
 // What Show-Cluster's console reads once a second, in as few requests as Kafka's admin API allows.
 public sealed partial class RemoteClient

@@ -1,13 +1,13 @@
 using System.Diagnostics;
 using System.Net;
 using System.Text;
-using PSKafka.Cmdlets.Client;
+using PSKafka.Client;
 using PSKafka.Engine;
 using PSKafka.Engine.Api;
 using PSKafka.Engine.Partitioning;
 using PSKafka.Engine.Storage;
 
-namespace PSKafka.Tests.Remote;
+namespace PSKafka.Tests.Client;
 
 /// <summary>
 /// RemoteClient against librdkafka's mock cluster: a Kafka that no one here wrote, reached over

@@ -2,9 +2,8 @@ using System.Diagnostics;
 using PSKafka.Engine;
 using PSKafka.Engine.Api;
 using PSKafka.Engine.Cluster;
-using PSKafka.Tui.Model;
 
-namespace PSKafka.Cmdlets.Client;
+namespace PSKafka.Client.ClusterView;
 
 /// <summary>
 /// Show-Cluster's view of a cluster it reaches only as a client (a remote Kafka through Confluent.Kafka):
@@ -14,12 +13,7 @@ namespace PSKafka.Cmdlets.Client;
 /// offsets, leader epochs, each broker's traffic) is -1, which the console shows as unknown; brokers cannot
 /// be stopped or started from here. Capture, GetGroups and Tail run on the console's refresh thread.
 /// </summary>
-/// <remarks>
-/// This type implements the console's interface, so PSKafka.Tui must be loadable when it is first touched:
-/// create it only after <c>DependencyLoadContext.Register()</c>. It is internal because Import-Module
-/// looks at every public type of PSKafka.dll before anything is registered.
-/// </remarks>
-internal sealed class RemoteClusterSource(IKafkaClient client) : IClusterSource, IDisposable
+public sealed class RemoteClusterSource(IKafkaClient client) : IClusterSource, IDisposable
 {
     // How long a tail read may take; the refresh shows what came by then.
     private static readonly TimeSpan TailTimeout = TimeSpan.FromSeconds(2);
@@ -70,7 +64,7 @@ internal sealed class RemoteClusterSource(IKafkaClient client) : IClusterSource,
         {
             var address = $"{b.Host}:{b.Port}";
             _seenBrokers[b.Id] = address;
-            brokers.Add(new BrokerView(b.Id, address, BrokerState.Running, b.Id == metadata.ControllerId,
+            brokers.Add(new BrokerView(b.Id, address, BrokerState.Running, BrokerView.RoleOf(b.Id, metadata.ControllerId),
                 partitions.Count(p => p.Leader == b.Id), partitions.Count(p => p.Leader != b.Id && p.Replicas.Contains(b.Id)),
                 BytesInTotal: -1, BytesOutTotal: -1));
         }
@@ -83,7 +77,7 @@ internal sealed class RemoteClusterSource(IKafkaClient client) : IClusterSource,
     }
 
     private static BrokerView Vanished(int id, string address) =>
-        new(id, address, BrokerState.Stopped, false, 0, 0, BytesInTotal: -1, BytesOutTotal: -1, Reachable: false);
+        new(id, address, BrokerState.Stopped, Role: "", 0, 0, BytesInTotal: -1, BytesOutTotal: -1, Reachable: false);
 
     // The cluster did not answer: every broker we knew is not reachable, the topics are the last ones seen, the status line says why.
     private ClusterSnapshot Unreachable(KafkaException e, long started)
@@ -167,32 +161,12 @@ internal sealed class RemoteClusterSource(IKafkaClient client) : IClusterSource,
     public void StartBroker(int id) =>
         throw new NotSupportedRemotelyException($"Starting broker {id} is not possible on a remote cluster ({Client.Description}).");
 
-    public void CreateTopic(string name, int partitions, short replicationFactor)
-    {
-        var result = Client.CreateTopic(new CreateTopicRequest(name, partitions, replicationFactor));
-        if (result.Error != ErrorCode.None) throw new KafkaException(result.Error, result.ErrorMessage ?? result.Error.ToString());
-    }
+    public void CreateTopic(string name, int partitions, short replicationFactor) =>
+        ClusterActions.CreateTopic(Client, name, partitions, replicationFactor);
 
-    public void DeleteTopic(string name)
-    {
-        var result = Client.DeleteTopic(name);
-        if (result.Error != ErrorCode.None) throw new KafkaException(result.Error, result.ErrorMessage ?? result.Error.ToString());
-    }
+    public void DeleteTopic(string name) => ClusterActions.DeleteTopic(Client, name);
 
-    /// <summary>kafka-consumer-groups.sh --reset-offsets --to-earliest --all-topics: each committed partition back to its log start.</summary>
-    public void ResetGroupOffsetsToEarliest(string groupId)
-    {
-        var committed = Client.FetchCommittedOffsets(groupId)
-            .Where(o => o.Error == ErrorCode.None && o.Offset >= 0)
-            .Select(o => new TopicPartition(o.Topic, o.Partition)).ToList();
-        var starts = Client.GetOffsets(committed);
-        var offsets = committed.Where(starts.ContainsKey).Select(tp => new OffsetCommitPartition(tp.Topic, tp.Partition, starts[tp].LogStartOffset)).ToList();
-        if (offsets.Count == 0) return;
-        // An admin commit, which the coordinator refuses while the group has members (as Kafka does).
-        var results = Client.CommitOffsets(groupId, offsets);
-        if (results.FirstOrDefault(r => r.Error != ErrorCode.None) is { } failed)
-            throw new KafkaException(failed.Error, $"Resetting group '{groupId}' failed on {failed.Topic}-{failed.Partition}: {failed.Error}.");
-    }
+    public void ResetGroupOffsetsToEarliest(string groupId) => ClusterActions.ResetGroupOffsetsToEarliest(Client, groupId);
 
     public void Dispose()
     {

@@ -6,7 +6,7 @@ using PSKafka.Engine.Storage;
 using CK = Confluent.Kafka;
 using CKA = Confluent.Kafka.Admin;
 
-namespace PSKafka.Cmdlets.Client;
+namespace PSKafka.Client;
 
 /// <summary>
 /// A Kafka cluster reached over the network through Confluent.Kafka (librdkafka): the admin client

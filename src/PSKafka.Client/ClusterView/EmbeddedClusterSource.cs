@@ -5,18 +5,25 @@ using PSKafka.Engine.Cluster;
 using PSKafka.Engine.Logging;
 using PSKafka.Engine.Storage;
 
-namespace PSKafka.Tui.Model;
+namespace PSKafka.Client.ClusterView;
 
 /// <summary>
-/// Reads an in-process <see cref="KafkaCluster"/> for the console: the controller's metadata for leaders,
-/// replicas and ISR, and each partition's leader replica for offsets, size and segments. Every figure is a
-/// field read (no log scans), so a capture costs microseconds per partition whatever the traffic.
+/// Reads the cluster of this process for the console through an <see cref="EmbeddedClient"/>: a broker's metadata
+/// for leaders, replicas and ISR, and each partition's leader replica for offsets, size and segments; the groups
+/// from the brokers that coordinate them. Every figure is a field read (no log scans), so a capture costs
+/// microseconds per partition whatever the traffic. The brokers are this process's, so the console may also stop
+/// and start them and read their server.log.
 /// </summary>
-public sealed class EngineClusterSource(KafkaCluster cluster) : IClusterSource
+public sealed class EmbeddedClusterSource(EmbeddedClient client) : IClusterSource
 {
     private const int MaxTailBytes = 256 * 1024;
 
-    public KafkaCluster Cluster { get; } = cluster;
+    public EmbeddedClient Client { get; } = client;
+    private KafkaCluster Cluster => Client.Cluster;
+
+    // The topics of the last capture that had a broker to ask: with every broker stopped nothing answers metadata.
+    private IReadOnlyList<TopicView> _lastTopics = [];
+    private string _lastClusterId = "";
 
     private BrokerLogReader.Follower? _log;
     private readonly Queue<BrokerLogEntry> _logTail = new();
@@ -42,8 +49,22 @@ public sealed class EngineClusterSource(KafkaCluster cluster) : IClusterSource
     public ClusterSnapshot Capture()
     {
         long started = Stopwatch.GetTimestamp();
-        var metadata = Cluster.Controller.Describe(null, allowAutoTopicCreation: false);
         var brokers = Cluster.Brokers;
+        ClusterMetadata metadata;
+        try
+        {
+            metadata = Client.GetMetadata();
+        }
+        catch (KafkaException e) when (e.Code == ErrorCode.BrokerNotAvailable)
+        {
+            // Every broker is stopped: the topics as last seen, each partition offline (no leader, no replica to read).
+            var offline = _lastTopics.Select(t => t with
+            {
+                Partitions = t.Partitions.Select(p => p with { Leader = -1, LogStartOffset = -1, HighWatermark = -1, LogEndOffset = -1, SizeBytes = -1, Segments = -1 }).ToList(),
+            }).ToList();
+            return new ClusterSnapshot(DateTimeOffset.UtcNow, _lastClusterId, Client.Description, -1, Brokers(brokers, -1), offline, [],
+                Stopwatch.GetElapsedTime(started), "No broker is running: the topics are as last seen. r restarts the selected broker.");
+        }
         var running = brokers.Where(b => b.IsRunning).ToDictionary(b => b.Id);
 
         var topics = new List<TopicView>(metadata.Topics.Count);
@@ -59,12 +80,16 @@ public sealed class EngineClusterSource(KafkaCluster cluster) : IClusterSource
             }
             topics.Add(new TopicView(topic.Name, partitions, IsInternal: topic.IsInternal));
         }
-
-        var brokerViews = brokers.Select(b => new BrokerView(b.Id, b.Address, b.State, b.Id == metadata.ControllerId,
-            b.LeaderCount, b.FollowerCount, b.BytesInTotal, b.BytesOutTotal)).ToList();
-        return new ClusterSnapshot(DateTimeOffset.UtcNow, metadata.ClusterId, $"local cluster in {Cluster.DataDirectory}",
-            metadata.ControllerId, brokerViews, topics, [], Stopwatch.GetElapsedTime(started));
+        _lastTopics = topics;
+        _lastClusterId = metadata.ClusterId;
+        return new ClusterSnapshot(DateTimeOffset.UtcNow, metadata.ClusterId, Client.Description,
+            metadata.ControllerId, Brokers(brokers, metadata.ControllerId), topics, [], Stopwatch.GetElapsedTime(started));
     }
+
+    // Every broker of the cluster, stopped ones too, with its own counters.
+    private static List<BrokerView> Brokers(IReadOnlyList<Broker> brokers, int metadataLeaderId) =>
+        brokers.Select(b => new BrokerView(b.Id, b.Address, b.State, BrokerView.RoleOf(b.Id, metadataLeaderId),
+            b.LeaderCount, b.FollowerCount, b.BytesInTotal, b.BytesOutTotal)).ToList();
 
     // The leader's replica has the partition's truth; an offline partition shows what a surviving replica holds.
     private static PartitionReplica? LogHolder(string topic, PartitionMetadata p, Dictionary<int, Broker> running)
@@ -83,28 +108,35 @@ public sealed class EngineClusterSource(KafkaCluster cluster) : IClusterSource
     /// </summary>
     public IReadOnlyList<GroupView> GetGroups()
     {
-        var groups = new List<GroupView>();
         var running = Cluster.Brokers.Where(b => b.IsRunning).ToDictionary(b => b.Id);
-        var metadata = new Dictionary<string, TopicMetadata>(StringComparer.Ordinal);
+        var found = new List<(DescribedGroup Group, OffsetFetchResult Committed)>();
         foreach (var coordinator in running.Values)
         {
             foreach (var listing in coordinator.ListGroups().Groups.OrderBy(g => g.GroupId, StringComparer.Ordinal))
             {
                 var described = coordinator.DescribeGroups([listing.GroupId])[0];
-                if (described.Error != ErrorCode.None) continue;
-                var members = described.Members.Select(m => GroupMemberView.From(m, described.ProtocolType)).ToList();
-                var committed = coordinator.OffsetFetch(new OffsetFetchRequest(listing.GroupId));
-                var offsets = new List<GroupOffsetView>();
-                foreach (var o in committed.Partitions.Where(o => o.Error == ErrorCode.None && o.Offset >= 0).OrderBy(o => o.Topic, StringComparer.Ordinal).ThenBy(o => o.Partition))
-                {
-                    if (!metadata.TryGetValue(o.Topic, out var topic))
-                        metadata[o.Topic] = topic = Cluster.Controller.Describe([o.Topic], allowAutoTopicCreation: false).Topics[0];
-                    long end = topic.Error == ErrorCode.None && o.Partition < topic.Partitions.Count
-                        ? LogHolder(o.Topic, topic.Partitions[o.Partition], running)?.HighWatermark ?? -1 : -1;
-                    offsets.Add(new GroupOffsetView(o.Topic, o.Partition, o.Offset, end));
-                }
-                groups.Add(new GroupView(listing.GroupId, described.GroupState, described.ProtocolType, members, offsets));
+                if (described.Error == ErrorCode.None) found.Add((described, coordinator.OffsetFetch(new OffsetFetchRequest(listing.GroupId))));
             }
+        }
+        if (found.Count == 0) return [];
+
+        // One metadata request for the partitions of every committed offset: their leaders hold the high watermarks.
+        var committedTopics = found.SelectMany(g => g.Committed.Partitions.Select(o => o.Topic)).Distinct(StringComparer.Ordinal).ToList();
+        var metadata = committedTopics.Count == 0 ? new Dictionary<string, TopicMetadata>(StringComparer.Ordinal)
+            : Client.GetMetadata(committedTopics).Topics.ToDictionary(t => t.Name, StringComparer.Ordinal);
+        var groups = new List<GroupView>(found.Count);
+        foreach (var (described, committed) in found)
+        {
+            var members = described.Members.Select(m => GroupMemberView.From(m, described.ProtocolType)).ToList();
+            var offsets = new List<GroupOffsetView>();
+            foreach (var o in committed.Partitions.Where(o => o.Error == ErrorCode.None && o.Offset >= 0).OrderBy(o => o.Topic, StringComparer.Ordinal).ThenBy(o => o.Partition))
+            {
+                var topic = metadata[o.Topic];
+                long end = topic.Error == ErrorCode.None && o.Partition < topic.Partitions.Count
+                    ? LogHolder(o.Topic, topic.Partitions[o.Partition], running)?.HighWatermark ?? -1 : -1;
+                offsets.Add(new GroupOffsetView(o.Topic, o.Partition, o.Offset, end));
+            }
+            groups.Add(new GroupView(described.GroupId, described.GroupState, described.ProtocolType, members, offsets));
         }
         return groups.OrderBy(g => g.GroupId, StringComparer.Ordinal).ToList();
     }
@@ -112,10 +144,17 @@ public sealed class EngineClusterSource(KafkaCluster cluster) : IClusterSource
     public IReadOnlyList<TailRecord> Tail(string topic, int partition, int count)
     {
         var tp = new TopicPartition(topic, partition);
-        var meta = Cluster.Controller.Describe([topic], allowAutoTopicCreation: false).Topics[0];
-        if (meta.Error != ErrorCode.None || partition >= meta.Partitions.Count) return [];
-        var leaderId = meta.Partitions[partition].Leader;
-        if (Cluster.GetBroker(leaderId) is not { IsRunning: true } leader || leader.GetReplica(tp) is not { } replica) return [];
+        PartitionReplica? replica;
+        try
+        {
+            replica = Client.AtLeader(topic, partition, leader => leader.GetReplica(tp),
+                r => r is { IsLeader: true } ? ErrorCode.None : ErrorCode.NotLeaderOrFollower);
+        }
+        catch (KafkaException)
+        {
+            return []; // no such topic or partition, or no leader now
+        }
+        if (replica is not { IsLeader: true }) return [];
 
         // Read the committed tail (below the high watermark) as a consumer would see it, straight from the
         // leader's log so that looking does not count as broker traffic.
@@ -150,37 +189,10 @@ public sealed class EngineClusterSource(KafkaCluster cluster) : IClusterSource
 
     public void StartBroker(int id) => Cluster.StartBroker(id);
 
-    public void CreateTopic(string name, int partitions, short replicationFactor)
-    {
-        var result = Cluster.Controller.CreateTopics([new CreateTopicRequest(name, partitions, replicationFactor)], validateOnly: false)[0];
-        if (result.Error != ErrorCode.None) throw new KafkaException(result.Error, result.ErrorMessage ?? result.Error.ToString());
-    }
+    public void CreateTopic(string name, int partitions, short replicationFactor) =>
+        ClusterActions.CreateTopic(Client, name, partitions, replicationFactor);
 
-    public void DeleteTopic(string name)
-    {
-        var result = Cluster.Controller.DeleteTopics([name])[0];
-        if (result.Error != ErrorCode.None) throw new KafkaException(result.Error, result.ErrorMessage ?? result.Error.ToString());
-    }
+    public void DeleteTopic(string name) => ClusterActions.DeleteTopic(Client, name);
 
-    public void ResetGroupOffsetsToEarliest(string groupId)
-    {
-        var any = Cluster.Brokers.FirstOrDefault(b => b.IsRunning) ?? throw new KafkaException(ErrorCode.BrokerNotAvailable, "No broker is running.");
-        var found = any.FindCoordinator(groupId);
-        if (found.Error != ErrorCode.None || Cluster.GetBroker(found.NodeId) is not { IsRunning: true } coordinator)
-            throw new KafkaException(found.Error == ErrorCode.None ? ErrorCode.CoordinatorNotAvailable : found.Error, $"No coordinator for group '{groupId}'.");
-        var committed = coordinator.OffsetFetch(new OffsetFetchRequest(groupId));
-        var offsets = new List<OffsetCommitPartition>();
-        foreach (var o in committed.Partitions.Where(o => o.Error == ErrorCode.None && o.Offset >= 0))
-        {
-            var meta = Cluster.Controller.Describe([o.Topic], allowAutoTopicCreation: false).Topics[0];
-            if (meta.Error != ErrorCode.None || o.Partition >= meta.Partitions.Count) continue;
-            var leader = Cluster.GetBroker(meta.Partitions[o.Partition].Leader);
-            var start = leader?.ListOffsets([new ListOffsetsPartition(o.Topic, o.Partition, OffsetSpec.Earliest)])[0];
-            if (start is { Error: ErrorCode.None }) offsets.Add(new OffsetCommitPartition(o.Topic, o.Partition, start.Offset));
-        }
-        // Generation -1, no member: an admin commit, which the coordinator refuses while the group has members (as Kafka does).
-        var results = coordinator.OffsetCommit(new OffsetCommitRequest { GroupId = groupId, Partitions = offsets });
-        if (results.FirstOrDefault(r => r.Error != ErrorCode.None) is { } failed)
-            throw new KafkaException(failed.Error, $"Resetting group '{groupId}' failed on {failed.Topic}-{failed.Partition}: {failed.Error}.");
-    }
+    public void ResetGroupOffsetsToEarliest(string groupId) => ClusterActions.ResetGroupOffsetsToEarliest(Client, groupId);
 }

@@ -3,7 +3,7 @@ using PSKafka.Engine;
 using PSKafka.Engine.Api;
 using CK = Confluent.Kafka;
 
-namespace PSKafka.Cmdlets.Client;
+namespace PSKafka.Client;
 
 /// <summary>
 /// A librdkafka producer: records are queued and librdkafka batches them per partition (linger.ms,

@@ -1,6 +1,6 @@
 using System.Net;
 
-namespace PSKafka.Cmdlets.Client;
+namespace PSKafka.Client;
 
 /// <summary>
 /// How to reach a remote Kafka cluster: bootstrap servers, librdkafka settings passed through, an

@@ -1,14 +1,7 @@
 using PSKafka.Engine;
 using CK = Confluent.Kafka;
 
-namespace PSKafka.Cmdlets.Client;
-
-/// <summary>No broker of a remote cluster answered within the connection's timeout.</summary>
-public sealed class ClusterUnreachableException(string message, Exception? inner = null)
-    : KafkaException(ErrorCode.BrokerNotAvailable, message, inner ?? new TimeoutException(message));
-
-/// <summary>An operation that only the local, in-process cluster can do.</summary>
-public sealed class NotSupportedRemotelyException(string message) : KafkaException(ErrorCode.UnsupportedVersion, message);
+namespace PSKafka.Client;
 
 /// <summary>Turns Confluent.Kafka's errors into ours: Kafka's error codes pass through, librdkafka's local ones are named.</summary>
 internal static class RemoteErrors

@@ -4,7 +4,7 @@ using PSKafka.Engine.Api;
 using PSKafka.Engine.Storage;
 using CK = Confluent.Kafka;
 
-namespace PSKafka.Cmdlets.Client;
+namespace PSKafka.Client;
 
 /// <summary>
 /// What every librdkafka consumer of ours shares: building the handle, and a Poll that drains what

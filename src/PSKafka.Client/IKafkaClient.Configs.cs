@@ -1,4 +1,4 @@
-namespace PSKafka.Cmdlets.Client;
+namespace PSKafka.Client;
 
 /// <summary>Broker settings on the seam: Get-BrokerConfig and Set-BrokerConfig, in this process or over the wire.</summary>
 public partial interface IKafkaClient

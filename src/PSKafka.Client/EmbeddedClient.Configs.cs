@@ -1,4 +1,4 @@
-namespace PSKafka.Cmdlets.Client;
+namespace PSKafka.Client;
 
 public sealed partial class EmbeddedClient
 {
@@ -21,5 +21,5 @@ public sealed partial class EmbeddedClient
     // ErrorId BrokerNotFound, as the other commands that name a local broker.
     private Engine.Cluster.Broker RunningBroker(int id) =>
         Cluster.GetBroker(id) is { IsRunning: true } broker ? broker
-        : throw new Infrastructure.BrokerNotFoundException(Cluster.GetBroker(id) is null ? $"Broker {id} does not exist." : $"Broker {id} is not running.");
+        : throw new BrokerNotFoundException(Cluster.GetBroker(id) is null ? $"Broker {id} does not exist." : $"Broker {id} is not running.");
 }

@@ -2,7 +2,7 @@ using PSKafka.Engine;
 using PSKafka.Engine.Api;
 using PSKafka.Engine.Storage;
 
-namespace PSKafka.Cmdlets.Client;
+namespace PSKafka.Client;
 
 /// <summary>
 /// Fetches assigned partitions from their leaders, decodes record batches and keeps a position
@@ -89,6 +89,10 @@ internal sealed class EmbeddedConsumer(EmbeddedClient client, ConsumerSettings s
             case ErrorCode.OffsetOutOfRange:
                 // auto.offset.reset=earliest for a position that fell out of the log (retention, truncation).
                 _positions[tp] = Math.Max(0, result.LogStartOffset);
+                return 0;
+            case var code when EmbeddedClient.IsStaleMetadata(code):
+                // The leader moved or the topic changed: the next poll asks for the partition's metadata again.
+                client.Forget(tp.Topic);
                 return 0;
             case var code when EmbeddedClient.IsRetriable(code):
                 return 0;

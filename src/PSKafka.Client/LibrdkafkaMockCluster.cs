@@ -1,6 +1,6 @@
 using CK = Confluent.Kafka;
 
-namespace PSKafka.Cmdlets.Client;
+namespace PSKafka.Client;
 
 /// <summary>
 /// librdkafka's own mock Kafka cluster (test.mock.num.brokers): brokers on real localhost sockets,

@@ -3,7 +3,7 @@ using PSKafka.Engine.Api;
 using PSKafka.Engine.Partitioning;
 using PSKafka.Engine.Storage;
 
-namespace PSKafka.Cmdlets.Client;
+namespace PSKafka.Client;
 
 /// <summary>
 /// Kafka's producer, in-process. The caller's thread only appends each record to its partition's open batch
@@ -256,7 +256,7 @@ internal sealed class EmbeddedProducer : IProducerSession
         if (t.Error == ErrorCode.UnknownTopicOrPartition && _settings.AutoCreateTopics)
         {
             // Kafka creates a topic on a producer's first metadata request when auto.create.topics.enable is true.
-            t = _client.AnyBroker().Metadata([topic], allowAutoTopicCreation: true).Topics[0];
+            t = _client.Metadata([topic], allowAutoTopicCreation: true).Topics[0];
         }
         if (t.Error != ErrorCode.None)
             throw new KafkaException(t.Error, t.Error == ErrorCode.InvalidTopicException
@@ -520,18 +520,27 @@ internal sealed class EmbeddedProducer : IProducerSession
         while (_inFlight.Count >= MaxInFlight) CompleteOldest(delivered, failed);
     }
 
-    /// <summary>One produce request to the partition's leader; a failure (no leader now, topic deleted) comes back as a result, not thrown.</summary>
+    /// <summary>
+    /// One produce request to the partition's leader (from the client's metadata cache); a failure (no leader now, topic
+    /// deleted) comes back as a result, not thrown.
+    /// </summary>
     private Task<ProducePartitionResult> Issue(TopicPartition tp, Memory<byte> batch, DateTime deadline)
     {
         try
         {
-            var leader = _client.Leader(tp.Topic, tp.Partition);
             int timeoutMs = (int)Math.Clamp((deadline - DateTime.UtcNow).TotalMilliseconds, 1, RequestTimeoutMs);
             var request = new ProduceRequest { Acks = _settings.Acks, TimeoutMs = timeoutMs, Partitions = [new ProducePartitionData(tp.Topic, tp.Partition, batch)] };
-            var answer = leader.ProduceAsync(request);
-            return answer.IsCompletedSuccessfully
-                ? Task.FromResult(answer.Result[0])
-                : answer.AsTask().ContinueWith(t => t.GetAwaiter().GetResult()[0], CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+            var answer = _client.Leader(tp.Topic, tp.Partition).ProduceAsync(request);
+            if (answer.IsCompletedSuccessfully)
+            {
+                var result = answer.Result[0];
+                if (!EmbeddedClient.IsStaleMetadata(result.Error)) return Task.FromResult(result);
+                // The cached leader does not lead the partition (any more): once more at the leader fresh metadata names.
+                _client.Forget(tp.Topic);
+                answer = _client.Leader(tp.Topic, tp.Partition).ProduceAsync(request);
+                if (answer.IsCompletedSuccessfully) return Task.FromResult(answer.Result[0]);
+            }
+            return answer.AsTask().ContinueWith(t => t.GetAwaiter().GetResult()[0], CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
         }
         catch (KafkaException e)
         {

@@ -2,7 +2,7 @@ using PSKafka.Engine;
 using PSKafka.Engine.Api;
 using PSKafka.Engine.Cluster;
 
-namespace PSKafka.Cmdlets.Client;
+namespace PSKafka.Client;
 
 public sealed partial class EmbeddedClient
 {
@@ -73,7 +73,7 @@ public sealed partial class EmbeddedClient
 
     public long OffsetForTimestamp(string topic, int partition, long timestamp)
     {
-        var r = Leader(topic, partition).ListOffsets([new ListOffsetsPartition(topic, partition, timestamp)])[0];
+        var r = AtLeader(topic, partition, leader => leader.ListOffsets([new ListOffsetsPartition(topic, partition, timestamp)])[0], answer => answer.Error);
         if (r.Error != ErrorCode.None) throw new KafkaException(r.Error, $"ListOffsets for {topic}-{partition} failed: {r.Error}.");
         return r.Offset;
     }

@@ -4,7 +4,7 @@ using PSKafka.Engine.Api;
 using PSKafka.Engine.Groups.Assignors;
 using CK = Confluent.Kafka;
 
-namespace PSKafka.Cmdlets.Client;
+namespace PSKafka.Client;
 
 /// <summary>
 /// A member of a consumer group on a remote cluster through librdkafka's consumer: librdkafka finds the

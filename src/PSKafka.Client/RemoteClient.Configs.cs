@@ -1,8 +1,7 @@
-using PSKafka.Cmdlets.Infrastructure;
 using PSKafka.Engine.Config;
 using CKA = Confluent.Kafka.Admin;
 
-namespace PSKafka.Cmdlets.Client;
+namespace PSKafka.Client;
 
 /// <summary>Broker settings through the admin client: DescribeConfigs and IncrementalAlterConfigs of broker resources.</summary>
 public sealed partial class RemoteClient
