@@ -9,7 +9,9 @@ Describe 'Segments and dumps' {
     BeforeAll {
         $script:data = Start-TestCluster
         $null = New-Topic retail -Partitions 1 -Config @{ 'segment.bytes' = 1500; 'index.interval.bytes' = 200 }
-        1..20 | ForEach-Object { 1..5 | ForEach-Object { [pscustomobject]@{ Key = "ip-$_"; Value = "GET /department/$_" } } | Send-Message -Topic retail -KeyProperty Key }
+        # Each Send-Message one batch of 5: a linger longer than the pipeline, so its end sends them (a loaded machine
+        # could otherwise split them at the default 5 ms).
+        1..20 | ForEach-Object { 1..5 | ForEach-Object { [pscustomobject]@{ Key = "ip-$_"; Value = "GET /department/$_" } } | Send-Message -Topic retail -KeyProperty Key -Linger 600000 }
     }
     AfterAll { Stop-TestCluster }
 
