@@ -36,7 +36,7 @@ public sealed partial class EmbeddedClient(KafkaCluster cluster) : IKafkaClient
 
     public ClusterMetadata GetMetadata(IReadOnlyList<string>? topics = null) => AnyBroker().Metadata(topics);
 
-    public CreateTopicResult CreateTopic(CreateTopicRequest request) => AnyBroker().CreateTopics([request])[0];
+    public CreateTopicResult CreateTopic(CreateTopicParams request) => AnyBroker().CreateTopics([request])[0];
 
     public DeleteTopicResult DeleteTopic(string name) => AnyBroker().DeleteTopics([name])[0];
 
@@ -46,8 +46,8 @@ public sealed partial class EmbeddedClient(KafkaCluster cluster) : IKafkaClient
         foreach (var partition in partitions)
         {
             var leader = Leader(topic, partition);
-            var start = leader.ListOffsets([new ListOffsetsPartition(topic, partition, OffsetSpec.Earliest)])[0];
-            var end = leader.ListOffsets([new ListOffsetsPartition(topic, partition, OffsetSpec.Latest)])[0];
+            var start = leader.ListOffsets([new ListOffsetsPartitionParams(topic, partition, OffsetSpec.Earliest)])[0];
+            var end = leader.ListOffsets([new ListOffsetsPartitionParams(topic, partition, OffsetSpec.Latest)])[0];
             if (start.Error != ErrorCode.None) throw new KafkaException(start.Error, $"ListOffsets for {topic}-{partition} failed: {start.Error}.");
             result.Add(new PartitionOffsets(partition, start.Offset, end.Offset));
         }

@@ -527,7 +527,7 @@ internal sealed class EmbeddedProducer : IProducerSession
         {
             var leader = _client.Leader(tp.Topic, tp.Partition);
             int timeoutMs = (int)Math.Clamp((deadline - DateTime.UtcNow).TotalMilliseconds, 1, RequestTimeoutMs);
-            var request = new ProduceRequest { Acks = _settings.Acks, TimeoutMs = timeoutMs, Partitions = [new ProducePartitionData(tp.Topic, tp.Partition, batch)] };
+            var request = new ProduceParams { Acks = _settings.Acks, TimeoutMs = timeoutMs, Partitions = [new ProducePartitionParams(tp.Topic, tp.Partition, batch)] };
             var answer = leader.ProduceAsync(request);
             return answer.IsCompletedSuccessfully
                 ? Task.FromResult(answer.Result[0])

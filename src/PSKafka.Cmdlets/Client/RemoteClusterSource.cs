@@ -169,7 +169,7 @@ internal sealed class RemoteClusterSource(IKafkaClient client) : IClusterSource,
 
     public void CreateTopic(string name, int partitions, short replicationFactor)
     {
-        var result = Client.CreateTopic(new CreateTopicRequest(name, partitions, replicationFactor));
+        var result = Client.CreateTopic(new CreateTopicParams(name, partitions, replicationFactor));
         if (result.Error != ErrorCode.None) throw new KafkaException(result.Error, result.ErrorMessage ?? result.Error.ToString());
     }
 
@@ -186,7 +186,7 @@ internal sealed class RemoteClusterSource(IKafkaClient client) : IClusterSource,
             .Where(o => o.Error == ErrorCode.None && o.Offset >= 0)
             .Select(o => new TopicPartition(o.Topic, o.Partition)).ToList();
         var starts = Client.GetOffsets(committed);
-        var offsets = committed.Where(starts.ContainsKey).Select(tp => new OffsetCommitPartition(tp.Topic, tp.Partition, starts[tp].LogStartOffset)).ToList();
+        var offsets = committed.Where(starts.ContainsKey).Select(tp => new OffsetCommitPartitionParams(tp.Topic, tp.Partition, starts[tp].LogStartOffset)).ToList();
         if (offsets.Count == 0) return;
         // An admin commit, which the coordinator refuses while the group has members (as Kafka does).
         var results = Client.CommitOffsets(groupId, offsets);

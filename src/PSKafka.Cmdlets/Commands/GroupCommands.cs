@@ -50,7 +50,7 @@ public sealed class GetConsumerGroupOffsetCommand : ClusterCmdlet
         {
             var (described, _) = client.DescribeGroup(group);
             // Who holds each partition, from the members' assignments (only known while the group is Stable).
-            var owners = new Dictionary<TopicPartition, DescribedGroupMember>();
+            var owners = new Dictionary<TopicPartition, GroupMemberDescription>();
             if (described.ProtocolType == ConsumerProtocol.ProtocolType)
                 foreach (var m in described.Members)
                     foreach (var tp in GroupNames.Partitions(m.MemberAssignment))
@@ -175,7 +175,7 @@ public sealed class ResetConsumerGroupOffsetCommand : ClusterCmdlet
             WriteObject(plan, enumerateCollection: true); // the dry run: what would be committed
             return;
         }
-        var results = client.CommitOffsets(Group, plan.Select(r => new OffsetCommitPartition(r.Topic, r.Partition, r.NewOffset)).ToList());
+        var results = client.CommitOffsets(Group, plan.Select(r => new OffsetCommitPartitionParams(r.Topic, r.Partition, r.NewOffset)).ToList());
         var refused = results.FirstOrDefault(r => r.Error != ErrorCode.None);
         if (refused is not null)
         {
@@ -268,7 +268,7 @@ public sealed class SubmitConsumerOffsetCommand : ClusterCmdlet
                 else
                 {
                     // The consumer has left: commit as an admin tool would, which Kafka allows only while the group has no members.
-                    var r = Client.CommitOffsets(consumer.GroupId, [new OffsetCommitPartition(tp.Topic, tp.Partition, message.Offset + 1)])[0];
+                    var r = Client.CommitOffsets(consumer.GroupId, [new OffsetCommitPartitionParams(tp.Topic, tp.Partition, message.Offset + 1)])[0];
                     if (r.Error != ErrorCode.None)
                         throw new KafkaException(r.Error, $"Committing {tp}@{message.Offset + 1} for group '{consumer.GroupId}' failed: the consumer that received the message has closed and the group has other members ({r.Error}).");
                 }

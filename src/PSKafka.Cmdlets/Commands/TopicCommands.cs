@@ -45,7 +45,7 @@ public sealed class NewTopicCommand : ClusterCmdlet
                 continue;
             }
             if (!ShouldProcess(name, "Create topic")) continue;
-            var result = client.CreateTopic(new CreateTopicRequest(name, Partitions, ReplicationFactor, configs));
+            var result = client.CreateTopic(new CreateTopicParams(name, Partitions, ReplicationFactor, configs));
             if (result.Error != ErrorCode.None)
             {
                 WriteKafkaError(new KafkaException(result.Error, result.ErrorMessage ?? result.Error.ToString()), name);

@@ -213,9 +213,9 @@ public sealed partial class Broker
     /// <summary>
     /// Produce: appends to each partition this broker leads. acks=0/1 answer after the leader's append;
     /// acks=all answers when the high watermark has passed the appended batches (every in-sync replica
-    /// has them), or with REQUEST_TIMED_OUT after <see cref="ProduceRequest.TimeoutMs"/>. No thread waits meanwhile.
+    /// has them), or with REQUEST_TIMED_OUT after <see cref="ProduceParams.TimeoutMs"/>. No thread waits meanwhile.
     /// </summary>
-    public ValueTask<IReadOnlyList<ProducePartitionResult>> ProduceAsync(ProduceRequest request, CancellationToken cancellationToken = default)
+    public ValueTask<IReadOnlyList<ProducePartitionResult>> ProduceAsync(ProduceParams request, CancellationToken cancellationToken = default)
     {
         if (request.Acks is not (Acks.None or Acks.Leader or Acks.All))
             return ValueTask.FromResult<IReadOnlyList<ProducePartitionResult>>(
@@ -285,7 +285,7 @@ public sealed partial class Broker
     /// Fetch: whole record batches from each partition; waits up to MaxWaitMs for MinBytes,
     /// answering as soon as enough data has been appended (long poll).
     /// </summary>
-    public async ValueTask<IReadOnlyList<FetchPartitionResult>> FetchAsync(FetchRequest request, CancellationToken cancellationToken = default)
+    public async ValueTask<IReadOnlyList<FetchPartitionResult>> FetchAsync(FetchParams request, CancellationToken cancellationToken = default)
     {
         var deadline = DateTime.UtcNow.AddMilliseconds(Math.Max(0, request.MaxWaitMs));
         while (true)
@@ -366,7 +366,7 @@ public sealed partial class Broker
     }
 
     /// <summary>ListOffsets: earliest, latest, or the first offset at or after a timestamp.</summary>
-    public IReadOnlyList<ListOffsetsResult> ListOffsets(IReadOnlyList<ListOffsetsPartition> partitions)
+    public IReadOnlyList<ListOffsetsResult> ListOffsets(IReadOnlyList<ListOffsetsPartitionParams> partitions)
     {
         var results = new List<ListOffsetsResult>(partitions.Count);
         foreach (var p in partitions)
@@ -405,7 +405,7 @@ public sealed partial class Broker
     public ClusterMetadata Metadata(IReadOnlyList<string>? topics = null, bool allowAutoTopicCreation = false) =>
         _cluster.Controller.Describe(topics, allowAutoTopicCreation);
 
-    public IReadOnlyList<CreateTopicResult> CreateTopics(IReadOnlyList<CreateTopicRequest> topics, bool validateOnly = false) =>
+    public IReadOnlyList<CreateTopicResult> CreateTopics(IReadOnlyList<CreateTopicParams> topics, bool validateOnly = false) =>
         _cluster.Controller.CreateTopics(topics, validateOnly);
 
     public IReadOnlyList<DeleteTopicResult> DeleteTopics(IReadOnlyList<string> topics) =>

@@ -142,7 +142,7 @@ public sealed class Controller
 
     private int IntConfig(string name) => int.Parse(GetBrokerConfig(name), System.Globalization.CultureInfo.InvariantCulture);
 
-    public IReadOnlyList<CreateTopicResult> CreateTopics(IReadOnlyList<CreateTopicRequest> requests, bool validateOnly)
+    public IReadOnlyList<CreateTopicResult> CreateTopics(IReadOnlyList<CreateTopicParams> requests, bool validateOnly)
     {
         var results = new List<CreateTopicResult>(requests.Count);
         lock (_gate)
@@ -162,7 +162,7 @@ public sealed class Controller
         return results;
     }
 
-    private CreateTopicResult CreateTopic(CreateTopicRequest request, bool validateOnly)
+    private CreateTopicResult CreateTopic(CreateTopicParams request, bool validateOnly)
     {
         TopicNames.Validate(request.Name);
         if (_topics.ContainsKey(request.Name))
@@ -221,7 +221,7 @@ public sealed class Controller
     public const int MaxPartitionsPerTopic = 10_000;
 
     /// <summary>A client's own replica placement (CreateTopics assignments), checked with Kafka's rules.</summary>
-    private List<List<int>> ManualAssignment(CreateTopicRequest request)
+    private List<List<int>> ManualAssignment(CreateTopicParams request)
     {
         var a = request.Assignments!;
         if (request.Partitions != -1 || request.ReplicationFactor != -1)
@@ -601,7 +601,7 @@ public sealed class Controller
         if (allowAutoTopicCreation && names is not null && GetBrokerConfig("auto.create.topics.enable") == "true")
         {
             var missing = names.Where(n => !TopicExists(n) && TopicNames.Problem(n) is null).ToList();
-            if (missing.Count > 0) CreateTopics(missing.Select(n => new CreateTopicRequest(n)).ToList(), validateOnly: false);
+            if (missing.Count > 0) CreateTopics(missing.Select(n => new CreateTopicParams(n)).ToList(), validateOnly: false);
         }
         lock (_gate)
         {

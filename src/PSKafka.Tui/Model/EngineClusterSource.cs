@@ -93,7 +93,7 @@ public sealed class EngineClusterSource(KafkaCluster cluster) : IClusterSource
                 var described = coordinator.DescribeGroups([listing.GroupId])[0];
                 if (described.Error != ErrorCode.None) continue;
                 var members = described.Members.Select(m => GroupMemberView.From(m, described.ProtocolType)).ToList();
-                var committed = coordinator.OffsetFetch(new OffsetFetchRequest(listing.GroupId));
+                var committed = coordinator.OffsetFetch(new OffsetFetchParams(listing.GroupId));
                 var offsets = new List<GroupOffsetView>();
                 foreach (var o in committed.Partitions.Where(o => o.Error == ErrorCode.None && o.Offset >= 0).OrderBy(o => o.Topic, StringComparer.Ordinal).ThenBy(o => o.Partition))
                 {
@@ -152,7 +152,7 @@ public sealed class EngineClusterSource(KafkaCluster cluster) : IClusterSource
 
     public void CreateTopic(string name, int partitions, short replicationFactor)
     {
-        var result = Cluster.Controller.CreateTopics([new CreateTopicRequest(name, partitions, replicationFactor)], validateOnly: false)[0];
+        var result = Cluster.Controller.CreateTopics([new CreateTopicParams(name, partitions, replicationFactor)], validateOnly: false)[0];
         if (result.Error != ErrorCode.None) throw new KafkaException(result.Error, result.ErrorMessage ?? result.Error.ToString());
     }
 
@@ -168,18 +168,18 @@ public sealed class EngineClusterSource(KafkaCluster cluster) : IClusterSource
         var found = any.FindCoordinator(groupId);
         if (found.Error != ErrorCode.None || Cluster.GetBroker(found.NodeId) is not { IsRunning: true } coordinator)
             throw new KafkaException(found.Error == ErrorCode.None ? ErrorCode.CoordinatorNotAvailable : found.Error, $"No coordinator for group '{groupId}'.");
-        var committed = coordinator.OffsetFetch(new OffsetFetchRequest(groupId));
-        var offsets = new List<OffsetCommitPartition>();
+        var committed = coordinator.OffsetFetch(new OffsetFetchParams(groupId));
+        var offsets = new List<OffsetCommitPartitionParams>();
         foreach (var o in committed.Partitions.Where(o => o.Error == ErrorCode.None && o.Offset >= 0))
         {
             var meta = Cluster.Controller.Describe([o.Topic], allowAutoTopicCreation: false).Topics[0];
             if (meta.Error != ErrorCode.None || o.Partition >= meta.Partitions.Count) continue;
             var leader = Cluster.GetBroker(meta.Partitions[o.Partition].Leader);
-            var start = leader?.ListOffsets([new ListOffsetsPartition(o.Topic, o.Partition, OffsetSpec.Earliest)])[0];
-            if (start is { Error: ErrorCode.None }) offsets.Add(new OffsetCommitPartition(o.Topic, o.Partition, start.Offset));
+            var start = leader?.ListOffsets([new ListOffsetsPartitionParams(o.Topic, o.Partition, OffsetSpec.Earliest)])[0];
+            if (start is { Error: ErrorCode.None }) offsets.Add(new OffsetCommitPartitionParams(o.Topic, o.Partition, start.Offset));
         }
         // Generation -1, no member: an admin commit, which the coordinator refuses while the group has members (as Kafka does).
-        var results = coordinator.OffsetCommit(new OffsetCommitRequest { GroupId = groupId, Partitions = offsets });
+        var results = coordinator.OffsetCommit(new OffsetCommitParams { GroupId = groupId, Partitions = offsets });
         if (results.FirstOrDefault(r => r.Error != ErrorCode.None) is { } failed)
             throw new KafkaException(failed.Error, $"Resetting group '{groupId}' failed on {failed.Topic}-{failed.Partition}: {failed.Error}.");
     }

@@ -160,7 +160,7 @@ public sealed class BrokerWireTests
     }
 
     private static ProducePartitionResult Produce(Broker leader, Memory<byte> batch) =>
-        leader.ProduceAsync(new ProduceRequest { Acks = Acks.All, Partitions = [new ProducePartitionData("idem", 0, batch.ToArray())] }).AsTask().Result[0];
+        leader.ProduceAsync(new ProduceParams { Acks = Acks.All, Partitions = [new ProducePartitionParams("idem", 0, batch.ToArray())] }).AsTask().Result[0];
 
     [Fact]
     public void A_retried_idempotent_batch_is_written_once_and_a_sequence_gap_is_refused_also_after_a_restart()
