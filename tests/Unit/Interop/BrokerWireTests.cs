@@ -35,18 +35,18 @@ public sealed class BrokerWireTests
         using var c = new WireCluster(brokers: 2);
         var b = c.Cluster.Brokers[1];
         Assert.NotEqual(0, b.Port);
-        Assert.Equal(b.Port, b.Listener!.Port);
+        Assert.Equal(b.Port, c.Cluster.GetServer(b.Id)!.Listener!.Port);
         Assert.Equal($"localhost:{b.Port}", b.Address);
         Assert.Contains(c.Cluster.Controller.Describe(null, false).Brokers, m => m.Id == b.Id && m.Port == b.Port && m.Host == "localhost");
 
         c.Cluster.StopBroker(b.Id);
-        Assert.Null(b.Listener);
+        Assert.Null(c.Cluster.GetServer(b.Id)!.Listener);
         using (var probe = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp))
             Assert.Throws<SocketException>(() => probe.Connect(IPAddress.Loopback, b.Port));
         c.Cluster.StartBroker(b.Id); // the kept port, free again
-        Assert.Equal(b.Port, b.Listener!.Port);
+        Assert.Equal(b.Port, c.Cluster.GetServer(b.Id)!.Listener!.Port);
         c.Cluster.StopBroker(b.Id, kill: true);
-        Assert.Null(b.Listener);
+        Assert.Null(c.Cluster.GetServer(b.Id)!.Listener);
     }
 
     /// <summary>

@@ -87,7 +87,7 @@ public sealed class GroupInteropTests : IDisposable
         var second = Tools.Kcat(_c.Bootstrap, consume);
         Assert.True(second.ExitCode == 0, second.ToString());
         Assert.Equal(["after-1", "after-2"], second.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => l.Split(' ')[2]).Order(StringComparer.Ordinal));
-        Assert.All(_c.Cluster.Brokers, b => Assert.Equal(0, b.ProtocolHandler!.FailedRequests));
+        Assert.All(_c.Cluster.Brokers, b => Assert.Equal(0, _c.Cluster.GetServer(b.Id)!.ProtocolHandler!.FailedRequests));
     }
 
     [SkippableFact]
@@ -191,7 +191,7 @@ public sealed class GroupInteropTests : IDisposable
             "the committed offsets to reach the high watermarks");
         stop.Cancel();
         foreach (var m in members) Assert.True(m.Join(TimeSpan.FromSeconds(30)), $"{m.Name} did not close");
-        Assert.DoesNotContain(_c.Cluster.Brokers, b => b.IsRunning && b.ProtocolHandler!.FailedRequests > 0);
+        Assert.DoesNotContain(_c.Cluster.Brokers, b => b.IsRunning && _c.Cluster.GetServer(b.Id)!.ProtocolHandler!.FailedRequests > 0);
     }
 
     [SkippableFact]
