@@ -386,11 +386,3 @@ public sealed partial class Broker
 
     public override string ToString() => $"Broker {Id} ({Address}, {State})";
 }
-
-/// <summary>A broker could not listen because its port is taken (by another broker, another program, or a Kafka).</summary>
-public sealed class PortInUseException(int brokerId, string address, int port, Exception inner)
-    : IOException($"Broker {brokerId} cannot listen on {address}:{port}: the port is in use. Choose another with -Port (0 picks a free one).", inner)
-{
-    public int BrokerId { get; } = brokerId;
-    public int Port { get; } = port;
-}
