@@ -11,6 +11,9 @@ public class KafkaException : Exception
     public ErrorCode Code { get; }
 }
 
+/// <summary>A partition number outside a topic's partitions (UNKNOWN_TOPIC_OR_PARTITION, for a topic that exists).</summary>
+public sealed class PartitionNotFoundException(string message) : KafkaException(ErrorCode.UnknownTopicOrPartition, message);
+
 /// <summary>
 /// Malformed bytes on the wire. The one exception the reader throws, so callers can treat any parse
 /// failure as INVALID_REQUEST (and the network layer closes the connection, as Kafka does).

@@ -25,9 +25,7 @@ public sealed partial class EmbeddedClient(KafkaCluster cluster) : IKafkaClient
     {
         var meta = AnyBroker().Metadata([topic]);
         var t = meta.Topics[0];
-        if (t.Error != ErrorCode.None) throw new KafkaException(t.Error, $"Topic '{topic}' does not exist.");
-        if (partition < 0 || partition >= t.Partitions.Count)
-            throw new KafkaException(ErrorCode.UnknownTopicOrPartition, $"Partition {partition} of topic '{topic}' does not exist (the topic has {t.Partitions.Count}).");
+        TopicChecks.Require(t, [partition]);
         var p = t.Partitions[partition];
         if (p.Leader < 0 || Cluster.GetBroker(p.Leader) is not { IsRunning: true } leader)
             throw new KafkaException(ErrorCode.LeaderNotAvailable, $"Partition {topic}-{partition} has no leader (all of its in-sync replicas are down).");

@@ -1,5 +1,6 @@
 using PSKafka.Engine;
 using PSKafka.Engine.Api;
+using PSKafka.Engine.Cluster;
 using PSKafka.Engine.Partitioning;
 using PSKafka.Engine.Storage;
 
@@ -91,8 +92,7 @@ internal sealed class EmbeddedProducer : IProducerSession
         int partition;
         if (record.Partition is { } p)
         {
-            if (p < 0 || p >= count)
-                throw new KafkaException(ErrorCode.UnknownTopicOrPartition, $"Partition {p} of topic '{record.Topic}' does not exist (the topic has {count}: 0..{count - 1}).");
+            if (TopicChecks.MissingPartition(record.Topic, p, count) is { } missing) throw missing;
             partition = p;
         }
         else
@@ -258,9 +258,7 @@ internal sealed class EmbeddedProducer : IProducerSession
             // Kafka creates a topic on a producer's first metadata request when auto.create.topics.enable is true.
             t = _client.AnyBroker().Metadata([topic], allowAutoTopicCreation: true).Topics[0];
         }
-        if (t.Error != ErrorCode.None)
-            throw new KafkaException(t.Error, t.Error == ErrorCode.InvalidTopicException
-                ? $"Topic name '{topic}' is not valid." : $"Topic '{topic}' does not exist.");
+        TopicChecks.Require(t);
         return _topics[topic] = new PartitionState?[t.Partitions.Count];
     }
 

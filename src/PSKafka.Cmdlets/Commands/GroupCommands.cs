@@ -4,6 +4,7 @@ using PSKafka.Cmdlets.Infrastructure;
 using PSKafka.Cmdlets.Output;
 using PSKafka.Engine;
 using PSKafka.Engine.Api;
+using PSKafka.Engine.Cluster;
 using PSKafka.Engine.Groups;
 
 namespace PSKafka.Cmdlets.Commands;
@@ -142,11 +143,8 @@ public sealed class ResetConsumerGroupOffsetCommand : ClusterCmdlet
                 $"Assignments can only be reset if the group '{Group}' is inactive, but the current state is {described.GroupState}. Stop its consumers first.", Group);
 
         var meta = client.GetMetadata([Topic]).Topics[0];
-        if (meta.Error != ErrorCode.None) throw new KafkaException(meta.Error, $"Topic '{Topic}' does not exist.");
+        TopicChecks.Require(meta, Partition);
         var partitions = Partition ?? Enumerable.Range(0, meta.Partitions.Count).ToArray();
-        foreach (var p in partitions)
-            if (p >= meta.Partitions.Count)
-                throw new PartitionNotFoundException($"Partition {p} of topic '{Topic}' does not exist (the topic has {meta.Partitions.Count}: 0..{meta.Partitions.Count - 1}).");
         var bounds = client.GetOffsets(Topic, partitions).ToDictionary(o => o.Partition);
         var committed = client.FetchCommittedOffsets(Group, partitions.Select(p => new TopicPartition(Topic, p)).ToList())
             .ToDictionary(o => o.Partition, o => o.Offset);

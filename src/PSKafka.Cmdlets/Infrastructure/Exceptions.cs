@@ -1,11 +1,6 @@
-using PSKafka.Engine;
-
 namespace PSKafka.Cmdlets.Infrastructure;
 
 // The cmdlets' own exceptions, all in one place; KafkaCmdlet gives each its ErrorId.
-
-/// <summary>A partition number outside the topic's partitions.</summary>
-public sealed class PartitionNotFoundException(string message) : KafkaException(ErrorCode.UnknownTopicOrPartition, message);
 
 /// <summary>A broker id that does not exist or is not running.</summary>
 public sealed class BrokerNotFoundException(string message) : ArgumentException(message);

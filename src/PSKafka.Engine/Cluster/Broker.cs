@@ -381,7 +381,8 @@ public sealed partial class Broker
     public IReadOnlyList<CreatePartitionsResult> CreatePartitions(IReadOnlyList<(string Topic, int Count)> topics, bool validateOnly = false) =>
         _cluster.Controller.CreatePartitions(topics, validateOnly);
 
-    private ErrorCode UnknownOrNotHere(string topic, int partition) =>
+    /// <summary>The error for a partition this broker has no replica of: not here, or not anywhere.</summary>
+    internal ErrorCode UnknownOrNotHere(string topic, int partition) =>
         _cluster.Controller.PartitionExists(topic, partition) ? ErrorCode.NotLeaderOrFollower : ErrorCode.UnknownTopicOrPartition;
 
     public override string ToString() => $"Broker {Id} ({Address}, {State})";

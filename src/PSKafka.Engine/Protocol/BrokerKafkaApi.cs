@@ -270,7 +270,7 @@ public sealed partial class BrokerKafkaApi(Broker broker) : IKafkaApi
                     var replica = _broker.IsRunning ? _broker.GetReplica(new TopicPartition(t.Topic, p.Partition)) : null;
                     // Consumers (and v0-2 requests, which have no replica id) ask the leader; a follower of ours would ask it too.
                     ErrorCode error = replica is null
-                        ? (_broker.Cluster.Controller.PartitionExists(t.Topic, p.Partition) ? ErrorCode.NotLeaderOrFollower : ErrorCode.UnknownTopicOrPartition)
+                        ? _broker.UnknownOrNotHere(t.Topic, p.Partition)
                         : !replica.IsLeader ? ErrorCode.NotLeaderOrFollower
                         : CheckLeaderEpoch(t.Topic, p.Partition, p.CurrentLeaderEpoch);
                     result.ErrorCode = (short)error;

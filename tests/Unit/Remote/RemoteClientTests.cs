@@ -100,7 +100,7 @@ public sealed class RemoteClientTests : IDisposable
     {
         Produce("small", 1, _ => null);
         using var producer = _client.OpenProducer(new ProducerSettings());
-        var e = Assert.Throws<KafkaException>(() => producer.Send(new OutgoingRecord("small", 7, null, Bytes("x"), null, 0), null));
+        var e = Assert.Throws<PartitionNotFoundException>(() => producer.Send(new OutgoingRecord("small", 7, null, Bytes("x"), null, 0), null));
         Assert.Equal(ErrorCode.UnknownTopicOrPartition, e.Code);
     }
 
