@@ -65,7 +65,7 @@ public sealed class GroupsSuite : IBenchSuite
 
     private static void Produce(EmbeddedClient client, string topic, int records)
     {
-        client.CreateTopic(new CreateTopicRequest(topic, 1, 1));
+        client.CreateTopic(new CreateTopicParams(topic, 1, 1));
         var value = new byte[ValueSize];
         new Random(1).NextBytes(value);
         using var producer = client.OpenProducer(new ProducerSettings());
@@ -121,7 +121,7 @@ public sealed class GroupsSuite : IBenchSuite
     /// <summary>Members poll on their own threads; the clock runs from the newcomer's first poll until every member holds its part of the new generation.</summary>
     private static List<TimeSpan> MeasureRebalances(EmbeddedClient client, int runs)
     {
-        client.CreateTopic(new CreateTopicRequest("rebalance", 12, 1));
+        client.CreateTopic(new CreateTopicParams("rebalance", 12, 1));
         var members = new List<(EmbeddedGroupConsumer Consumer, Thread Thread, CancellationTokenSource Stop)>();
         (EmbeddedGroupConsumer, Thread, CancellationTokenSource) StartMember()
         {

@@ -50,7 +50,7 @@ public sealed class ReplicationSuite : IBenchSuite
         {
             for (int i = 0; i < 3; i++) cluster.StartBroker();
             var broker = cluster.Brokers[0];
-            var created = broker.CreateTopics([new CreateTopicRequest("bench", 1, (short)replicationFactor)])[0];
+            var created = broker.CreateTopics([new CreateTopicParams("bench", 1, (short)replicationFactor)])[0];
             if (created.Error != ErrorCode.None) throw new InvalidOperationException(created.ErrorMessage);
             var leader = cluster.GetBroker(cluster.Controller.Describe(["bench"], false).Topics[0].Partitions[0].Leader)!;
 
@@ -66,7 +66,7 @@ public sealed class ReplicationSuite : IBenchSuite
             {
                 builder.Reset();
                 for (int i = 0; i < BatchSize; i++) builder.Append(ts, key, value);
-                var request = new ProduceRequest { Acks = acks, Partitions = [new ProducePartitionData("bench", 0, builder.Build().ToArray())] };
+                var request = new ProduceParams { Acks = acks, Partitions = [new ProducePartitionParams("bench", 0, builder.Build().ToArray())] };
                 if (inFlight.Count == InFlight) Check(inFlight.Dequeue().GetAwaiter().GetResult());
                 inFlight.Enqueue(leader.ProduceAsync(request).AsTask());
             }

@@ -131,7 +131,7 @@ public sealed class WireSuite : IBenchSuite
 
     private static void Create(KafkaCluster cluster, string topic)
     {
-        var r = cluster.Controller.CreateTopics([new PSKafka.Engine.Api.CreateTopicRequest(topic, Partitions, 1)], false)[0];
+        var r = cluster.Controller.CreateTopics([new PSKafka.Engine.Api.CreateTopicParams(topic, Partitions, 1)], false)[0];
         if (r.Error != PSKafka.Engine.ErrorCode.None) throw new InvalidOperationException(r.ErrorMessage);
     }
 
@@ -149,7 +149,7 @@ public sealed class WireSuite : IBenchSuite
         if (partitions.Count != Partitions || mockBrokers.Count != brokers.Count)
             throw new InvalidOperationException($"The mock gave {topic} {partitions.Count} partitions on {mockBrokers.Count} brokers.");
         var assignments = partitions.ToDictionary(p => p.PartitionId, p => (IReadOnlyList<int>)[brokers[mockBrokers.IndexOf(p.Leader)]]);
-        var r = cluster.Controller.CreateTopics([new PSKafka.Engine.Api.CreateTopicRequest(topic, Assignments: assignments)], false)[0];
+        var r = cluster.Controller.CreateTopics([new PSKafka.Engine.Api.CreateTopicParams(topic, Assignments: assignments)], false)[0];
         if (r.Error != PSKafka.Engine.ErrorCode.None) throw new InvalidOperationException(r.ErrorMessage);
     }
 

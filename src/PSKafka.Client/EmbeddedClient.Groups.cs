@@ -50,7 +50,7 @@ public sealed partial class EmbeddedClient
             .OrderBy(g => g.GroupId, StringComparer.Ordinal)
             .ToList();
 
-    public (DescribedGroup Group, int Coordinator) DescribeGroup(string groupId)
+    public (DescribeGroupResult Group, int Coordinator) DescribeGroup(string groupId)
     {
         int coordinator = -1;
         var group = WithCoordinator(groupId, b => { coordinator = b.Id; return b.DescribeGroups([groupId])[0]; }, g => g.Error);
@@ -59,13 +59,13 @@ public sealed partial class EmbeddedClient
 
     public IReadOnlyList<OffsetFetchPartitionResult> FetchCommittedOffsets(string groupId, IReadOnlyList<TopicPartition>? partitions = null)
     {
-        var result = WithCoordinator(groupId, b => b.OffsetFetch(new OffsetFetchRequest(groupId, partitions)), r => r.Error);
+        var result = WithCoordinator(groupId, b => b.OffsetFetch(new OffsetFetchParams(groupId, partitions)), r => r.Error);
         if (result.Error != ErrorCode.None) throw new KafkaException(result.Error, $"Fetching the committed offsets of group '{groupId}' failed: {result.Error}.");
         return result.Partitions;
     }
 
-    public IReadOnlyList<OffsetCommitPartitionResult> CommitOffsets(string groupId, IReadOnlyList<OffsetCommitPartition> offsets) =>
-        WithCoordinator(groupId, b => b.OffsetCommit(new OffsetCommitRequest { GroupId = groupId, Partitions = offsets }),
+    public IReadOnlyList<OffsetCommitPartitionResult> CommitOffsets(string groupId, IReadOnlyList<OffsetCommitPartitionParams> offsets) =>
+        WithCoordinator(groupId, b => b.OffsetCommit(new OffsetCommitParams { GroupId = groupId, Partitions = offsets }),
             r => r.Count == 0 ? ErrorCode.None : r[0].Error);
 
     public ErrorCode DeleteGroup(string groupId) =>
@@ -73,7 +73,7 @@ public sealed partial class EmbeddedClient
 
     public long OffsetForTimestamp(string topic, int partition, long timestamp)
     {
-        var r = AtLeader(topic, partition, leader => leader.ListOffsets([new ListOffsetsPartition(topic, partition, timestamp)])[0], answer => answer.Error);
+        var r = AtLeader(topic, partition, leader => leader.ListOffsets([new ListOffsetsPartitionParams(topic, partition, timestamp)])[0], answer => answer.Error);
         if (r.Error != ErrorCode.None) throw new KafkaException(r.Error, $"ListOffsets for {topic}-{partition} failed: {r.Error}.");
         return r.Offset;
     }

@@ -33,9 +33,7 @@ public sealed partial class EmbeddedClient(KafkaCluster cluster) : IKafkaClient
     {
         if (_metadata.TryGetValue(topic, out var cached) && RunningLeader(cached, partition) is { } known) return known;
         var t = Metadata([topic], allowAutoTopicCreation: false).Topics[0];
-        if (t.Error != ErrorCode.None) throw new KafkaException(t.Error, $"Topic '{topic}' does not exist.");
-        if (partition < 0 || partition >= t.Partitions.Count)
-            throw new KafkaException(ErrorCode.UnknownTopicOrPartition, $"Partition {partition} of topic '{topic}' does not exist (the topic has {t.Partitions.Count}).");
+        TopicChecks.Require(t, [partition]);
         return RunningLeader(t, partition)
             ?? throw new KafkaException(ErrorCode.LeaderNotAvailable, $"Partition {topic}-{partition} has no leader (all of its in-sync replicas are down).");
     }
@@ -84,7 +82,7 @@ public sealed partial class EmbeddedClient(KafkaCluster cluster) : IKafkaClient
         return metadata;
     }
 
-    public CreateTopicResult CreateTopic(CreateTopicRequest request)
+    public CreateTopicResult CreateTopic(CreateTopicParams request)
     {
         Forget(request.Name); // a topic of that name this client knew is gone
         return AnyBroker().CreateTopics([request])[0];
@@ -103,8 +101,8 @@ public sealed partial class EmbeddedClient(KafkaCluster cluster) : IKafkaClient
         foreach (var partition in partitions)
         {
             var (start, end) = AtLeader(topic, partition, leader => (
-                Start: leader.ListOffsets([new ListOffsetsPartition(topic, partition, OffsetSpec.Earliest)])[0],
-                End: leader.ListOffsets([new ListOffsetsPartition(topic, partition, OffsetSpec.Latest)])[0]), r => r.Start.Error);
+                Start: leader.ListOffsets([new ListOffsetsPartitionParams(topic, partition, OffsetSpec.Earliest)])[0],
+                End: leader.ListOffsets([new ListOffsetsPartitionParams(topic, partition, OffsetSpec.Latest)])[0]), r => r.Start.Error);
             if (start.Error != ErrorCode.None) throw new KafkaException(start.Error, $"ListOffsets for {topic}-{partition} failed: {start.Error}.");
             result.Add(new PartitionOffsets(partition, start.Offset, end.Offset));
         }

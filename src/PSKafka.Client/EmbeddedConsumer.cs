@@ -36,7 +36,7 @@ internal sealed class EmbeddedConsumer(EmbeddedClient client, ConsumerSettings s
 
     private int FetchOnce(int maxWaitMs, List<ConsumedRecord> into, CancellationToken cancellationToken)
     {
-        var byLeader = new Dictionary<Engine.Cluster.Broker, List<FetchPartition>>();
+        var byLeader = new Dictionary<Engine.Cluster.Broker, List<FetchPartitionParams>>();
         foreach (var (tp, position) in _positions)
         {
             Engine.Cluster.Broker leader;
@@ -49,7 +49,7 @@ internal sealed class EmbeddedConsumer(EmbeddedClient client, ConsumerSettings s
                 continue; // no leader right now: try again on the next poll
             }
             if (!byLeader.TryGetValue(leader, out var list)) byLeader[leader] = list = new();
-            list.Add(new FetchPartition(tp.Topic, tp.Partition, position, settings.PartitionMaxBytes));
+            list.Add(new FetchPartitionParams(tp.Topic, tp.Partition, position, settings.PartitionMaxBytes));
         }
         if (byLeader.Count == 0)
         {
@@ -62,7 +62,7 @@ internal sealed class EmbeddedConsumer(EmbeddedClient client, ConsumerSettings s
         bool first = true;
         foreach (var (leader, partitions) in byLeader)
         {
-            var request = new FetchRequest { MaxWaitMs = first && byLeader.Count == 1 ? maxWaitMs : 0, MinBytes = 1, Partitions = partitions };
+            var request = new FetchParams { MaxWaitMs = first && byLeader.Count == 1 ? maxWaitMs : 0, MinBytes = 1, Partitions = partitions };
             first = false;
             IReadOnlyList<FetchPartitionResult> results;
             try

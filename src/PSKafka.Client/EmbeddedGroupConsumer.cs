@@ -148,7 +148,7 @@ public sealed class EmbeddedGroupConsumer : IGroupConsumer
                 JoinGroupResult join;
                 try
                 {
-                    join = coordinator.JoinGroupAsync(new JoinGroupRequest
+                    join = coordinator.JoinGroupAsync(new JoinGroupParams
                     {
                         GroupId = _settings.GroupId,
                         SessionTimeoutMs = _settings.SessionTimeoutMs,
@@ -175,7 +175,7 @@ public sealed class EmbeddedGroupConsumer : IGroupConsumer
                 SyncGroupResult sync;
                 try
                 {
-                    sync = coordinator.SyncGroupAsync(new SyncGroupRequest
+                    sync = coordinator.SyncGroupAsync(new SyncGroupParams
                     {
                         GroupId = _settings.GroupId,
                         GenerationId = join.GenerationId,
@@ -347,7 +347,7 @@ public sealed class EmbeddedGroupConsumer : IGroupConsumer
             ErrorCode error;
             try
             {
-                error = coordinator!.Heartbeat(new HeartbeatRequest(_settings.GroupId, generation, memberId));
+                error = coordinator!.Heartbeat(new HeartbeatParams(_settings.GroupId, generation, memberId));
             }
             catch (Exception)
             {
@@ -424,12 +424,12 @@ public sealed class EmbeddedGroupConsumer : IGroupConsumer
             generation = _generation;
         }
         bool manual = _settings.Partitions is not null;
-        var request = new OffsetCommitRequest
+        var request = new OffsetCommitParams
         {
             GroupId = _settings.GroupId,
             GenerationId = manual ? -1 : generation,
             MemberId = manual ? "" : memberId,
-            Partitions = offsets.Select(o => new OffsetCommitPartition(o.Partition.Topic, o.Partition.Partition, o.Offset)).ToList(),
+            Partitions = offsets.Select(o => new OffsetCommitPartitionParams(o.Partition.Topic, o.Partition.Partition, o.Offset)).ToList(),
         };
         IReadOnlyList<OffsetCommitPartitionResult> results;
         try
@@ -474,7 +474,7 @@ public sealed class EmbeddedGroupConsumer : IGroupConsumer
         {
             Broker? coordinator;
             lock (_gate) coordinator = _coordinator;
-            coordinator?.LeaveGroup(new LeaveGroupRequest(_settings.GroupId, [new LeaveGroupMember(memberId, Reason: "the consumer is closing")]));
+            coordinator?.LeaveGroup(new LeaveGroupParams(_settings.GroupId, [new LeaveGroupMember(memberId, Reason: "the consumer is closing")]));
         }
         catch (Exception)
         {

@@ -1,5 +1,6 @@
 using PSKafka.Engine;
 using PSKafka.Engine.Api;
+using PSKafka.Engine.Cluster;
 using PSKafka.Engine.Partitioning;
 using PSKafka.Engine.Storage;
 
@@ -91,8 +92,7 @@ internal sealed class EmbeddedProducer : IProducerSession
         int partition;
         if (record.Partition is { } p)
         {
-            if (p < 0 || p >= count)
-                throw new KafkaException(ErrorCode.UnknownTopicOrPartition, $"Partition {p} of topic '{record.Topic}' does not exist (the topic has {count}: 0..{count - 1}).");
+            if (TopicChecks.MissingPartition(record.Topic, p, count) is { } missing) throw missing;
             partition = p;
         }
         else
@@ -258,9 +258,7 @@ internal sealed class EmbeddedProducer : IProducerSession
             // Kafka creates a topic on a producer's first metadata request when auto.create.topics.enable is true.
             t = _client.Metadata([topic], allowAutoTopicCreation: true).Topics[0];
         }
-        if (t.Error != ErrorCode.None)
-            throw new KafkaException(t.Error, t.Error == ErrorCode.InvalidTopicException
-                ? $"Topic name '{topic}' is not valid." : $"Topic '{topic}' does not exist.");
+        TopicChecks.Require(t);
         return _topics[topic] = new PartitionState?[t.Partitions.Count];
     }
 
@@ -529,7 +527,7 @@ internal sealed class EmbeddedProducer : IProducerSession
         try
         {
             int timeoutMs = (int)Math.Clamp((deadline - DateTime.UtcNow).TotalMilliseconds, 1, RequestTimeoutMs);
-            var request = new ProduceRequest { Acks = _settings.Acks, TimeoutMs = timeoutMs, Partitions = [new ProducePartitionData(tp.Topic, tp.Partition, batch)] };
+            var request = new ProduceParams { Acks = _settings.Acks, TimeoutMs = timeoutMs, Partitions = [new ProducePartitionParams(tp.Topic, tp.Partition, batch)] };
             var answer = _client.Leader(tp.Topic, tp.Partition).ProduceAsync(request);
             if (answer.IsCompletedSuccessfully)
             {

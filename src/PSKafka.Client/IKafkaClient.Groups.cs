@@ -14,13 +14,13 @@ public partial interface IKafkaClient
     IReadOnlyList<GroupListing> ListGroups();
 
     /// <summary>The group as its coordinator describes it, with the coordinator's broker id.</summary>
-    (DescribedGroup Group, int Coordinator) DescribeGroup(string groupId);
+    (DescribeGroupResult Group, int Coordinator) DescribeGroup(string groupId);
 
     /// <summary>Committed offsets of a group; null partitions: all it has.</summary>
     IReadOnlyList<OffsetFetchPartitionResult> FetchCommittedOffsets(string groupId, IReadOnlyList<TopicPartition>? partitions = null);
 
     /// <summary>Commits offsets for a group without members (generation -1), as admin tools do; Kafka refuses it while the group has members.</summary>
-    IReadOnlyList<OffsetCommitPartitionResult> CommitOffsets(string groupId, IReadOnlyList<OffsetCommitPartition> offsets);
+    IReadOnlyList<OffsetCommitPartitionResult> CommitOffsets(string groupId, IReadOnlyList<OffsetCommitPartitionParams> offsets);
 
     ErrorCode DeleteGroup(string groupId);
 

@@ -15,7 +15,7 @@ public partial interface IKafkaClient
     string Description { get; }
 
     ClusterMetadata GetMetadata(IReadOnlyList<string>? topics = null);
-    CreateTopicResult CreateTopic(CreateTopicRequest request);
+    CreateTopicResult CreateTopic(CreateTopicParams request);
     DeleteTopicResult DeleteTopic(string name);
 
     /// <summary>Log start offset and high watermark of each partition.</summary>

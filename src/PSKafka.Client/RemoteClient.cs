@@ -175,7 +175,7 @@ public sealed partial class RemoteClient : IKafkaClient, IDisposable
         return new TopicMetadata(t.Topic, Guid.Empty, error, partitions, t.Topic.StartsWith("__", StringComparison.Ordinal));
     }
 
-    public CreateTopicResult CreateTopic(CreateTopicRequest request)
+    public CreateTopicResult CreateTopic(CreateTopicParams request)
     {
         var spec = new CKA.TopicSpecification
         {
@@ -404,7 +404,7 @@ public sealed partial class RemoteClient : IKafkaClient, IDisposable
             .ToList();
     }
 
-    public (DescribedGroup Group, int Coordinator) DescribeGroup(string groupId)
+    public (DescribeGroupResult Group, int Coordinator) DescribeGroup(string groupId)
     {
         CKA.ConsumerGroupDescription description;
         try
@@ -418,15 +418,15 @@ public sealed partial class RemoteClient : IKafkaClient, IDisposable
             description = e.Results.ConsumerGroupDescriptions[0];
             // Kafka describes a group it does not know as Dead; newer clients turn that into GROUP_ID_NOT_FOUND.
             if (description.Error.Code == CK.ErrorCode.GroupIdNotFound)
-                return (new DescribedGroup(ErrorCode.None, groupId, nameof(GroupState.Dead), "", "", []), description.Coordinator?.Id ?? -1);
+                return (new DescribeGroupResult(ErrorCode.None, groupId, nameof(GroupState.Dead), "", "", []), description.Coordinator?.Id ?? -1);
             if (RemoteErrors.IsUnreachable(description.Error.Code)) throw Fail(description.Error, $"describing group '{groupId}'", e);
-            return (new DescribedGroup(RemoteErrors.ToErrorCode(description.Error.Code), groupId, nameof(GroupState.Dead), "", "", [], description.Error.Reason), -1);
+            return (new DescribeGroupResult(RemoteErrors.ToErrorCode(description.Error.Code), groupId, nameof(GroupState.Dead), "", "", [], description.Error.Reason), -1);
         }
-        var members = description.Members.Select(m => new DescribedGroupMember(m.ConsumerId, m.GroupInstanceId, m.ClientId ?? "", m.Host ?? "", [],
+        var members = description.Members.Select(m => new GroupMemberDescription(m.ConsumerId, m.GroupInstanceId, m.ClientId ?? "", m.Host ?? "", [],
             // The cmdlets read assignments as Kafka's ConsumerProtocol bytes, which is how DescribeGroups carries them.
             ConsumerProtocol.SerializeAssignment(new ConsumerAssignment(
                 m.Assignment?.TopicPartitions.Select(tp => new TopicPartition(tp.Topic, tp.Partition.Value)).ToList() ?? [])))).ToList();
-        var group = new DescribedGroup(ErrorCode.None, description.GroupId, StateName(description.State),
+        var group = new DescribeGroupResult(ErrorCode.None, description.GroupId, StateName(description.State),
             description.IsSimpleConsumerGroup ? "" : ConsumerProtocol.ProtocolType, description.PartitionAssignor ?? "", members);
         return (group, description.Coordinator?.Id ?? -1);
     }
@@ -464,7 +464,7 @@ public sealed partial class RemoteClient : IKafkaClient, IDisposable
             p.LeaderEpoch ?? -1, null, RemoteErrors.ToErrorCode(p.Error.Code))).ToList();
     }
 
-    public IReadOnlyList<OffsetCommitPartitionResult> CommitOffsets(string groupId, IReadOnlyList<OffsetCommitPartition> offsets)
+    public IReadOnlyList<OffsetCommitPartitionResult> CommitOffsets(string groupId, IReadOnlyList<OffsetCommitPartitionParams> offsets)
     {
         var request = new CK.ConsumerGroupTopicPartitionOffsets(groupId,
             offsets.Select(o => new CK.TopicPartitionOffset(o.Topic, o.Partition, o.Offset)).ToList());

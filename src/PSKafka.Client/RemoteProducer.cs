@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using PSKafka.Engine;
 using PSKafka.Engine.Api;
+using PSKafka.Engine.Cluster;
 using CK = Confluent.Kafka;
 
 namespace PSKafka.Client;
@@ -58,8 +59,7 @@ internal sealed class RemoteProducer : IProducerSession
             _lastCount = PartitionCount(record.Topic);
             _lastTopic = record.Topic;
         }
-        if (record.Partition is { } p && (p < 0 || p >= _lastCount))
-            throw new KafkaException(ErrorCode.UnknownTopicOrPartition, $"Partition {p} of topic '{record.Topic}' does not exist (the topic has {_lastCount}: 0..{_lastCount - 1}).");
+        if (record.Partition is { } p && TopicChecks.MissingPartition(record.Topic, p, _lastCount) is { } missing) throw missing;
 
         var message = new CK.Message<byte[]?, byte[]?>
         {
@@ -159,8 +159,7 @@ internal sealed class RemoteProducer : IProducerSession
                 Thread.Sleep(50);
             } while (DateTime.UtcNow < deadline);
         }
-        if (t.Error != ErrorCode.None)
-            throw new KafkaException(t.Error, t.Error == ErrorCode.InvalidTopicException ? $"Topic name '{topic}' is not valid." : $"Topic '{topic}' does not exist.");
+        TopicChecks.Require(t);
         return _partitionCounts[topic] = t.Partitions.Count;
     }
 

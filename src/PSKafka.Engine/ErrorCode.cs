@@ -99,12 +99,3 @@ public enum ErrorCode : short
     InvalidUpdateVersion = 95,
     IneligibleReplica = 107,
 }
-
-/// <summary>An engine operation failed with a Kafka error code.</summary>
-public class KafkaException : Exception
-{
-    public KafkaException(ErrorCode code, string message) : base(message) => Code = code;
-    public KafkaException(ErrorCode code, string message, Exception inner) : base(message, inner) => Code = code;
-
-    public ErrorCode Code { get; }
-}

@@ -148,6 +148,9 @@ public static class CodeGen
         };
     }
 
+    // Text inside a doc comment: only the characters XML reserves there are escaped, so the source stays readable.
+    static string XmlText(string text) => text.Replace("&", "&amp;").Replace("<", "&lt;").Replace(">", "&gt;");
+
     static int MinSize(FieldSpec f) => f.Type switch
     {
         Primitive.Int8 or Primitive.Bool => 1, Primitive.Int16 or Primitive.UInt16 => 2, Primitive.Int32 => 4,
@@ -159,8 +162,8 @@ public static class CodeGen
         foreach (var f in fields)
         {
             if (f.Name == className) throw new FormatException($"field {f.Name} has the name of its class");
-            var about = f.About is null ? "" : " " + System.Security.SecurityElement.Escape(f.About);
-            sb.Append($"{ind}/// <summary>Versions {f.Versions}{(f.IsNullableSomewhere ? $", nullable {f.NullableVersions}" : "")}{(f.Tag is { } tg ? $", tag {tg}" : "")}.{about}</summary>\n");
+            sb.Append($"{ind}/// <summary>{XmlText(f.About)}</summary>\n");
+            sb.Append($"{ind}/// <remarks>Versions {f.Versions}{(f.IsNullableSomewhere ? $", nullable {f.NullableVersions}" : "")}{(f.Tag is { } tg ? $", tag {tg}" : "")}.</remarks>\n");
             sb.Append($"{ind}public {PropertyType(f, ctx)} {f.Name} {{ get; set; }} = {DefaultExpr(f, ctx)};\n");
         }
         sb.Append($"{ind}/// <summary>Tagged fields this version does not know, kept so they survive a read/write round trip.</summary>\n");

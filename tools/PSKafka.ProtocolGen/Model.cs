@@ -47,7 +47,8 @@ public sealed class FieldSpec
     public bool Compact { get; init; } = true;
     /// <summary>Null when the definition gives no default; JsonValueKind.Null for an explicit null.</summary>
     public JsonElement? Default { get; init; }
-    public string? About { get; init; }
+    /// <summary>What the field means; every field has one, as in Kafka's schemas.</summary>
+    public required string About { get; init; }
     public List<FieldSpec> Fields { get; init; } = [];
 
     public bool IsNullableSomewhere => !NullableVersions.IsEmpty;
@@ -159,7 +160,8 @@ public static class SpecReader
                 Ignorable = f.TryGetProperty("ignorable", out var ig) && ig.GetBoolean(),
                 Compact = !f.TryGetProperty("compact", out var c) || c.GetBoolean(),
                 Default = f.TryGetProperty("default", out var d) ? d.Clone() : null,
-                About = f.TryGetProperty("about", out var a) ? a.GetString() : null,
+                About = f.TryGetProperty("about", out var a) && a.GetString() is { Length: > 0 } about ? about
+                    : throw new FormatException($"{fileName}: field {name} has no \"about\""),
                 Fields = prim == Primitive.Struct ? ReadFields(f.GetProperty("fields"), valid, fileName) : [],
             };
             if (versions.IsEmpty) throw new FormatException($"{fileName}: field {name} is in no valid version");

@@ -8,7 +8,7 @@ internal static class ClusterActions
 {
     public static void CreateTopic(IKafkaClient client, string name, int partitions, short replicationFactor)
     {
-        var result = client.CreateTopic(new CreateTopicRequest(name, partitions, replicationFactor));
+        var result = client.CreateTopic(new CreateTopicParams(name, partitions, replicationFactor));
         if (result.Error != ErrorCode.None) throw new KafkaException(result.Error, result.ErrorMessage ?? result.Error.ToString());
     }
 
@@ -25,7 +25,7 @@ internal static class ClusterActions
             .Where(o => o.Error == ErrorCode.None && o.Offset >= 0)
             .Select(o => new TopicPartition(o.Topic, o.Partition)).ToList();
         var starts = client.GetOffsets(committed);
-        var offsets = committed.Where(starts.ContainsKey).Select(tp => new OffsetCommitPartition(tp.Topic, tp.Partition, starts[tp].LogStartOffset)).ToList();
+        var offsets = committed.Where(starts.ContainsKey).Select(tp => new OffsetCommitPartitionParams(tp.Topic, tp.Partition, starts[tp].LogStartOffset)).ToList();
         if (offsets.Count == 0) return;
         // An admin commit (generation -1, no member), which the coordinator refuses while the group has members (as Kafka does).
         var results = client.CommitOffsets(groupId, offsets);

@@ -114,7 +114,7 @@ public sealed record GroupView(
 public sealed record GroupMemberView(string MemberId, string ClientId, string Host, IReadOnlyList<(string Topic, int Partition)> Assignment)
 {
     /// <summary>A member as DescribeGroups describes it: a consumer's assignment is Kafka's ConsumerProtocol bytes.</summary>
-    public static GroupMemberView From(DescribedGroupMember member, string protocolType) =>
+    public static GroupMemberView From(GroupMemberDescription member, string protocolType) =>
         new(member.MemberId, member.ClientId, member.ClientHost, AssignmentOf(protocolType, member.MemberAssignment));
 
     private static IReadOnlyList<(string Topic, int Partition)> AssignmentOf(string protocolType, byte[] assignment)

@@ -109,13 +109,13 @@ public sealed class EmbeddedClusterSource(EmbeddedClient client) : IClusterSourc
     public IReadOnlyList<GroupView> GetGroups()
     {
         var running = Cluster.Brokers.Where(b => b.IsRunning).ToDictionary(b => b.Id);
-        var found = new List<(DescribedGroup Group, OffsetFetchResult Committed)>();
+        var found = new List<(DescribeGroupResult Group, OffsetFetchResult Committed)>();
         foreach (var coordinator in running.Values)
         {
             foreach (var listing in coordinator.ListGroups().Groups.OrderBy(g => g.GroupId, StringComparer.Ordinal))
             {
                 var described = coordinator.DescribeGroups([listing.GroupId])[0];
-                if (described.Error == ErrorCode.None) found.Add((described, coordinator.OffsetFetch(new OffsetFetchRequest(listing.GroupId))));
+                if (described.Error == ErrorCode.None) found.Add((described, coordinator.OffsetFetch(new OffsetFetchParams(listing.GroupId))));
             }
         }
         if (found.Count == 0) return [];

@@ -1,6 +1,7 @@
 using System.Management.Automation;
 using PSKafka.Cmdlets.Infrastructure;
 using PSKafka.Cmdlets.Output;
+using PSKafka.Engine;
 using PSKafka.Engine.Cluster;
 
 namespace PSKafka.Cmdlets.Commands;

@@ -9,9 +9,6 @@ namespace PSKafka.Cmdlets.Commands;
 /// <summary>A broker logger and the level it writes at (Get-BrokerLogLevel, Set-BrokerLogLevel -PassThru).</summary>
 public sealed record BrokerLoggerLevel(string Logger, BrokerLogLevel Level, bool IsSet);
 
-/// <summary>No broker log file with that name (yet) in the cluster's logs directory.</summary>
-public sealed class BrokerLogNotFoundException(string message) : IOException(message);
-
 /// <summary>Tab completion of Kafka's logger names.</summary>
 public sealed class BrokerLoggerCompleter : IArgumentCompleter
 {

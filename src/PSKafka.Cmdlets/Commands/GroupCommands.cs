@@ -4,6 +4,7 @@ using PSKafka.Cmdlets.Infrastructure;
 using PSKafka.Cmdlets.Output;
 using PSKafka.Engine;
 using PSKafka.Engine.Api;
+using PSKafka.Engine.Cluster;
 using PSKafka.Engine.Groups;
 
 namespace PSKafka.Cmdlets.Commands;
@@ -50,7 +51,7 @@ public sealed class GetConsumerGroupOffsetCommand : ClusterCmdlet
         {
             var (described, _) = client.DescribeGroup(group);
             // Who holds each partition, from the members' assignments (only known while the group is Stable).
-            var owners = new Dictionary<TopicPartition, DescribedGroupMember>();
+            var owners = new Dictionary<TopicPartition, GroupMemberDescription>();
             if (described.ProtocolType == ConsumerProtocol.ProtocolType)
                 foreach (var m in described.Members)
                     foreach (var tp in GroupNames.Partitions(m.MemberAssignment))
@@ -142,11 +143,8 @@ public sealed class ResetConsumerGroupOffsetCommand : ClusterCmdlet
                 $"Assignments can only be reset if the group '{Group}' is inactive, but the current state is {described.GroupState}. Stop its consumers first.", Group);
 
         var meta = client.GetMetadata([Topic]).Topics[0];
-        if (meta.Error != ErrorCode.None) throw new KafkaException(meta.Error, $"Topic '{Topic}' does not exist.");
+        TopicChecks.Require(meta, Partition);
         var partitions = Partition ?? Enumerable.Range(0, meta.Partitions.Count).ToArray();
-        foreach (var p in partitions)
-            if (p >= meta.Partitions.Count)
-                throw new PartitionNotFoundException($"Partition {p} of topic '{Topic}' does not exist (the topic has {meta.Partitions.Count}: 0..{meta.Partitions.Count - 1}).");
         var bounds = client.GetOffsets(Topic, partitions).ToDictionary(o => o.Partition);
         var committed = client.FetchCommittedOffsets(Group, partitions.Select(p => new TopicPartition(Topic, p)).ToList())
             .ToDictionary(o => o.Partition, o => o.Offset);
@@ -175,7 +173,7 @@ public sealed class ResetConsumerGroupOffsetCommand : ClusterCmdlet
             WriteObject(plan, enumerateCollection: true); // the dry run: what would be committed
             return;
         }
-        var results = client.CommitOffsets(Group, plan.Select(r => new OffsetCommitPartition(r.Topic, r.Partition, r.NewOffset)).ToList());
+        var results = client.CommitOffsets(Group, plan.Select(r => new OffsetCommitPartitionParams(r.Topic, r.Partition, r.NewOffset)).ToList());
         var refused = results.FirstOrDefault(r => r.Error != ErrorCode.None);
         if (refused is not null)
         {
@@ -268,7 +266,7 @@ public sealed class SubmitConsumerOffsetCommand : ClusterCmdlet
                 else
                 {
                     // The consumer has left: commit as an admin tool would, which Kafka allows only while the group has no members.
-                    var r = Client.CommitOffsets(consumer.GroupId, [new OffsetCommitPartition(tp.Topic, tp.Partition, message.Offset + 1)])[0];
+                    var r = Client.CommitOffsets(consumer.GroupId, [new OffsetCommitPartitionParams(tp.Topic, tp.Partition, message.Offset + 1)])[0];
                     if (r.Error != ErrorCode.None)
                         throw new KafkaException(r.Error, $"Committing {tp}@{message.Offset + 1} for group '{consumer.GroupId}' failed: the consumer that received the message has closed and the group has other members ({r.Error}).");
                 }

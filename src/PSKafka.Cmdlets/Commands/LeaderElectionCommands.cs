@@ -3,6 +3,7 @@ using PSKafka.Cmdlets.Infrastructure;
 using PSKafka.Cmdlets.Output;
 using PSKafka.Engine;
 using PSKafka.Engine.Api;
+using PSKafka.Engine.Cluster;
 
 namespace PSKafka.Cmdlets.Commands;
 
@@ -33,16 +34,16 @@ public sealed class InvokeLeaderElectionCommand : ClusterCmdlet
         var wanted = new List<(TopicPartition Partition, int Leader, int Preferred)>();
         foreach (var t in meta.Topics)
         {
-            if (t.Error != ErrorCode.None)
+            if (TopicChecks.Missing(t) is { } missingTopic)
             {
-                WriteKafkaError(new KafkaException(t.Error, $"Topic '{t.Name}' does not exist."), t.Name);
+                WriteKafkaError(missingTopic, t.Name);
                 continue;
             }
             foreach (var number in Partition ?? t.Partitions.Select(p => p.Partition).ToArray())
             {
-                if (number >= t.Partitions.Count)
+                if (TopicChecks.Missing(t, number) is { } missingPartition)
                 {
-                    WriteKafkaError(new PartitionNotFoundException($"Partition {number} of topic '{t.Name}' does not exist (the topic has {t.Partitions.Count})."), number);
+                    WriteKafkaError(missingPartition, number);
                     continue;
                 }
                 var p = t.Partitions[number];

@@ -66,13 +66,12 @@ public sealed class GetLogSegmentCommand : KafkaCmdlet
     {
         var cluster = LocalBrokers.Cluster();
         var meta = Client.GetMetadata([Topic]).Topics[0];
-        if (meta.Error != ErrorCode.None) throw new KafkaException(meta.Error, $"Topic '{Topic}' does not exist.");
+        TopicChecks.Require(meta);
         foreach (int p in Partition ?? Enumerable.Range(0, meta.Partitions.Count).ToArray())
         {
             try
             {
-                if (p >= meta.Partitions.Count)
-                    throw new PartitionNotFoundException($"Partition {p} of topic '{Topic}' does not exist (the topic has {meta.Partitions.Count}).");
+                TopicChecks.Require(meta, [p]);
                 var broker = LocalBrokers.ForPartition(cluster, meta.Partitions[p], BrokerId);
                 foreach (var s in broker.DescribeLogSegments(Topic, p))
                     WriteObject(LogSegmentInfo.From(Topic, p, broker.Id, s));
@@ -139,9 +138,7 @@ public sealed class ReadLogSegmentCommand : KafkaCmdlet
         {
             var cluster = LocalBrokers.Cluster();
             var meta = Client.GetMetadata([Topic]).Topics[0];
-            if (meta.Error != ErrorCode.None) throw new KafkaException(meta.Error, $"Topic '{Topic}' does not exist.");
-            if (Partition >= meta.Partitions.Count)
-                throw new PartitionNotFoundException($"Partition {Partition} of topic '{Topic}' does not exist (the topic has {meta.Partitions.Count}).");
+            TopicChecks.Require(meta, [Partition]);
             var broker = LocalBrokers.ForPartition(cluster, meta.Partitions[Partition], BrokerId);
             var segments = broker.DescribeLogSegments(Topic, Partition).Where(s => BaseOffset is null || s.BaseOffset == BaseOffset).ToList();
             if (segments.Count == 0)

@@ -261,12 +261,8 @@ public sealed partial class ReceiveMessageCommand : ClusterCmdlet
         }
         var client = Client;
         var meta = client.GetMetadata([Topic]).Topics[0];
-        if (meta.Error != ErrorCode.None)
-            throw new KafkaException(meta.Error, meta.Error == ErrorCode.InvalidTopicException ? $"Topic name '{Topic}' is not valid." : $"Topic '{Topic}' does not exist.");
+        TopicChecks.Require(meta, Partition);
         var partitions = Partition ?? Enumerable.Range(0, meta.Partitions.Count).ToArray();
-        foreach (var p in partitions)
-            if (p >= meta.Partitions.Count)
-                throw new PartitionNotFoundException($"Partition {p} of topic '{Topic}' does not exist (the topic has {meta.Partitions.Count}: 0..{meta.Partitions.Count - 1}).");
 
         var offsets = client.GetOffsets(Topic, partitions);
         var start = new List<(TopicPartition, long)>();

@@ -7,6 +7,7 @@ using PSKafka.Cmdlets.Infrastructure;
 using PSKafka.Cmdlets.Output;
 using PSKafka.Engine;
 using PSKafka.Engine.Api;
+using PSKafka.Engine.Cluster;
 using PSKafka.Engine.Groups.Assignors;
 
 namespace PSKafka.Cmdlets.Commands;
@@ -51,11 +52,7 @@ public sealed partial class ReceiveMessageCommand
                 "-Offset cannot be used with -Group: a group member starts at the group's committed offsets (move them with Reset-ConsumerGroupOffset).", Offset);
         var client = Client;
         var meta = client.GetMetadata([Topic]).Topics[0];
-        if (meta.Error != ErrorCode.None)
-            throw new KafkaException(meta.Error, meta.Error == ErrorCode.InvalidTopicException ? $"Topic name '{Topic}' is not valid." : $"Topic '{Topic}' does not exist.");
-        foreach (var p in Partition ?? [])
-            if (p >= meta.Partitions.Count)
-                throw new PartitionNotFoundException($"Partition {p} of topic '{Topic}' does not exist (the topic has {meta.Partitions.Count}: 0..{meta.Partitions.Count - 1}).");
+        TopicChecks.Require(meta, Partition);
 
         var settings = BuildSettings(out bool autoCommit);
         var loop = new GroupReceiveLoop(settings, autoCommit, AsObject, MaxMessages, Timeout, Follow);

@@ -45,7 +45,7 @@ public sealed class NewTopicCommand : ClusterCmdlet
                 continue;
             }
             if (!ShouldProcess(name, "Create topic")) continue;
-            var result = client.CreateTopic(new CreateTopicRequest(name, Partitions, ReplicationFactor, configs));
+            var result = client.CreateTopic(new CreateTopicParams(name, Partitions, ReplicationFactor, configs));
             if (result.Error != ErrorCode.None)
             {
                 WriteKafkaError(new KafkaException(result.Error, result.ErrorMessage ?? result.Error.ToString()), name);
@@ -123,9 +123,7 @@ internal static class TopicView
     public static TopicInfo Describe(Client.IKafkaClient client, string name)
     {
         var meta = client.GetMetadata([name]).Topics[0];
-        if (meta.Error != ErrorCode.None)
-            throw new KafkaException(meta.Error, meta.Error == ErrorCode.InvalidTopicException
-                ? TopicNames.Problem(name) ?? $"Topic name '{name}' is not valid." : $"Topic '{name}' does not exist.");
+        TopicChecks.Require(meta);
         var online = meta.Partitions.Where(p => p.Leader >= 0).Select(p => p.Partition).ToList();
         var offsets = client.GetOffsets(name, online).ToDictionary(o => o.Partition);
         var configs = new SortedDictionary<string, string>(StringComparer.Ordinal);

@@ -1,12 +1,8 @@
 using System.Management.Automation;
 using PSKafka.Client;
 using PSKafka.Engine;
-using PSKafka.Engine.Metadata;
 
 namespace PSKafka.Cmdlets.Infrastructure;
-
-/// <summary>A partition number outside the topic's partitions.</summary>
-public sealed class PartitionNotFoundException(string message) : KafkaException(ErrorCode.UnknownTopicOrPartition, message);
 
 /// <summary>
 /// Base of every PSKafka cmdlet: turns engine failures into error records with stable ErrorIds and
@@ -57,9 +53,9 @@ public abstract class KafkaCmdlet : PSCmdlet
         var (id, category) = e switch
         {
             PartitionNotFoundException => (ErrorIds.PartitionNotFound, ErrorCategory.ObjectNotFound),
-            PSKafka.Engine.Cluster.PortInUseException => (ErrorIds.PortInUse, ErrorCategory.ResourceBusy),
+            PortInUseException => (ErrorIds.PortInUse, ErrorCategory.ResourceBusy),
             BrokerNotFoundException => (ErrorIds.BrokerNotFound, ErrorCategory.ObjectNotFound),
-            PSKafka.Cmdlets.Commands.BrokerLogNotFoundException => (ErrorIds.BrokerLogNotFound, ErrorCategory.ObjectNotFound),
+            BrokerLogNotFoundException => (ErrorIds.BrokerLogNotFound, ErrorCategory.ObjectNotFound),
             ClusterUnreachableException => (ErrorIds.ClusterUnreachable, ErrorCategory.ConnectionError),
             NotSupportedRemotelyException => (ErrorIds.NotSupportedRemotely, ErrorCategory.NotImplemented),
             KafkaException k => ErrorIds.For(k.Code),

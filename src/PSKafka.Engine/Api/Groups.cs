@@ -16,7 +16,7 @@ public sealed record FindCoordinatorResult(string Key, ErrorCode Error, int Node
 public sealed record GroupProtocol(string Name, byte[] Metadata);
 
 /// <summary>JoinGroup (API key 11).</summary>
-public sealed class JoinGroupRequest
+public sealed class JoinGroupParams
 {
     public required string GroupId { get; init; }
     public int SessionTimeoutMs { get; init; } = 45_000;
@@ -55,7 +55,7 @@ public sealed record JoinGroupResult(
 public sealed record SyncGroupAssignment(string MemberId, byte[] Assignment);
 
 /// <summary>SyncGroup (API key 14): the leader sends every member's assignment, the others send none.</summary>
-public sealed class SyncGroupRequest
+public sealed class SyncGroupParams
 {
     public required string GroupId { get; init; }
     public required int GenerationId { get; init; }
@@ -73,10 +73,10 @@ public sealed record SyncGroupResult(ErrorCode Error, string? ProtocolType, stri
 }
 
 /// <summary>Heartbeat (API key 12).</summary>
-public sealed record HeartbeatRequest(string GroupId, int GenerationId, string MemberId, string? GroupInstanceId = null);
+public sealed record HeartbeatParams(string GroupId, int GenerationId, string MemberId, string? GroupInstanceId = null);
 
 /// <summary>LeaveGroup (API key 13); v3+ can remove several members at once.</summary>
-public sealed record LeaveGroupRequest(string GroupId, IReadOnlyList<LeaveGroupMember> Members);
+public sealed record LeaveGroupParams(string GroupId, IReadOnlyList<LeaveGroupMember> Members);
 
 public sealed record LeaveGroupMember(string MemberId, string? GroupInstanceId = null, string? Reason = null);
 
@@ -85,22 +85,22 @@ public sealed record LeaveGroupResult(ErrorCode Error, IReadOnlyList<LeaveGroupM
 public sealed record LeaveGroupMemberResult(string MemberId, string? GroupInstanceId, ErrorCode Error);
 
 /// <summary>OffsetCommit (API key 8). Generation -1 and an empty member id commit for a group without members (admin tools, manual assignment).</summary>
-public sealed class OffsetCommitRequest
+public sealed class OffsetCommitParams
 {
     public required string GroupId { get; init; }
     public int GenerationId { get; init; } = -1;
     public string MemberId { get; init; } = "";
     public string? GroupInstanceId { get; init; }
     public long RetentionTimeMs { get; init; } = -1;
-    public required IReadOnlyList<OffsetCommitPartition> Partitions { get; init; }
+    public required IReadOnlyList<OffsetCommitPartitionParams> Partitions { get; init; }
 }
 
-public sealed record OffsetCommitPartition(string Topic, int Partition, long Offset, int LeaderEpoch = -1, string? Metadata = "", long CommitTimestamp = -1);
+public sealed record OffsetCommitPartitionParams(string Topic, int Partition, long Offset, int LeaderEpoch = -1, string? Metadata = "", long CommitTimestamp = -1);
 
 public sealed record OffsetCommitPartitionResult(string Topic, int Partition, ErrorCode Error);
 
 /// <summary>OffsetFetch (API key 9). Null partitions: every partition the group has an offset for.</summary>
-public sealed record OffsetFetchRequest(string GroupId, IReadOnlyList<TopicPartition>? Partitions = null, bool RequireStable = false);
+public sealed record OffsetFetchParams(string GroupId, IReadOnlyList<TopicPartition>? Partitions = null, bool RequireStable = false);
 
 public sealed record OffsetFetchResult(ErrorCode Error, IReadOnlyList<OffsetFetchPartitionResult> Partitions);
 
@@ -113,17 +113,17 @@ public sealed record ListGroupsResult(ErrorCode Error, IReadOnlyList<GroupListin
 public sealed record GroupListing(string GroupId, string ProtocolType, string GroupState);
 
 /// <summary>DescribeGroups (API key 15). A group that does not exist is described as Dead with no error, as Kafka does.</summary>
-public sealed record DescribedGroup(
+public sealed record DescribeGroupResult(
     ErrorCode Error,
     string GroupId,
     string GroupState,
     string ProtocolType,
     string ProtocolData,
-    IReadOnlyList<DescribedGroupMember> Members,
+    IReadOnlyList<GroupMemberDescription> Members,
     string? ErrorMessage = null);
 
 /// <summary>Metadata and assignment are only filled in for a Stable group, as in Kafka.</summary>
-public sealed record DescribedGroupMember(string MemberId, string? GroupInstanceId, string ClientId, string ClientHost, byte[] MemberMetadata, byte[] MemberAssignment);
+public sealed record GroupMemberDescription(string MemberId, string? GroupInstanceId, string ClientId, string ClientHost, byte[] MemberMetadata, byte[] MemberAssignment);
 
 /// <summary>DeleteGroups (API key 42).</summary>
 public sealed record DeleteGroupResult(string GroupId, ErrorCode Error);

@@ -1,19 +1,19 @@
 namespace PSKafka.Engine.Api;
 
 /// <summary>Produce (API key 0): record batches for partitions this broker leads.</summary>
-public sealed class ProduceRequest
+public sealed class ProduceParams
 {
     public short Acks { get; init; } = Api.Acks.All;
     public int TimeoutMs { get; init; } = 30_000;
     public string? TransactionalId { get; init; }
-    public required IReadOnlyList<ProducePartitionData> Partitions { get; init; }
+    public required IReadOnlyList<ProducePartitionParams> Partitions { get; init; }
 }
 
 /// <summary>
 /// Record batches (magic v2) for one partition. The broker assigns offsets by rewriting the
 /// batches' base offsets in place, as Kafka does, so the buffer must be writable.
 /// </summary>
-public sealed record ProducePartitionData(string Topic, int Partition, Memory<byte> Records);
+public sealed record ProducePartitionParams(string Topic, int Partition, Memory<byte> Records);
 
 public sealed record ProducePartitionResult(
     string Topic,

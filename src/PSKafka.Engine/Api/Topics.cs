@@ -1,7 +1,7 @@
 namespace PSKafka.Engine.Api;
 
 /// <summary>CreateTopics (API key 19). -1 partitions or replication factor means the broker default.</summary>
-public sealed record CreateTopicRequest(
+public sealed record CreateTopicParams(
     string Name,
     int Partitions = -1,
     short ReplicationFactor = -1,

@@ -81,7 +81,7 @@ public sealed partial class Broker
         int partitions = Int("offsets.topic.num.partitions");
         int rf = Math.Min(Int("offsets.topic.replication.factor"), _cluster.RunningBrokerIds().Count);
         // A concurrent creation answers TopicAlreadyExists, which is as good.
-        _cluster.Controller.CreateTopics([new CreateTopicRequest(CoordinatorPlacement.OffsetsTopic, partitions, (short)Math.Max(rf, 1),
+        _cluster.Controller.CreateTopics([new CreateTopicParams(CoordinatorPlacement.OffsetsTopic, partitions, (short)Math.Max(rf, 1),
             new Dictionary<string, string> { ["cleanup.policy"] = "compact", ["segment.bytes"] = "104857600", ["compression.type"] = "producer" })], validateOnly: false);
     }
 
@@ -110,7 +110,7 @@ public sealed partial class Broker
         return ErrorCode.None;
     }
 
-    public async ValueTask<JoinGroupResult> JoinGroupAsync(JoinGroupRequest request, CancellationToken cancellationToken = default)
+    public async ValueTask<JoinGroupResult> JoinGroupAsync(JoinGroupParams request, CancellationToken cancellationToken = default)
     {
         if (string.IsNullOrEmpty(request.GroupId)) return JoinGroupResult.Failed(ErrorCode.InvalidGroupId, request.MemberId, "The group id is empty.");
         var error = CoordinatorFor(request.GroupId, out var coordinator, out int partition);
@@ -118,7 +118,7 @@ public sealed partial class Broker
         return await coordinator.JoinGroupAsync(request, partition).WaitAsync(cancellationToken).ConfigureAwait(false);
     }
 
-    public async ValueTask<SyncGroupResult> SyncGroupAsync(SyncGroupRequest request, CancellationToken cancellationToken = default)
+    public async ValueTask<SyncGroupResult> SyncGroupAsync(SyncGroupParams request, CancellationToken cancellationToken = default)
     {
         if (string.IsNullOrEmpty(request.GroupId)) return SyncGroupResult.Failed(ErrorCode.InvalidGroupId);
         var error = CoordinatorFor(request.GroupId, out var coordinator, out _);
@@ -126,21 +126,21 @@ public sealed partial class Broker
         return await coordinator.SyncGroupAsync(request).WaitAsync(cancellationToken).ConfigureAwait(false);
     }
 
-    public ErrorCode Heartbeat(HeartbeatRequest request)
+    public ErrorCode Heartbeat(HeartbeatParams request)
     {
         if (string.IsNullOrEmpty(request.GroupId)) return ErrorCode.InvalidGroupId;
         var error = CoordinatorFor(request.GroupId, out var coordinator, out _);
         return error != ErrorCode.None ? error : coordinator.Heartbeat(request);
     }
 
-    public LeaveGroupResult LeaveGroup(LeaveGroupRequest request)
+    public LeaveGroupResult LeaveGroup(LeaveGroupParams request)
     {
         if (string.IsNullOrEmpty(request.GroupId)) return new LeaveGroupResult(ErrorCode.InvalidGroupId, []);
         var error = CoordinatorFor(request.GroupId, out var coordinator, out _);
         return error != ErrorCode.None ? new LeaveGroupResult(error, []) : coordinator.LeaveGroup(request);
     }
 
-    public IReadOnlyList<OffsetCommitPartitionResult> OffsetCommit(OffsetCommitRequest request)
+    public IReadOnlyList<OffsetCommitPartitionResult> OffsetCommit(OffsetCommitParams request)
     {
         GroupCoordinator coordinator = null!;
         int partition = -1;
@@ -150,7 +150,7 @@ public sealed partial class Broker
         return coordinator.CommitOffsets(request, partition);
     }
 
-    public OffsetFetchResult OffsetFetch(OffsetFetchRequest request)
+    public OffsetFetchResult OffsetFetch(OffsetFetchParams request)
     {
         if (string.IsNullOrEmpty(request.GroupId)) return new OffsetFetchResult(ErrorCode.InvalidGroupId, []);
         var error = CoordinatorFor(request.GroupId, out var coordinator, out _);
@@ -173,12 +173,12 @@ public sealed partial class Broker
         return new ListGroupsResult(ErrorCode.None, coordinator.ListGroups(statesFilter));
     }
 
-    public IReadOnlyList<DescribedGroup> DescribeGroups(IReadOnlyList<string> groupIds) =>
+    public IReadOnlyList<DescribeGroupResult> DescribeGroups(IReadOnlyList<string> groupIds) =>
         groupIds.Select(id =>
         {
             GroupCoordinator coordinator = null!;
             var error = string.IsNullOrEmpty(id) ? ErrorCode.InvalidGroupId : CoordinatorFor(id, out coordinator, out _);
-            return error != ErrorCode.None ? new DescribedGroup(error, id, "", "", "", []) : coordinator.DescribeGroup(id);
+            return error != ErrorCode.None ? new DescribeGroupResult(error, id, "", "", "", []) : coordinator.DescribeGroup(id);
         }).ToList();
 
     public IReadOnlyList<DeleteGroupResult> DeleteGroups(IReadOnlyList<string> groupIds) =>

@@ -195,11 +195,9 @@ public sealed partial class Broker
     public PartitionReplica RequireReplica(string topic, int partition)
     {
         if (!IsRunning) throw new KafkaException(ErrorCode.BrokerNotAvailable, $"Broker {Id} is not running.");
-        return GetReplica(new TopicPartition(topic, partition))
-            ?? throw new KafkaException(UnknownOrNotHere(topic, partition) == ErrorCode.UnknownTopicOrPartition ? ErrorCode.UnknownTopicOrPartition : ErrorCode.ReplicaNotAvailable,
-                _cluster.Controller.PartitionExists(topic, partition)
-                    ? $"Broker {Id} has no replica of {topic}-{partition}."
-                    : $"Partition {partition} of topic '{topic}' does not exist.");
+        if (GetReplica(new TopicPartition(topic, partition)) is { } replica) return replica;
+        _cluster.Controller.RequirePartition(topic, partition);
+        throw new KafkaException(ErrorCode.ReplicaNotAvailable, $"Broker {Id} has no replica of {topic}-{partition}.");
     }
 
     /// <summary>The segments of this broker's replica of a partition, as <c>ls -l &lt;log.dir&gt;/&lt;topic&gt;-&lt;p&gt;</c> and more.</summary>

@@ -34,9 +34,9 @@ public sealed partial class Broker
     /// OffsetForLeaderEpoch: for each partition this broker leads, the largest epoch at or below the
     /// requested one and the offset where it ended in this log (the log end offset for the current epoch).
     /// </summary>
-    public IReadOnlyList<EpochEndOffset> OffsetForLeaderEpoch(IReadOnlyList<OffsetForLeaderEpochPartition> partitions)
+    public IReadOnlyList<OffsetForLeaderEpochResult> OffsetForLeaderEpoch(IReadOnlyList<OffsetForLeaderEpochPartitionParams> partitions)
     {
-        var results = new List<EpochEndOffset>(partitions.Count);
+        var results = new List<OffsetForLeaderEpochResult>(partitions.Count);
         foreach (var p in partitions)
         {
             var replica = IsRunning ? GetReplica(new TopicPartition(p.Topic, p.Partition)) : null;
@@ -47,17 +47,17 @@ public sealed partial class Broker
                 : ErrorCode.None;
             if (error != ErrorCode.None)
             {
-                results.Add(new EpochEndOffset(p.Topic, p.Partition, error, LeaderEpochCache.UndefinedEpoch, LeaderEpochCache.UndefinedEpochOffset));
+                results.Add(new OffsetForLeaderEpochResult(p.Topic, p.Partition, error, LeaderEpochCache.UndefinedEpoch, LeaderEpochCache.UndefinedEpochOffset));
                 continue;
             }
             var (epoch, end) = replica!.Log.LeaderEpochCache.EndOffsetFor(p.LeaderEpoch, replica.LogEndOffset);
-            results.Add(new EpochEndOffset(p.Topic, p.Partition, ErrorCode.None, epoch, end));
+            results.Add(new OffsetForLeaderEpochResult(p.Topic, p.Partition, ErrorCode.None, epoch, end));
         }
         return results;
     }
 
     /// <summary>Leader side of a follower's fetch: its fetch offset is its log end offset. False (with the answer) when refused.</summary>
-    private bool TrackFollowerFetch(PartitionReplica replica, int followerId, FetchPartition p, out FetchPartitionResult refused)
+    private bool TrackFollowerFetch(PartitionReplica replica, int followerId, FetchPartitionParams p, out FetchPartitionResult refused)
     {
         refused = null!;
         if (p.CurrentLeaderEpoch >= 0 && p.CurrentLeaderEpoch != replica.LeaderEpoch)

@@ -1,12 +1,8 @@
 using System.Collections.Concurrent;
 using System.Globalization;
-using System.Net;
-using System.Net.Sockets;
 using PSKafka.Engine.Api;
 using PSKafka.Engine.Logging;
 using PSKafka.Engine.Metadata;
-using PSKafka.Engine.Network;
-using PSKafka.Engine.Protocol;
 using PSKafka.Engine.Storage;
 
 namespace PSKafka.Engine.Cluster;
@@ -16,20 +12,22 @@ public enum BrokerState { Starting, Running, Stopping, Stopped, Crashed }
 /// <summary>
 /// One broker of the local cluster: its own log directory <c>broker-&lt;id&gt;/</c>, the replicas it
 /// hosts, and the Kafka API operations (produce, fetch, list offsets, metadata, topic admin) that
-/// the wire protocol and the in-process client both call.
+/// the wire protocol and the in-process client both call. It knows no sockets and no wire format: its listener is
+/// an <see cref="IBrokerListener"/> the cluster gives it, which it starts first and stops first.
 /// </summary>
 public sealed partial class Broker
 {
     private readonly KafkaCluster _cluster;
     private readonly ConcurrentDictionary<TopicPartition, PartitionReplica> _replicas = new();
+    private readonly IBrokerListener _listener;
     private LogManager? _logs;
-    private KafkaServer? _server;
     // fetch.max.bytes, read when the broker starts (a static setting in Kafka).
     private int _fetchMaxBytes = 57_671_680;
 
-    internal Broker(KafkaCluster cluster, BrokerRecord record)
+    internal Broker(KafkaCluster cluster, BrokerRecord record, IBrokerListener listener)
     {
         _cluster = cluster;
+        _listener = listener;
         Id = record.Id;
         Host = record.Host;
         Port = record.Port;
@@ -49,10 +47,6 @@ public sealed partial class Broker
     public string Address => $"{Host}:{Port}";
     /// <summary>The local address the listener binds (127.0.0.1 unless the user chose another).</summary>
     public string ListenAddress { get; private set; }
-    /// <summary>The broker's Kafka listener while it runs; null when stopped.</summary>
-    public KafkaServer? Listener => _server;
-    /// <summary>The listener's request dispatcher (counts rejected and failed requests); null when stopped.</summary>
-    public KafkaProtocolHandler? ProtocolHandler { get; private set; }
     public string LogDirectory { get; }
     public BrokerState State { get; private set; } = BrokerState.Stopped;
     public bool IsRunning => State == BrokerState.Running;
@@ -76,9 +70,10 @@ public sealed partial class Broker
         State = BrokerState.Starting;
         Log.Info("starting");
         // The listener binds first: a taken port must fail before anything else has started.
+        int boundPort;
         try
         {
-            _server = StartListener(listenAddress ?? ListenAddress, port ?? Port);
+            boundPort = _listener.Start(listenAddress ?? ListenAddress, port ?? Port);
         }
         catch (Exception e)
         {
@@ -86,8 +81,9 @@ public sealed partial class Broker
             State = BrokerState.Stopped;
             throw;
         }
-        Port = _server.Port;
+        Port = boundPort;
         if (listenAddress is not null) ListenAddress = listenAddress;
+        _fetchMaxBytes = int.Parse(_cluster.Controller.GetBrokerConfig("fetch.max.bytes", Id), CultureInfo.InvariantCulture);
         Logging.For(KafkaLoggers.KafkaConfig, Log.Ident).Info("KafkaConfig values: \n" +
             string.Concat(DescribeConfigs().Select(c => $"\t{c.Name} = {c.Value ?? "null"}\n")));
         try
@@ -99,8 +95,7 @@ public sealed partial class Broker
         catch (Exception e)
         {
             Log.Error("Fatal error during KafkaServer startup. Prepare to shutdown", e);
-            _server.Stop();
-            _server = null;
+            _listener.Stop();
             State = BrokerState.Stopped;
             throw;
         }
@@ -127,8 +122,7 @@ public sealed partial class Broker
         Log.Info(kill ? "killed (Stop-Broker -Kill): no controlled shutdown, logs left unflushed" : "shutting down");
         State = BrokerState.Stopping;
         // Clients are cut off first, so no request runs against logs being closed.
-        _server?.Stop();
-        _server = null;
+        _listener.Stop();
         StopMaintenance(wait: !kill);
         StopGroupCoordinator();
         // A crash does not wait for the fetchers: whatever they try after the logs are abandoned fails and is dropped.
@@ -141,33 +135,6 @@ public sealed partial class Broker
         _logs = null;
         State = kill ? BrokerState.Crashed : BrokerState.Stopped;
         if (!kill) Log.Info("shut down completed");
-    }
-
-    private KafkaServer StartListener(string listenAddress, int port)
-    {
-        if (!IPAddress.TryParse(listenAddress, out var address))
-            throw new ArgumentException($"'{listenAddress}' is not an IP address to listen on.");
-        var socketLog = Logging.For(KafkaLoggers.SocketServer, $"[SocketServer listenerType=BROKER, nodeId={Id}] ");
-        var handler = new KafkaProtocolHandler(new BrokerKafkaApi(this), socketLog);
-        var server = new KafkaServer(handler, new KafkaServerOptions
-        {
-            EndPoint = new IPEndPoint(address, port),
-            MaxRequestSize = int.Parse(_cluster.Controller.GetBrokerConfig("socket.request.max.bytes", Id), CultureInfo.InvariantCulture),
-            QueuedMaxRequestBytes = long.Parse(_cluster.Controller.GetBrokerConfig("queued.max.request.bytes", Id), CultureInfo.InvariantCulture),
-            Log = socketLog,
-        });
-        _fetchMaxBytes = int.Parse(_cluster.Controller.GetBrokerConfig("fetch.max.bytes", Id), CultureInfo.InvariantCulture);
-        try
-        {
-            server.Start();
-        }
-        catch (SocketException e) when (e.SocketErrorCode is SocketError.AddressAlreadyInUse or SocketError.AccessDenied)
-        {
-            throw new PortInUseException(Id, listenAddress, port, e);
-        }
-        ProtocolHandler = handler;
-        socketLog.Info($"Awaiting socket connections on {ListenAddress}:{server.Port}.");
-        return server;
     }
 
     /// <summary>Applies the controller's decision for one partition (Kafka's LeaderAndIsr).</summary>
@@ -213,9 +180,9 @@ public sealed partial class Broker
     /// <summary>
     /// Produce: appends to each partition this broker leads. acks=0/1 answer after the leader's append;
     /// acks=all answers when the high watermark has passed the appended batches (every in-sync replica
-    /// has them), or with REQUEST_TIMED_OUT after <see cref="ProduceRequest.TimeoutMs"/>. No thread waits meanwhile.
+    /// has them), or with REQUEST_TIMED_OUT after <see cref="ProduceParams.TimeoutMs"/>. No thread waits meanwhile.
     /// </summary>
-    public ValueTask<IReadOnlyList<ProducePartitionResult>> ProduceAsync(ProduceRequest request, CancellationToken cancellationToken = default)
+    public ValueTask<IReadOnlyList<ProducePartitionResult>> ProduceAsync(ProduceParams request, CancellationToken cancellationToken = default)
     {
         if (request.Acks is not (Acks.None or Acks.Leader or Acks.All))
             return ValueTask.FromResult<IReadOnlyList<ProducePartitionResult>>(
@@ -285,7 +252,7 @@ public sealed partial class Broker
     /// Fetch: whole record batches from each partition; waits up to MaxWaitMs for MinBytes,
     /// answering as soon as enough data has been appended (long poll).
     /// </summary>
-    public async ValueTask<IReadOnlyList<FetchPartitionResult>> FetchAsync(FetchRequest request, CancellationToken cancellationToken = default)
+    public async ValueTask<IReadOnlyList<FetchPartitionResult>> FetchAsync(FetchParams request, CancellationToken cancellationToken = default)
     {
         var deadline = DateTime.UtcNow.AddMilliseconds(Math.Max(0, request.MaxWaitMs));
         while (true)
@@ -366,7 +333,7 @@ public sealed partial class Broker
     }
 
     /// <summary>ListOffsets: earliest, latest, or the first offset at or after a timestamp.</summary>
-    public IReadOnlyList<ListOffsetsResult> ListOffsets(IReadOnlyList<ListOffsetsPartition> partitions)
+    public IReadOnlyList<ListOffsetsResult> ListOffsets(IReadOnlyList<ListOffsetsPartitionParams> partitions)
     {
         var results = new List<ListOffsetsResult>(partitions.Count);
         foreach (var p in partitions)
@@ -405,7 +372,7 @@ public sealed partial class Broker
     public ClusterMetadata Metadata(IReadOnlyList<string>? topics = null, bool allowAutoTopicCreation = false) =>
         _cluster.Controller.Describe(topics, allowAutoTopicCreation);
 
-    public IReadOnlyList<CreateTopicResult> CreateTopics(IReadOnlyList<CreateTopicRequest> topics, bool validateOnly = false) =>
+    public IReadOnlyList<CreateTopicResult> CreateTopics(IReadOnlyList<CreateTopicParams> topics, bool validateOnly = false) =>
         _cluster.Controller.CreateTopics(topics, validateOnly);
 
     public IReadOnlyList<DeleteTopicResult> DeleteTopics(IReadOnlyList<string> topics) =>
@@ -414,16 +381,9 @@ public sealed partial class Broker
     public IReadOnlyList<CreatePartitionsResult> CreatePartitions(IReadOnlyList<(string Topic, int Count)> topics, bool validateOnly = false) =>
         _cluster.Controller.CreatePartitions(topics, validateOnly);
 
-    private ErrorCode UnknownOrNotHere(string topic, int partition) =>
+    /// <summary>The error for a partition this broker has no replica of: not here, or not anywhere.</summary>
+    internal ErrorCode UnknownOrNotHere(string topic, int partition) =>
         _cluster.Controller.PartitionExists(topic, partition) ? ErrorCode.NotLeaderOrFollower : ErrorCode.UnknownTopicOrPartition;
 
     public override string ToString() => $"Broker {Id} ({Address}, {State})";
-}
-
-/// <summary>A broker could not listen because its port is taken (by another broker, another program, or a Kafka).</summary>
-public sealed class PortInUseException(int brokerId, string address, int port, Exception inner)
-    : IOException($"Broker {brokerId} cannot listen on {address}:{port}: the port is in use. Choose another with -Port (0 picks a free one).", inner)
-{
-    public int BrokerId { get; } = brokerId;
-    public int Port { get; } = port;
 }

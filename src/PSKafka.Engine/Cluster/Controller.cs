@@ -125,14 +125,14 @@ public sealed class Controller
         lock (_gate)
         {
             if (!_topics.TryGetValue(topic, out var record))
-                throw new KafkaException(ErrorCode.UnknownTopicOrPartition, $"Topic '{topic}' does not exist.");
+                throw TopicChecks.UnknownTopic(topic);
             return new TopicSettings(record.Configs, _clusterRecord.BrokerConfigs, brokerId is { } id ? PerBroker(id) : null);
         }
     }
 
     public bool PartitionExists(string topic, int partition)
     {
-        lock (_gate) return _topics.TryGetValue(topic, out var t) && partition >= 0 && partition < t.Partitions.Count;
+        lock (_gate) return Missing(new TopicPartition(topic, partition)) is null;
     }
 
     public bool TopicExists(string topic)
@@ -140,9 +140,22 @@ public sealed class Controller
         lock (_gate) return _topics.ContainsKey(topic);
     }
 
+    /// <summary>Throws UNKNOWN_TOPIC_OR_PARTITION, worded for what is missing, unless the partition exists.</summary>
+    public void RequirePartition(string topic, int partition)
+    {
+        lock (_gate)
+            if (Missing(new TopicPartition(topic, partition)) is { } missing) throw missing;
+    }
+
+    // Why a partition does not exist, worded for what is missing (the topic or the partition); null when it does.
+    // The caller holds _gate.
+    private KafkaException? Missing(TopicPartition tp) =>
+        !_topics.TryGetValue(tp.Topic, out var topic) ? TopicChecks.UnknownTopic(tp.Topic)
+        : TopicChecks.MissingPartition(tp.Topic, tp.Partition, topic.Partitions.Count);
+
     private int IntConfig(string name) => int.Parse(GetBrokerConfig(name), System.Globalization.CultureInfo.InvariantCulture);
 
-    public IReadOnlyList<CreateTopicResult> CreateTopics(IReadOnlyList<CreateTopicRequest> requests, bool validateOnly)
+    public IReadOnlyList<CreateTopicResult> CreateTopics(IReadOnlyList<CreateTopicParams> requests, bool validateOnly)
     {
         var results = new List<CreateTopicResult>(requests.Count);
         lock (_gate)
@@ -162,7 +175,7 @@ public sealed class Controller
         return results;
     }
 
-    private CreateTopicResult CreateTopic(CreateTopicRequest request, bool validateOnly)
+    private CreateTopicResult CreateTopic(CreateTopicParams request, bool validateOnly)
     {
         TopicNames.Validate(request.Name);
         if (_topics.ContainsKey(request.Name))
@@ -221,7 +234,7 @@ public sealed class Controller
     public const int MaxPartitionsPerTopic = 10_000;
 
     /// <summary>A client's own replica placement (CreateTopics assignments), checked with Kafka's rules.</summary>
-    private List<List<int>> ManualAssignment(CreateTopicRequest request)
+    private List<List<int>> ManualAssignment(CreateTopicParams request)
     {
         var a = request.Assignments!;
         if (request.Partitions != -1 || request.ReplicationFactor != -1)
@@ -296,7 +309,7 @@ public sealed class Controller
                 }
                 if (!_topics.Remove(name))
                 {
-                    results.Add(new DeleteTopicResult(name, ErrorCode.UnknownTopicOrPartition, $"Topic '{name}' does not exist."));
+                    results.Add(new DeleteTopicResult(name, ErrorCode.UnknownTopicOrPartition, TopicChecks.TopicMissing(name)));
                     continue;
                 }
                 _store.DeleteTopic(name);
@@ -316,7 +329,7 @@ public sealed class Controller
             {
                 if (!_topics.TryGetValue(name, out var topic))
                 {
-                    results.Add(new(name, ErrorCode.UnknownTopicOrPartition, $"Topic '{name}' does not exist."));
+                    results.Add(new(name, ErrorCode.UnknownTopicOrPartition, TopicChecks.TopicMissing(name)));
                     continue;
                 }
                 int current = topic.Partitions.Count;
@@ -369,7 +382,7 @@ public sealed class Controller
         lock (_gate)
         {
             if (!_topics.TryGetValue(name, out var topic))
-                throw new KafkaException(ErrorCode.UnknownTopicOrPartition, $"Topic '{name}' does not exist.");
+                throw TopicChecks.UnknownTopic(name);
             var set = ConfigDefinitions.ValidateTopicConfigs(changes.Where(c => c.Value is not null).ToDictionary(c => c.Key, c => c.Value!));
             var unknown = changes.Keys.FirstOrDefault(k => !ConfigDefinitions.TryGetTopic(k, out _));
             if (unknown is not null) throw new KafkaException(ErrorCode.InvalidConfig, $"Unknown topic config name: {unknown}.");
@@ -483,8 +496,8 @@ public sealed class Controller
     {
         lock (_gate)
         {
-            if (!_topics.TryGetValue(tp.Topic, out var topic) || tp.Partition >= topic.Partitions.Count)
-                throw new KafkaException(ErrorCode.UnknownTopicOrPartition, $"{tp} does not exist.");
+            if (Missing(tp) is { } missing) throw missing;
+            var topic = _topics[tp.Topic];
             var p = topic.Partitions[tp.Partition];
             if (p.Leader != leaderId || p.LeaderEpoch != leaderEpoch)
                 throw new KafkaException(ErrorCode.FencedLeaderEpoch, $"Broker {leaderId} at epoch {leaderEpoch} no longer leads {tp}.");
@@ -533,11 +546,12 @@ public sealed class Controller
             var changed = new HashSet<TopicRecord>();
             foreach (var tp in wanted)
             {
-                if (!_topics.TryGetValue(tp.Topic, out var topic) || tp.Partition < 0 || tp.Partition >= topic.Partitions.Count)
+                if (Missing(tp) is { } missing)
                 {
-                    results.Add(new(tp, ErrorCode.UnknownTopicOrPartition, -1, $"{tp} does not exist."));
+                    results.Add(new(tp, missing.Code, -1, missing.Message));
                     continue;
                 }
+                var topic = _topics[tp.Topic];
                 var p = topic.Partitions[tp.Partition];
                 var before = Snapshot(p);
                 var result = type == ElectionType.Unclean ? ElectUnclean(tp, p, live) : ElectPreferred(tp, p, live);
@@ -601,7 +615,7 @@ public sealed class Controller
         if (allowAutoTopicCreation && names is not null && GetBrokerConfig("auto.create.topics.enable") == "true")
         {
             var missing = names.Where(n => !TopicExists(n) && TopicNames.Problem(n) is null).ToList();
-            if (missing.Count > 0) CreateTopics(missing.Select(n => new CreateTopicRequest(n)).ToList(), validateOnly: false);
+            if (missing.Count > 0) CreateTopics(missing.Select(n => new CreateTopicParams(n)).ToList(), validateOnly: false);
         }
         lock (_gate)
         {

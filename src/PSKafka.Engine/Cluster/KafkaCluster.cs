@@ -1,14 +1,15 @@
 using System.Collections.Concurrent;
 using PSKafka.Engine.Logging;
 using PSKafka.Engine.Metadata;
+using PSKafka.Engine.Server;
 
 namespace PSKafka.Engine.Cluster;
 
 /// <summary>
 /// A local Kafka cluster over one data directory: the embeddable server object. It holds the data
 /// directory's lock, the metadata store and controller, and the brokers, which run on their own
-/// threads inside this process. One instance per data directory per process; every runspace of
-/// the process shares it.
+/// threads inside this process, each served on the network by its <see cref="BrokerServer"/>. One instance per data
+/// directory per process; every runspace of the process shares it.
 /// </summary>
 public sealed class KafkaCluster : IDisposable
 {
@@ -21,7 +22,8 @@ public sealed class KafkaCluster : IDisposable
     private readonly MetadataStore _store;
     private readonly Lock _gate = new();
     private readonly Lock _startGate = new();
-    private readonly SortedDictionary<int, Broker> _brokers = new();
+    // Each broker with the server that serves it on the network, by broker id.
+    private readonly SortedDictionary<int, BrokerServer> _servers = new();
     private bool _disposed;
 
     static KafkaCluster()
@@ -55,7 +57,7 @@ public sealed class KafkaCluster : IDisposable
             _store = new MetadataStore(dataDirectory);
             Controller = new Controller(this, _store);
             foreach (var record in _store.LoadBrokers())
-                _brokers[record.Id] = new Broker(this, record);
+                _servers[record.Id] = new BrokerServer(this, record);
         }
         catch
         {
@@ -99,29 +101,35 @@ public sealed class KafkaCluster : IDisposable
 
     public IReadOnlyList<Broker> Brokers
     {
-        get { lock (_gate) return _brokers.Values.ToArray(); }
+        get { lock (_gate) return _servers.Values.Select(s => s.Broker).ToArray(); }
     }
 
     public Broker? GetBroker(int id)
     {
-        lock (_gate) return _brokers.GetValueOrDefault(id);
+        lock (_gate) return _servers.GetValueOrDefault(id)?.Broker;
+    }
+
+    /// <summary>The server of a broker: its listener and request dispatcher.</summary>
+    public BrokerServer? GetServer(int id)
+    {
+        lock (_gate) return _servers.GetValueOrDefault(id);
     }
 
     /// <summary>The lowest-numbered running broker is the controller; -1 when none runs.</summary>
     public int ControllerId
     {
-        get { lock (_gate) return _brokers.Values.FirstOrDefault(b => b.IsRunning)?.Id ?? -1; }
+        get { lock (_gate) return _servers.Values.FirstOrDefault(s => s.Broker.IsRunning)?.Broker.Id ?? -1; }
     }
 
     public IReadOnlyList<int> RunningBrokerIds()
     {
-        lock (_gate) return _brokers.Values.Where(b => b.IsRunning).Select(b => b.Id).ToArray();
+        lock (_gate) return _servers.Values.Where(s => s.Broker.IsRunning).Select(s => s.Broker.Id).ToArray();
     }
 
     /// <summary>Brokers registered in the metadata that should come back when the cluster opens again.</summary>
     public IReadOnlyList<int> RegisteredBrokerIds()
     {
-        lock (_gate) return _brokers.Keys.ToArray();
+        lock (_gate) return _servers.Keys.ToArray();
     }
 
     /// <summary>
@@ -138,6 +146,7 @@ public sealed class KafkaCluster : IDisposable
         ObjectDisposedException.ThrowIf(_disposed, this);
         if (port is < 0 or > 65535) throw new ArgumentOutOfRangeException(nameof(port), "A port is 0 (any free port) to 65535.");
         if (firstPort is < 0 or > 65535) throw new ArgumentOutOfRangeException(nameof(firstPort), "A port is 0 (any free port) to 65535.");
+        BrokerServer server;
         Broker broker;
         // Starts are serialised, but the broker starts outside _gate: its start reads the controller, whose
         // operations take _gate (RunningBrokerIds) while holding the controller's lock.
@@ -147,20 +156,21 @@ public sealed class KafkaCluster : IDisposable
             bool isNew;
             lock (_gate)
             {
-                brokerId = id ?? (_brokers.Count == 0 ? 0 : _brokers.Keys.Max() + 1);
+                brokerId = id ?? (_servers.Count == 0 ? 0 : _servers.Keys.Max() + 1);
                 if (brokerId < 0) throw new ArgumentOutOfRangeException(nameof(id), "A broker id is 0 or more.");
-                isNew = !_brokers.TryGetValue(brokerId, out broker!);
-                if (!isNew && broker.IsRunning) throw new InvalidOperationException($"Broker {brokerId} is already running.");
+                isNew = !_servers.TryGetValue(brokerId, out server!);
+                if (!isNew && server.Broker.IsRunning) throw new InvalidOperationException($"Broker {brokerId} is already running.");
             }
             if (isNew)
             {
                 int first = firstPort ?? DefaultFirstPort;
                 int newPort = port ?? (first == 0 ? 0 : first + brokerId);
                 if (newPort > 65535) throw new ArgumentOutOfRangeException(nameof(firstPort), $"Broker {brokerId} would listen on port {newPort} ({first} + its id), beyond 65535.");
-                broker = new Broker(this, new BrokerRecord { Id = brokerId, Port = newPort, Registered = DateTime.UtcNow });
+                server = new BrokerServer(this, new BrokerRecord { Id = brokerId, Port = newPort, Registered = DateTime.UtcNow });
             }
+            broker = server.Broker;
             broker.Start(port, listenAddress); // throws before registering a new broker whose port is taken
-            lock (_gate) _brokers[brokerId] = broker;
+            lock (_gate) _servers[brokerId] = server;
             // The bound port is what clients are told, so it is what is kept (port 0 became a real one).
             _store.SaveBroker(new BrokerRecord { Id = brokerId, Port = broker.Port, ListenAddress = broker.ListenAddress, Registered = DateTime.UtcNow });
         }
@@ -174,7 +184,8 @@ public sealed class KafkaCluster : IDisposable
         Broker broker;
         lock (_gate)
         {
-            if (!_brokers.TryGetValue(id, out broker!)) throw new KeyNotFoundException($"Broker {id} does not exist.");
+            if (!_servers.TryGetValue(id, out var server)) throw new KeyNotFoundException($"Broker {id} does not exist.");
+            broker = server.Broker;
             if (!broker.IsRunning) return;
         }
         if (kill)

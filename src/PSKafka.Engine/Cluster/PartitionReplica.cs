@@ -180,7 +180,7 @@ public sealed class PartitionReplica
     /// Leader append. min.insync.replicas is checked before the append for acks=all (NOT_ENOUGH_REPLICAS);
     /// the caller then waits with <see cref="WaitForCommitAsync"/>.
     /// </summary>
-    internal (ProducePartitionResult Result, long NextOffset) AppendAsLeader(ProducePartitionData data, short acks)
+    internal (ProducePartitionResult Result, long NextOffset) AppendAsLeader(ProducePartitionParams data, short acks)
     {
         LogAppendInfo info;
         // Role changes take the append lock too, so the leader epoch cannot change under this append.
@@ -407,7 +407,7 @@ public sealed class PartitionReplica
     /// Fetch read: a consumer sees batches below the high watermark, a follower everything. A position
     /// between the high watermark and the log end is valid (empty answer), as in Kafka.
     /// </summary>
-    internal FetchPartitionResult Read(FetchPartition request, bool fromFollower, bool rent = false)
+    internal FetchPartitionResult Read(FetchPartitionParams request, bool fromFollower, bool rent = false)
     {
         if (request.CurrentLeaderEpoch >= 0 && request.CurrentLeaderEpoch != LeaderEpoch)
         {

@@ -132,13 +132,13 @@ internal sealed class ReplicaFetcher
             await WaitAsync(changed, RetryBackoffMs).ConfigureAwait(false);
             return;
         }
-        var request = new FetchRequest
+        var request = new FetchParams
         {
             ReplicaId = _follower.Id,
             MaxWaitMs = FetchMaxWaitMs,
             MinBytes = 1,
             MaxBytes = ResponseMaxBytes,
-            Partitions = ready.Select(s => new FetchPartition(s.Replica.TopicPartition.Topic, s.Replica.TopicPartition.Partition,
+            Partitions = ready.Select(s => new FetchPartitionParams(s.Replica.TopicPartition.Topic, s.Replica.TopicPartition.Partition,
                 s.Replica.LogEndOffset, PartitionFetchMaxBytes, s.LeaderEpoch)).ToArray(),
             RentRecordBuffers = true, // the leader's bytes only pass through on their way into our segments
         };
@@ -202,7 +202,7 @@ internal sealed class ReplicaFetcher
                 replica.TruncateTo(Math.Min(replica.HighWatermark, end));
                 break;
             }
-            var answer = leader.OffsetForLeaderEpoch([new OffsetForLeaderEpochPartition(tp.Topic, tp.Partition, epoch, state.LeaderEpoch)])[0];
+            var answer = leader.OffsetForLeaderEpoch([new OffsetForLeaderEpochPartitionParams(tp.Topic, tp.Partition, epoch, state.LeaderEpoch)])[0];
             if (answer.Error != ErrorCode.None)
             {
                 state.RetryAtMs = Environment.TickCount64 + RetryBackoffMs;

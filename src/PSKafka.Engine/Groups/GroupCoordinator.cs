@@ -119,7 +119,7 @@ public sealed class GroupCoordinator : IDisposable
 
     // ---- JoinGroup ----
 
-    public Task<JoinGroupResult> JoinGroupAsync(JoinGroupRequest request, int offsetsPartition)
+    public Task<JoinGroupResult> JoinGroupAsync(JoinGroupParams request, int offsetsPartition)
     {
         if (string.IsNullOrEmpty(request.GroupId))
             return Task.FromResult(JoinGroupResult.Failed(ErrorCode.InvalidGroupId, request.MemberId, "The group id is empty."));
@@ -193,7 +193,7 @@ public sealed class GroupCoordinator : IDisposable
         return task;
     }
 
-    private static string InconsistentMessage(ClassicGroup group, JoinGroupRequest request) =>
+    private static string InconsistentMessage(ClassicGroup group, JoinGroupParams request) =>
         $"The group '{group.GroupId}' uses protocol type '{group.ProtocolType}' with [{string.Join(", ", group.CandidateProtocols())}]; the member offered '{request.ProtocolType}' with [{string.Join(", ", request.Protocols.Select(p => p.Name))}].";
 
     private static JoinGroupResult CurrentGenerationResult(ClassicGroup group, GroupMember member) =>
@@ -203,7 +203,7 @@ public sealed class GroupCoordinator : IDisposable
     private static List<JoinGroupMember> MemberList(ClassicGroup group) =>
         group.Members.Select(m => new JoinGroupMember(m.MemberId, m.GroupInstanceId, m.MetadataFor(group.ProtocolName!))).ToList();
 
-    private Task<JoinGroupResult> AddMemberAndRebalance(ClassicGroup group, string memberId, JoinGroupRequest request, int rebalanceTimeout)
+    private Task<JoinGroupResult> AddMemberAndRebalance(ClassicGroup group, string memberId, JoinGroupParams request, int rebalanceTimeout)
     {
         var member = new GroupMember
         {
@@ -226,7 +226,7 @@ public sealed class GroupCoordinator : IDisposable
         return member.AwaitingJoin.Task;
     }
 
-    private Task<JoinGroupResult> UpdateMemberAndRebalance(ClassicGroup group, GroupMember member, JoinGroupRequest request, int rebalanceTimeout)
+    private Task<JoinGroupResult> UpdateMemberAndRebalance(ClassicGroup group, GroupMember member, JoinGroupParams request, int rebalanceTimeout)
     {
         member.Protocols = request.Protocols.ToArray();
         member.SessionTimeoutMs = request.SessionTimeoutMs;
@@ -329,7 +329,7 @@ public sealed class GroupCoordinator : IDisposable
 
     // ---- SyncGroup ----
 
-    public Task<SyncGroupResult> SyncGroupAsync(SyncGroupRequest request)
+    public Task<SyncGroupResult> SyncGroupAsync(SyncGroupParams request)
     {
         lock (_gate)
         {
@@ -393,7 +393,7 @@ public sealed class GroupCoordinator : IDisposable
 
     // ---- Heartbeat and LeaveGroup ----
 
-    public ErrorCode Heartbeat(HeartbeatRequest request)
+    public ErrorCode Heartbeat(HeartbeatParams request)
     {
         lock (_gate)
         {
@@ -407,7 +407,7 @@ public sealed class GroupCoordinator : IDisposable
         }
     }
 
-    public LeaveGroupResult LeaveGroup(LeaveGroupRequest request)
+    public LeaveGroupResult LeaveGroup(LeaveGroupParams request)
     {
         lock (_gate)
         {
@@ -547,7 +547,7 @@ public sealed class GroupCoordinator : IDisposable
 
     // ---- offsets ----
 
-    public IReadOnlyList<OffsetCommitPartitionResult> CommitOffsets(OffsetCommitRequest request, int offsetsPartition)
+    public IReadOnlyList<OffsetCommitPartitionResult> CommitOffsets(OffsetCommitParams request, int offsetsPartition)
     {
         ErrorCode Validate(ClassicGroup? group)
         {
@@ -608,7 +608,7 @@ public sealed class GroupCoordinator : IDisposable
         }
     }
 
-    public OffsetFetchResult FetchOffsets(OffsetFetchRequest request)
+    public OffsetFetchResult FetchOffsets(OffsetFetchParams request)
     {
         lock (_gate)
         {
@@ -636,16 +636,16 @@ public sealed class GroupCoordinator : IDisposable
         }
     }
 
-    public DescribedGroup DescribeGroup(string groupId)
+    public DescribeGroupResult DescribeGroup(string groupId)
     {
         lock (_gate)
         {
             if (!_groups.TryGetValue(groupId, out var group) || group.State == GroupState.Dead)
-                return new DescribedGroup(ErrorCode.None, groupId, nameof(GroupState.Dead), "", "", []);
+                return new DescribeGroupResult(ErrorCode.None, groupId, nameof(GroupState.Dead), "", "", []);
             bool stable = group.State == GroupState.Stable;
-            var members = group.Members.Select(m => new DescribedGroupMember(m.MemberId, m.GroupInstanceId, m.ClientId, m.ClientHost,
+            var members = group.Members.Select(m => new GroupMemberDescription(m.MemberId, m.GroupInstanceId, m.ClientId, m.ClientHost,
                 stable ? m.MetadataFor(group.ProtocolName!) : [], stable ? m.Assignment : [])).ToList();
-            return new DescribedGroup(ErrorCode.None, groupId, group.State.ToString(), group.ProtocolType,
+            return new DescribeGroupResult(ErrorCode.None, groupId, group.State.ToString(), group.ProtocolType,
                 group.State is GroupState.Stable or GroupState.CompletingRebalance ? group.ProtocolName ?? "" : "", members);
         }
     }

@@ -50,10 +50,3 @@ public sealed class DataDirectoryLock : IDisposable
 
     public void Dispose() => _lock.Dispose();
 }
-
-public sealed class DataDirectoryInUseException(string directory, string owner)
-    : IOException($"The data directory '{directory}' is in use by {owner}. Stop PSKafka there, or use another data directory (-DataDirectory or $env:PSKAFKA_DATA).")
-{
-    public string DataDirectory { get; } = directory;
-    public string Owner { get; } = owner;
-}

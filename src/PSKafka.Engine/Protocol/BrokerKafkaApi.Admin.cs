@@ -1,9 +1,9 @@
 using System.Globalization;
+using PSKafka.Engine.Api;
 using PSKafka.Engine.Cluster;
 using PSKafka.Engine.Config;
 using PSKafka.Engine.Logging;
 using PSKafka.Engine.Protocol.Messages;
-using EngineApi = PSKafka.Engine.Api;
 
 namespace PSKafka.Engine.Protocol;
 
@@ -20,7 +20,7 @@ public sealed partial class BrokerKafkaApi
         Guard(() =>
         {
             var response = new CreateTopicsResponse();
-            var asked = new List<EngineApi.CreateTopicRequest>();
+            var asked = new List<CreateTopicParams>();
             foreach (var t in request.Topics)
             {
                 // A topic named twice in one request is refused for both, as Kafka does.
@@ -49,7 +49,7 @@ public sealed partial class BrokerKafkaApi
                 }
                 var assignments = t.Assignments.Count == 0 ? null
                     : t.Assignments.ToDictionary(a => a.PartitionIndex, a => (IReadOnlyList<int>)a.BrokerIds);
-                asked.Add(new EngineApi.CreateTopicRequest(t.Name, t.NumPartitions, t.ReplicationFactor, configs, assignments));
+                asked.Add(new CreateTopicParams(t.Name, t.NumPartitions, t.ReplicationFactor, configs, assignments));
             }
             foreach (var r in _broker.CreateTopics(asked, request.validateOnly))
             {
@@ -132,10 +132,10 @@ public sealed partial class BrokerKafkaApi
     public ValueTask<ElectLeadersResponse> ElectLeadersAsync(ElectLeadersRequest request, RequestContext context, CancellationToken cancellationToken) =>
         Guard(() =>
         {
-            if (!Enum.IsDefined((EngineApi.ElectionType)request.ElectionType))
+            if (!Enum.IsDefined((ElectionType)request.ElectionType))
                 throw new KafkaException(ErrorCode.InvalidRequest, $"Unknown election type {request.ElectionType}");
-            var wanted = request.TopicPartitions?.SelectMany(t => t.Partitions.Select(p => new EngineApi.TopicPartition(t.Topic, p))).ToList();
-            var results = _broker.Cluster.Controller.ElectLeaders((EngineApi.ElectionType)request.ElectionType, wanted);
+            var wanted = request.TopicPartitions?.SelectMany(t => t.Partitions.Select(p => new TopicPartition(t.Topic, p))).ToList();
+            var results = _broker.Cluster.Controller.ElectLeaders((ElectionType)request.ElectionType, wanted);
             var response = new ElectLeadersResponse();
             foreach (var topic in results.GroupBy(r => r.Partition.Topic, StringComparer.Ordinal))
                 response.ReplicaElectionResults.Add(new ElectLeadersResponse.ReplicaElectionResult

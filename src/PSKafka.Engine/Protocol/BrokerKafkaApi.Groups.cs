@@ -1,6 +1,6 @@
 using System.Net;
+using PSKafka.Engine.Api;
 using PSKafka.Engine.Protocol.Messages;
-using EngineApi = PSKafka.Engine.Api;
 
 namespace PSKafka.Engine.Protocol;
 
@@ -19,9 +19,9 @@ public sealed partial class BrokerKafkaApi
         Guard(() =>
         {
             // v0 has no key type: it always asks for a group coordinator.
-            if (request.KeyType is not ((sbyte)EngineApi.CoordinatorType.Group or (sbyte)EngineApi.CoordinatorType.Transaction))
+            if (request.KeyType is not ((sbyte)CoordinatorType.Group or (sbyte)CoordinatorType.Transaction))
                 return CoordinatorError(ErrorCode.InvalidRequest, $"Unknown coordinator key type {request.KeyType}.");
-            var r = _broker.FindCoordinator(request.Key, (EngineApi.CoordinatorType)request.KeyType);
+            var r = _broker.FindCoordinator(request.Key, (CoordinatorType)request.KeyType);
             if (r.Error != ErrorCode.None) return CoordinatorError(r.Error, r.ErrorMessage);
             return new FindCoordinatorResponse { ErrorCode = 0, ErrorMessage = null, NodeId = r.NodeId, Host = r.Host, Port = r.Port };
         }, CoordinatorError);
@@ -34,10 +34,10 @@ public sealed partial class BrokerKafkaApi
     public async ValueTask<JoinGroupResponse> JoinGroupAsync(JoinGroupRequest request, RequestContext context, CancellationToken cancellationToken)
     {
         short v = context.ApiVersion;
-        EngineApi.JoinGroupResult result;
+        JoinGroupResult result;
         try
         {
-            result = await _broker.JoinGroupAsync(new EngineApi.JoinGroupRequest
+            result = await _broker.JoinGroupAsync(new JoinGroupParams
             {
                 GroupId = request.GroupId,
                 SessionTimeoutMs = request.SessionTimeoutMs,
@@ -46,7 +46,7 @@ public sealed partial class BrokerKafkaApi
                 MemberId = request.MemberId,
                 GroupInstanceId = request.GroupInstanceId,
                 ProtocolType = request.ProtocolType,
-                Protocols = request.Protocols.Select(p => new EngineApi.GroupProtocol(p.Name, p.Metadata)).ToList(),
+                Protocols = request.Protocols.Select(p => new GroupProtocol(p.Name, p.Metadata)).ToList(),
                 ClientId = context.ClientId ?? "",
                 ClientHost = ClientHost(context),
                 // KIP-394: from v4 a new member first gets MEMBER_ID_REQUIRED with its id, and joins again with it.
@@ -56,7 +56,7 @@ public sealed partial class BrokerKafkaApi
         catch (Exception e) when (e is not OperationCanceledException)
         {
             LogUnexpected("JoinGroup", e);
-            result = EngineApi.JoinGroupResult.Failed(e is KafkaException k ? k.Code : ErrorCode.UnknownServerError, request.MemberId, e.Message);
+            result = JoinGroupResult.Failed(e is KafkaException k ? k.Code : ErrorCode.UnknownServerError, request.MemberId, e.Message);
         }
         return new JoinGroupResponse
         {
@@ -82,10 +82,10 @@ public sealed partial class BrokerKafkaApi
 
     public async ValueTask<SyncGroupResponse> SyncGroupAsync(SyncGroupRequest request, RequestContext context, CancellationToken cancellationToken)
     {
-        EngineApi.SyncGroupResult result;
+        SyncGroupResult result;
         try
         {
-            result = await _broker.SyncGroupAsync(new EngineApi.SyncGroupRequest
+            result = await _broker.SyncGroupAsync(new SyncGroupParams
             {
                 GroupId = request.GroupId,
                 GenerationId = request.GenerationId,
@@ -93,13 +93,13 @@ public sealed partial class BrokerKafkaApi
                 GroupInstanceId = request.GroupInstanceId,
                 ProtocolType = request.ProtocolType,
                 ProtocolName = request.ProtocolName,
-                Assignments = request.Assignments.Select(a => new EngineApi.SyncGroupAssignment(a.MemberId, a.Assignment)).ToList(),
+                Assignments = request.Assignments.Select(a => new SyncGroupAssignment(a.MemberId, a.Assignment)).ToList(),
             }, cancellationToken).ConfigureAwait(false);
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {
             LogUnexpected("SyncGroup", e);
-            result = EngineApi.SyncGroupResult.Failed(e is KafkaException k ? k.Code : ErrorCode.UnknownServerError, e.Message);
+            result = SyncGroupResult.Failed(e is KafkaException k ? k.Code : ErrorCode.UnknownServerError, e.Message);
         }
         return new SyncGroupResponse
         {
@@ -115,7 +115,7 @@ public sealed partial class BrokerKafkaApi
     public ValueTask<HeartbeatResponse> HeartbeatAsync(HeartbeatRequest request, RequestContext context, CancellationToken cancellationToken) =>
         Guard(() => new HeartbeatResponse
         {
-            ErrorCode = (short)_broker.Heartbeat(new EngineApi.HeartbeatRequest(request.GroupId, request.GenerationId, request.MemberId, request.GroupInstanceId)),
+            ErrorCode = (short)_broker.Heartbeat(new HeartbeatParams(request.GroupId, request.GenerationId, request.MemberId, request.GroupInstanceId)),
         }, (code, _) => new HeartbeatResponse { ErrorCode = (short)code });
 
     // ---------------- LeaveGroup (13) ----------------
@@ -125,10 +125,10 @@ public sealed partial class BrokerKafkaApi
         {
             bool batch = context.ApiVersion >= 3;
             // v0-2 name one member; v3+ (KIP-345) a batch of members, each with its own answer.
-            List<EngineApi.LeaveGroupMember> members = batch
-                ? request.Members.Select(m => new EngineApi.LeaveGroupMember(m.MemberId, m.GroupInstanceId, m.Reason)).ToList()
-                : [new EngineApi.LeaveGroupMember(request.MemberId)];
-            var result = _broker.LeaveGroup(new EngineApi.LeaveGroupRequest(request.GroupId, members));
+            List<LeaveGroupMember> members = batch
+                ? request.Members.Select(m => new LeaveGroupMember(m.MemberId, m.GroupInstanceId, m.Reason)).ToList()
+                : [new LeaveGroupMember(request.MemberId)];
+            var result = _broker.LeaveGroup(new LeaveGroupParams(request.GroupId, members));
             if (!batch)
             {
                 // As Kafka's LeaveGroupResponse for v0-2: the member's error becomes the top-level one.
@@ -152,12 +152,12 @@ public sealed partial class BrokerKafkaApi
         Guard(() =>
         {
             short v = context.ApiVersion;
-            var partitions = new List<EngineApi.OffsetCommitPartition>();
+            var partitions = new List<OffsetCommitPartitionParams>();
             foreach (var t in request.Topics)
                 foreach (var p in t.Partitions)
-                    partitions.Add(new EngineApi.OffsetCommitPartition(t.Name, p.PartitionIndex, p.CommittedOffset,
+                    partitions.Add(new OffsetCommitPartitionParams(t.Name, p.PartitionIndex, p.CommittedOffset,
                         v >= 6 ? p.CommittedLeaderEpoch : -1, p.CommittedMetadata, v == 1 ? p.CommitTimestamp : -1));
-            var results = _broker.OffsetCommit(new EngineApi.OffsetCommitRequest
+            var results = _broker.OffsetCommit(new OffsetCommitParams
             {
                 GroupId = request.GroupId,
                 // v0 commits without a generation, as an admin tool or a manually assigned consumer does.
@@ -198,8 +198,8 @@ public sealed partial class BrokerKafkaApi
         Guard(() =>
         {
             // v2+: null topics means every partition the group has committed.
-            var asked = request.Topics?.SelectMany(t => t.PartitionIndexes.Select(p => new EngineApi.TopicPartition(t.Name, p))).ToList();
-            var result = _broker.OffsetFetch(new EngineApi.OffsetFetchRequest(request.GroupId, asked, context.ApiVersion >= 7 && request.RequireStable));
+            var asked = request.Topics?.SelectMany(t => t.PartitionIndexes.Select(p => new TopicPartition(t.Name, p))).ToList();
+            var result = _broker.OffsetFetch(new OffsetFetchParams(request.GroupId, asked, context.ApiVersion >= 7 && request.RequireStable));
             if (result.Error != ErrorCode.None) return OffsetFetchError(request, context.ApiVersion, result.Error);
             var response = new OffsetFetchResponse { ErrorCode = 0 };
             OffsetFetchResponse.OffsetFetchResponseTopic? current = null;

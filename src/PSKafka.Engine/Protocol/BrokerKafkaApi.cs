@@ -1,10 +1,10 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Security.Cryptography;
+using PSKafka.Engine.Api;
 using PSKafka.Engine.Cluster;
 using PSKafka.Engine.Logging;
 using PSKafka.Engine.Protocol.Messages;
-using EngineApi = PSKafka.Engine.Api;
 
 namespace PSKafka.Engine.Protocol;
 
@@ -37,7 +37,7 @@ public sealed partial class BrokerKafkaApi(Broker broker) : IKafkaApi
             if (!all)
             {
                 names = new List<string>(request.Topics!.Count);
-                EngineApi.ClusterMetadata? everything = null;
+                ClusterMetadata? everything = null;
                 foreach (var t in request.Topics!)
                 {
                     if (t.Name is not null) { names.Add(t.Name); continue; }
@@ -84,7 +84,7 @@ public sealed partial class BrokerKafkaApi(Broker broker) : IKafkaApi
     {
         try
         {
-            var partitions = new List<EngineApi.ProducePartitionData>();
+            var partitions = new List<ProducePartitionParams>();
             var nullRecords = new List<(string Topic, int Partition)>();
             foreach (var topic in request.TopicData)
                 foreach (var p in topic.PartitionData)
@@ -92,9 +92,9 @@ public sealed partial class BrokerKafkaApi(Broker broker) : IKafkaApi
                     if (p.Records is not { } records) { nullRecords.Add((topic.Name, p.Index)); continue; }
                     // A slice of the request frame, not a copy: the log rewrites offsets in place, and the append is done
                     // before ProduceAsync returns (acks=all only waits for offsets), while the server holds the frame.
-                    partitions.Add(new EngineApi.ProducePartitionData(topic.Name, p.Index, MemoryMarshal.AsMemory(records)));
+                    partitions.Add(new ProducePartitionParams(topic.Name, p.Index, MemoryMarshal.AsMemory(records)));
                 }
-            var results = await _broker.ProduceAsync(new EngineApi.ProduceRequest
+            var results = await _broker.ProduceAsync(new ProduceParams
             {
                 Acks = request.Acks,
                 TimeoutMs = request.TimeoutMs,
@@ -154,14 +154,14 @@ public sealed partial class BrokerKafkaApi(Broker broker) : IKafkaApi
     /// </summary>
     public async ValueTask<FetchResponse> FetchAsync(FetchRequest request, RequestContext context, CancellationToken cancellationToken)
     {
-        var partitions = new List<EngineApi.FetchPartition>();
+        var partitions = new List<FetchPartitionParams>();
         foreach (var t in request.Topics)
             foreach (var p in t.Partitions)
-                partitions.Add(new EngineApi.FetchPartition(t.Topic, p.Partition, p.FetchOffset, Math.Max(0, p.PartitionMaxBytes), p.CurrentLeaderEpoch));
-        IReadOnlyList<EngineApi.FetchPartitionResult> results;
+                partitions.Add(new FetchPartitionParams(t.Topic, p.Partition, p.FetchOffset, Math.Max(0, p.PartitionMaxBytes), p.CurrentLeaderEpoch));
+        IReadOnlyList<FetchPartitionResult> results;
         try
         {
-            results = await _broker.FetchAsync(new EngineApi.FetchRequest
+            results = await _broker.FetchAsync(new FetchParams
             {
                 ReplicaId = request.ReplicaId,
                 MaxWaitMs = request.MaxWaitMs,
@@ -175,7 +175,7 @@ public sealed partial class BrokerKafkaApi(Broker broker) : IKafkaApi
         catch (Exception e) when (e is not OperationCanceledException)
         {
             LogUnexpected("Fetch", e);
-            results = partitions.Select(p => new EngineApi.FetchPartitionResult(p.Topic, p.Partition, ErrorCode.UnknownServerError, -1, -1, ReadOnlyMemory<byte>.Empty, e.Message)).ToList();
+            results = partitions.Select(p => new FetchPartitionResult(p.Topic, p.Partition, ErrorCode.UnknownServerError, -1, -1, ReadOnlyMemory<byte>.Empty, e.Message)).ToList();
         }
 
         bool readCommitted = request.IsolationLevel == 1;
@@ -206,7 +206,7 @@ public sealed partial class BrokerKafkaApi(Broker broker) : IKafkaApi
     public ValueTask<ListOffsetsResponse> ListOffsetsAsync(ListOffsetsRequest request, RequestContext context, CancellationToken cancellationToken) =>
         Guard(() =>
         {
-            var asked = request.Topics.SelectMany(t => t.Partitions.Select(p => new EngineApi.ListOffsetsPartition(t.Name, p.PartitionIndex, p.Timestamp))).ToList();
+            var asked = request.Topics.SelectMany(t => t.Partitions.Select(p => new ListOffsetsPartitionParams(t.Name, p.PartitionIndex, p.Timestamp))).ToList();
             var epochs = request.Topics.SelectMany(t => t.Partitions.Select(p => p.CurrentLeaderEpoch)).ToList();
             var results = _broker.ListOffsets(asked);
             var response = new ListOffsetsResponse();
@@ -246,7 +246,7 @@ public sealed partial class BrokerKafkaApi(Broker broker) : IKafkaApi
     private ErrorCode CheckLeaderEpoch(string topic, int partition, int clientEpoch)
     {
         if (clientEpoch < 0) return ErrorCode.None;
-        var replica = _broker.GetReplica(new EngineApi.TopicPartition(topic, partition));
+        var replica = _broker.GetReplica(new TopicPartition(topic, partition));
         if (replica is null) return ErrorCode.None;
         if (clientEpoch < replica.LeaderEpoch) return ErrorCode.FencedLeaderEpoch;
         if (clientEpoch > replica.LeaderEpoch) return ErrorCode.UnknownLeaderEpoch;
@@ -267,10 +267,10 @@ public sealed partial class BrokerKafkaApi(Broker broker) : IKafkaApi
                 {
                     var result = new OffsetForLeaderEpochResponse.EpochEndOffset { Partition = p.Partition, LeaderEpoch = -1, EndOffset = -1 };
                     topic.Partitions.Add(result);
-                    var replica = _broker.IsRunning ? _broker.GetReplica(new EngineApi.TopicPartition(t.Topic, p.Partition)) : null;
+                    var replica = _broker.IsRunning ? _broker.GetReplica(new TopicPartition(t.Topic, p.Partition)) : null;
                     // Consumers (and v0-2 requests, which have no replica id) ask the leader; a follower of ours would ask it too.
                     ErrorCode error = replica is null
-                        ? (_broker.Cluster.Controller.PartitionExists(t.Topic, p.Partition) ? ErrorCode.NotLeaderOrFollower : ErrorCode.UnknownTopicOrPartition)
+                        ? _broker.UnknownOrNotHere(t.Topic, p.Partition)
                         : !replica.IsLeader ? ErrorCode.NotLeaderOrFollower
                         : CheckLeaderEpoch(t.Topic, p.Partition, p.CurrentLeaderEpoch);
                     result.ErrorCode = (short)error;

@@ -13,7 +13,7 @@ public sealed partial class FetchResponse : IPooledResponse
 {
     private IReadOnlyList<FetchPartitionResult>? _leased;
 
-    /// <summary>The engine's results behind this response's records, read with <see cref="PSKafka.Engine.Api.FetchRequest.RentRecordBuffers"/>.</summary>
+    /// <summary>The engine's results behind this response's records, read with <see cref="PSKafka.Engine.Api.FetchParams.RentRecordBuffers"/>.</summary>
     internal void LeaseFrom(IReadOnlyList<FetchPartitionResult> results) => _leased = results;
 
     public void ReturnBuffers()

@@ -174,6 +174,3 @@ internal abstract unsafe class SegmentIndex : IDisposable
         }
     }
 }
-
-/// <summary>An index file whose content is inconsistent; the owner rebuilds it from the log.</summary>
-public sealed class CorruptIndexException(string message) : Exception(message);

@@ -36,7 +36,7 @@ public sealed class EmbeddedClientTests
 
         var other = new EmbeddedClient(t.Cluster);
         Assert.Equal(ErrorCode.None, other.DeleteTopic("again").Error);
-        await TestCluster.WaitUntil(() => other.CreateTopic(new CreateTopicRequest("again", 1, 2)).Error == ErrorCode.None, Generous, "the topic made again");
+        await TestCluster.WaitUntil(() => other.CreateTopic(new CreateTopicParams("again", 1, 2)).Error == ErrorCode.None, Generous, "the topic made again");
 
         // The new topic's log, not the old one's; its partition 2 does not exist, as the cache had it.
         Assert.Equal(0, client.GetOffsets("again", [0])[0].HighWatermark);
@@ -53,12 +53,12 @@ public sealed class EmbeddedClientTests
     {
         using var t = new TestCluster(1);
         var client = new EmbeddedClient(t.Cluster);
-        Assert.Equal(ErrorCode.None, client.CreateTopic(new CreateTopicRequest("same", 2, 1)).Error);
+        Assert.Equal(ErrorCode.None, client.CreateTopic(new CreateTopicParams("same", 2, 1)).Error);
         Produce(client, "same", (1, "old"));
         Assert.Equal(ErrorCode.None, client.DeleteTopic("same").Error);
         Assert.Equal(ErrorCode.UnknownTopicOrPartition, Assert.Throws<KafkaException>(() => client.GetOffsets("same", [0])).Code);
 
-        await TestCluster.WaitUntil(() => client.CreateTopic(new CreateTopicRequest("same", 3, 1)).Error == ErrorCode.None, Generous, "the topic made again");
+        await TestCluster.WaitUntil(() => client.CreateTopic(new CreateTopicParams("same", 3, 1)).Error == ErrorCode.None, Generous, "the topic made again");
         Produce(client, "same", (2, "new"));
         Assert.Equal([0, 0, 1], client.GetOffsets("same", [0, 1, 2]).Select(o => o.HighWatermark));
     }

@@ -100,7 +100,7 @@ public sealed class RemoteClientTests : IDisposable
     {
         Produce("small", 1, _ => null);
         using var producer = _client.OpenProducer(new ProducerSettings());
-        var e = Assert.Throws<KafkaException>(() => producer.Send(new OutgoingRecord("small", 7, null, Bytes("x"), null, 0), null));
+        var e = Assert.Throws<PartitionNotFoundException>(() => producer.Send(new OutgoingRecord("small", 7, null, Bytes("x"), null, 0), null));
         Assert.Equal(ErrorCode.UnknownTopicOrPartition, e.Code);
     }
 
@@ -164,7 +164,7 @@ public sealed class RemoteClientTests : IDisposable
         var all = Enumerable.Range(0, 4).Select(p => new TopicPartition("reset", p)).ToList();
         // The mock refuses commits from outside a group it knows (UNKNOWN_MEMBER_ID even when the group is
         // empty; Kafka allows them then), so the reset is shown on a group that has not consumed yet.
-        var results = client.CommitOffsets("g2", all.Select(tp => new OffsetCommitPartition(tp.Topic, tp.Partition, 3)).ToList());
+        var results = client.CommitOffsets("g2", all.Select(tp => new OffsetCommitPartitionParams(tp.Topic, tp.Partition, 3)).ToList());
         Assert.All(results, r => Assert.Equal(ErrorCode.None, r.Error));
         Assert.All(client.FetchCommittedOffsets("g2", all), c => Assert.Equal(3, c.Offset));
         Assert.All(client.FetchCommittedOffsets("never-committed", all), c => Assert.Equal(-1, c.Offset));
@@ -246,7 +246,7 @@ public sealed class RemoteClientTests : IDisposable
     {
         _client.DescribeCluster();
         var watch = Stopwatch.StartNew();
-        Assert.Throws<NotSupportedRemotelyException>(() => _client.CreateTopic(new CreateTopicRequest("x", 1, 1)));
+        Assert.Throws<NotSupportedRemotelyException>(() => _client.CreateTopic(new CreateTopicParams("x", 1, 1)));
         Assert.Throws<NotSupportedRemotelyException>(() => _client.DescribeTopicConfigs("x"));
         Assert.True(watch.Elapsed < TimeSpan.FromSeconds(1), $"took {watch.Elapsed}");
     }

@@ -20,21 +20,21 @@ public sealed class BrokerMetricsTests : IDisposable
     public async Task CountsProducedAndConsumerFetchedBytesButNotFailuresOrReplication()
     {
         var broker = KafkaCluster.Open(_dir).StartBroker(port: 0);
-        Assert.Equal(ErrorCode.None, broker.CreateTopics([new CreateTopicRequest("t", 1)])[0].Error);
+        Assert.Equal(ErrorCode.None, broker.CreateTopics([new CreateTopicParams("t", 1)])[0].Error);
         using var builder = new RecordBatchBuilder();
         builder.Append(1_700_000_000_000, null, new byte[100]);
         byte[] batch = builder.Build().ToArray();
 
-        await broker.ProduceAsync(new ProduceRequest { Partitions = [new("t", 0, batch.ToArray())] });
+        await broker.ProduceAsync(new ProduceParams { Partitions = [new("t", 0, batch.ToArray())] });
         Assert.Equal(batch.Length, broker.BytesInTotal);
-        var failed = await broker.ProduceAsync(new ProduceRequest { Partitions = [new("missing", 0, batch.ToArray())] });
+        var failed = await broker.ProduceAsync(new ProduceParams { Partitions = [new("missing", 0, batch.ToArray())] });
         Assert.NotEqual(ErrorCode.None, failed[0].Error);
         Assert.Equal(batch.Length, broker.BytesInTotal);
 
-        var fetched = await broker.FetchAsync(new FetchRequest { MaxWaitMs = 0, Partitions = [new("t", 0, 0)] });
+        var fetched = await broker.FetchAsync(new FetchParams { MaxWaitMs = 0, Partitions = [new("t", 0, 0)] });
         Assert.Equal(fetched[0].Records.Length, broker.BytesOutTotal);
         Assert.Equal(batch.Length, broker.BytesOutTotal);
-        await broker.FetchAsync(new FetchRequest { ReplicaId = 7, MaxWaitMs = 0, Partitions = [new("t", 0, 0)] });
+        await broker.FetchAsync(new FetchParams { ReplicaId = 7, MaxWaitMs = 0, Partitions = [new("t", 0, 0)] });
         Assert.Equal(batch.Length, broker.BytesOutTotal);
     }
 }

@@ -31,7 +31,7 @@ public sealed class BrokerOverrideTests : IDisposable
         Assert.Throws<KafkaException>(() => controller.AlterBrokerConfigs(1, new Dictionary<string, string?> { ["log.segment.bytes"] = "1048576", ["min.insync.replicas"] = "0" }));
         Assert.False(controller.BrokerOverrides(1).ContainsKey("log.segment.bytes"));
 
-        Assert.Equal(ErrorCode.None, controller.CreateTopics([new CreateTopicRequest("t", 1, 2)], false)[0].Error);
+        Assert.Equal(ErrorCode.None, controller.CreateTopics([new CreateTopicParams("t", 1, 2)], false)[0].Error);
         Assert.Equal(("60000", ConfigSource.PerBrokerConfig), controller.SettingsFor("t", 1).Values["retention.ms"]);
         Assert.Equal(("7200000", ConfigSource.DynamicBrokerConfig), controller.SettingsFor("t", 0).Values["retention.ms"]);
         Assert.Equal(60_000, cluster.GetBroker(1)!.GetReplica(new TopicPartition("t", 0))!.Log.Config.RetentionMs);

@@ -23,7 +23,7 @@ internal sealed class TestCluster : IDisposable
 
     public void CreateTopic(string name, int partitions, short rf, Dictionary<string, string>? configs = null)
     {
-        var r = Cluster.Brokers.First(b => b.IsRunning).CreateTopics([new CreateTopicRequest(name, partitions, rf, configs)])[0];
+        var r = Cluster.Brokers.First(b => b.IsRunning).CreateTopics([new CreateTopicParams(name, partitions, rf, configs)])[0];
         Assert.Equal(ErrorCode.None, r.Error);
     }
 
@@ -57,7 +57,7 @@ internal sealed class TestCluster : IDisposable
     {
         var leader = Leader(topic, partition);
         if (leader is null) return new ProducePartitionResult(topic, partition, ErrorCode.LeaderNotAvailable);
-        var request = new ProduceRequest { Acks = acks, TimeoutMs = timeoutMs, Partitions = [new ProducePartitionData(topic, partition, batch)] };
+        var request = new ProduceParams { Acks = acks, TimeoutMs = timeoutMs, Partitions = [new ProducePartitionParams(topic, partition, batch)] };
         return (await leader.ProduceAsync(request))[0];
     }
 

@@ -29,13 +29,13 @@ public sealed class ClusterTests : IDisposable
     {
         var cluster = KafkaCluster.Open(_dir);
         var broker = cluster.StartBroker(port: 0);
-        Assert.Equal(ErrorCode.None, broker.CreateTopics([new CreateTopicRequest("t", 2)])[0].Error);
+        Assert.Equal(ErrorCode.None, broker.CreateTopics([new CreateTopicParams("t", 2)])[0].Error);
 
-        var produced = await broker.ProduceAsync(new ProduceRequest { Partitions = [new("t", 1, Batch("a", "b", "c"))] });
+        var produced = await broker.ProduceAsync(new ProduceParams { Partitions = [new("t", 1, Batch("a", "b", "c"))] });
         Assert.Equal(ErrorCode.None, produced[0].Error);
         Assert.Equal(0, produced[0].BaseOffset);
 
-        var fetched = await broker.FetchAsync(new FetchRequest { MaxWaitMs = 0, Partitions = [new("t", 1, 1)] });
+        var fetched = await broker.FetchAsync(new FetchParams { MaxWaitMs = 0, Partitions = [new("t", 1, 1)] });
         Assert.Equal(3, fetched[0].HighWatermark);
         var values = new List<string>();
         foreach (var batch in new RecordBatchReader(fetched[0].Records))
@@ -52,11 +52,11 @@ public sealed class ClusterTests : IDisposable
     {
         var cluster = KafkaCluster.Open(_dir);
         var broker = cluster.StartBroker(port: 0);
-        broker.CreateTopics([new CreateTopicRequest("t", 1)]);
+        broker.CreateTopics([new CreateTopicParams("t", 1)]);
         var value = new string('v', 1000);
         for (int i = 0; i < 20; i++)
-            Assert.Equal(ErrorCode.None, (await broker.ProduceAsync(new ProduceRequest { Partitions = [new("t", 0, Batch(value))] }))[0].Error);
-        var fetch = new FetchRequest { MaxWaitMs = 0, MaxBytes = 50_000_000, Partitions = [new("t", 0, 0, 1_048_576)] };
+            Assert.Equal(ErrorCode.None, (await broker.ProduceAsync(new ProduceParams { Partitions = [new("t", 0, Batch(value))] }))[0].Error);
+        var fetch = new FetchParams { MaxWaitMs = 0, MaxBytes = 50_000_000, Partitions = [new("t", 0, 0, 1_048_576)] };
         Assert.True((await broker.FetchAsync(fetch))[0].Records.Length > 4096);
 
         cluster.Controller.SetBrokerConfig("fetch.max.bytes", "4096");
@@ -70,12 +70,12 @@ public sealed class ClusterTests : IDisposable
     {
         var cluster = KafkaCluster.Open(_dir);
         var broker = cluster.StartBroker(port: 0);
-        broker.CreateTopics([new CreateTopicRequest("t", 1)]);
+        broker.CreateTopics([new CreateTopicParams("t", 1)]);
         var started = DateTime.UtcNow;
-        var fetch = broker.FetchAsync(new FetchRequest { MaxWaitMs = 10_000, Partitions = [new("t", 0, 0)] }).AsTask();
+        var fetch = broker.FetchAsync(new FetchParams { MaxWaitMs = 10_000, Partitions = [new("t", 0, 0)] }).AsTask();
         await Task.Delay(100);
         Assert.False(fetch.IsCompleted);
-        await broker.ProduceAsync(new ProduceRequest { Partitions = [new("t", 0, Batch("x"))] });
+        await broker.ProduceAsync(new ProduceParams { Partitions = [new("t", 0, Batch("x"))] });
         var result = await fetch.WaitAsync(TimeSpan.FromSeconds(5));
         Assert.True(DateTime.UtcNow - started < TimeSpan.FromSeconds(5));
         Assert.True(result[0].Records.Length > 0);
@@ -86,8 +86,8 @@ public sealed class ClusterTests : IDisposable
     {
         var cluster = KafkaCluster.Open(_dir);
         var broker = cluster.StartBroker(port: 0);
-        broker.CreateTopics([new CreateTopicRequest("kept", 3, Configs: new Dictionary<string, string> { ["retention.ms"] = "1000000" })]);
-        await broker.ProduceAsync(new ProduceRequest { Partitions = [new("kept", 2, Batch("1", "2"))] });
+        broker.CreateTopics([new CreateTopicParams("kept", 3, Configs: new Dictionary<string, string> { ["retention.ms"] = "1000000" })]);
+        await broker.ProduceAsync(new ProduceParams { Partitions = [new("kept", 2, Batch("1", "2"))] });
         cluster.Dispose();
 
         cluster = KafkaCluster.Open(_dir);
@@ -108,12 +108,12 @@ public sealed class ClusterTests : IDisposable
     {
         var broker = KafkaCluster.Open(_dir).StartBroker(port: 0);
         var results = broker.CreateTopics([
-            new CreateTopicRequest("bad name"),
-            new CreateTopicRequest("zero", 0),
-            new CreateTopicRequest("rf", 1, 2),
-            new CreateTopicRequest("cfg", 1, 1, new Dictionary<string, string> { ["segment.bytes"] = "abc" }),
-            new CreateTopicRequest("ok", 1, 1),
-            new CreateTopicRequest("ok", 1, 1),
+            new CreateTopicParams("bad name"),
+            new CreateTopicParams("zero", 0),
+            new CreateTopicParams("rf", 1, 2),
+            new CreateTopicParams("cfg", 1, 1, new Dictionary<string, string> { ["segment.bytes"] = "abc" }),
+            new CreateTopicParams("ok", 1, 1),
+            new CreateTopicParams("ok", 1, 1),
         ]);
         Assert.Equal([ErrorCode.InvalidTopicException, ErrorCode.InvalidPartitions, ErrorCode.InvalidReplicationFactor,
             ErrorCode.InvalidConfig, ErrorCode.None, ErrorCode.TopicAlreadyExists], results.Select(r => r.Error));
@@ -123,8 +123,8 @@ public sealed class ClusterTests : IDisposable
     public async Task AMessageOverMaxMessageBytesIsRefusedAndNothingIsWritten()
     {
         var broker = KafkaCluster.Open(_dir).StartBroker(port: 0);
-        broker.CreateTopics([new CreateTopicRequest("small", 1, 1, new Dictionary<string, string> { ["max.message.bytes"] = "100" })]);
-        var result = await broker.ProduceAsync(new ProduceRequest { Partitions = [new("small", 0, Batch(new string('x', 500)))] });
+        broker.CreateTopics([new CreateTopicParams("small", 1, 1, new Dictionary<string, string> { ["max.message.bytes"] = "100" })]);
+        var result = await broker.ProduceAsync(new ProduceParams { Partitions = [new("small", 0, Batch(new string('x', 500)))] });
         Assert.Equal(ErrorCode.MessageTooLarge, result[0].Error);
         Assert.Equal(0, broker.ListOffsets([new("small", 0, OffsetSpec.Latest)])[0].Offset);
     }
@@ -134,8 +134,8 @@ public sealed class ClusterTests : IDisposable
     {
         var cluster = KafkaCluster.Open(_dir);
         var broker = cluster.StartBroker(port: 0);
-        broker.CreateTopics([new CreateTopicRequest("t", 1)]);
-        for (int i = 0; i < 10; i++) await broker.ProduceAsync(new ProduceRequest { Partitions = [new("t", 0, Batch($"m{i}"))] });
+        broker.CreateTopics([new CreateTopicParams("t", 1)]);
+        for (int i = 0; i < 10; i++) await broker.ProduceAsync(new ProduceParams { Partitions = [new("t", 0, Batch($"m{i}"))] });
         cluster.StopBroker(0, kill: true);
         Assert.Equal(BrokerState.Crashed, broker.State);
         Assert.False(File.Exists(Path.Combine(broker.LogDirectory, LogFileNames.CleanShutdown)));
@@ -151,10 +151,10 @@ public sealed class ClusterTests : IDisposable
         if (!ProcessStats.Available) return;
         var cluster = KafkaCluster.Open(_dir);
         var broker = cluster.StartBroker(port: 0);
-        broker.CreateTopics([new CreateTopicRequest("many", 50)]);
+        broker.CreateTopics([new CreateTopicParams("many", 50)]);
         for (int round = 0; round < 3; round++)
             for (int p = 0; p < 50; p++)
-                Assert.Equal(ErrorCode.None, (await broker.ProduceAsync(new ProduceRequest { Partitions = [new("many", p, Batch(Enumerable.Range(0, 50).Select(i => $"message {i} of round {round}").ToArray()))] }))[0].Error);
+                Assert.Equal(ErrorCode.None, (await broker.ProduceAsync(new ProduceParams { Partitions = [new("many", p, Batch(Enumerable.Range(0, 50).Select(i => $"message {i} of round {round}").ToArray()))] }))[0].Error);
         cluster.StopBroker(0, kill: true);
         broker = cluster.StartBroker(0);
         Assert.Equal(150, broker.ListOffsets([new("many", 49, OffsetSpec.Latest)])[0].Offset);

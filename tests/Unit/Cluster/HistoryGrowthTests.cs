@@ -45,14 +45,14 @@ public sealed class HistoryGrowthTests(ITestOutputHelper output)
             long offset = 0;
             while (offset < 204)
             {
-                var r = (await leader.FetchAsync(new FetchRequest { MaxWaitMs = 0, Partitions = [new(topic, p, offset)] }))[0];
+                var r = (await leader.FetchAsync(new FetchParams { MaxWaitMs = 0, Partitions = [new(topic, p, offset)] }))[0];
                 Assert.Equal(ErrorCode.None, r.Error);
                 foreach (var b in new RecordBatchReader(r.Records)) offset = b.NextOffset;
             }
         }
         foreach (var b in c.Cluster.Brokers) Assert.Contains(b.RunLogRetention(topic), r => r.SegmentsDeleted > 0);
         var coordinator = c.Cluster.GetBroker(any.FindCoordinator(group).NodeId)!;
-        var committed = coordinator.OffsetCommit(new OffsetCommitRequest { GroupId = group, Partitions = [.. Enumerable.Range(0, 3).Select(p => new OffsetCommitPartition(topic, p, 204))] });
+        var committed = coordinator.OffsetCommit(new OffsetCommitParams { GroupId = group, Partitions = [.. Enumerable.Range(0, 3).Select(p => new OffsetCommitPartitionParams(topic, p, 204))] });
         Assert.All(committed, r => Assert.Equal(ErrorCode.None, r.Error));
         foreach (var replica in c.Cluster.Brokers.SelectMany(b => b.Replicas).Where(r => r.TopicPartition.Topic == topic))
         {

@@ -26,7 +26,7 @@ public sealed class MaintenanceTests : IDisposable
 
     private static async Task Produce(Broker broker, string topic, long timestamp, params (string? Key, string? Value)[] records)
     {
-        var r = await broker.ProduceAsync(new ProduceRequest { Partitions = [new(topic, 0, Batch(timestamp, records))] });
+        var r = await broker.ProduceAsync(new ProduceParams { Partitions = [new(topic, 0, Batch(timestamp, records))] });
         Assert.Equal(ErrorCode.None, r[0].Error);
     }
 
@@ -36,7 +36,7 @@ public sealed class MaintenanceTests : IDisposable
         var cluster = KafkaCluster.Open(_dir);
         var broker = cluster.StartBroker(port: 0);
         broker.AlterBrokerConfig(ConfigDefinitions.LogRetentionCheckIntervalMs, "100");
-        broker.CreateTopics([new CreateTopicRequest("old", 1, Configs: new Dictionary<string, string> { ["retention.ms"] = "60000", ["segment.bytes"] = "200", ["file.delete.delay.ms"] = "0" })]);
+        broker.CreateTopics([new CreateTopicParams("old", 1, Configs: new Dictionary<string, string> { ["retention.ms"] = "60000", ["segment.bytes"] = "200", ["file.delete.delay.ms"] = "0" })]);
         long hourAgo = DateTimeOffset.UtcNow.AddHours(-1).ToUnixTimeMilliseconds();
         for (int i = 0; i < 6; i++) await Produce(broker, "old", hourAgo, (null, $"old-{i}"), (null, $"old-{i}b"));
         await Produce(broker, "old", DateTimeOffset.UtcNow.ToUnixTimeMilliseconds(), (null, "fresh"));
@@ -52,9 +52,9 @@ public sealed class MaintenanceTests : IDisposable
         Assert.Equal(12, replica.Log.LogStartOffset); // every old segment gone, the fresh record's segment kept
         Assert.Equal(13, replica.Log.LogEndOffset);
         Assert.NotNull(broker.LastRetentionCheck);
-        var earliest = broker.ListOffsets([new ListOffsetsPartition("old", 0, OffsetSpec.Earliest)]);
+        var earliest = broker.ListOffsets([new ListOffsetsPartitionParams("old", 0, OffsetSpec.Earliest)]);
         Assert.Equal(12, earliest[0].Offset);
-        var fetch = await broker.FetchAsync(new FetchRequest { MaxWaitMs = 0, Partitions = [new("old", 0, 0)] });
+        var fetch = await broker.FetchAsync(new FetchParams { MaxWaitMs = 0, Partitions = [new("old", 0, 0)] });
         Assert.Equal(ErrorCode.OffsetOutOfRange, fetch[0].Error);
         // The log start offset is checkpointed, so it survives a restart.
         Assert.Contains("old 0 12", File.ReadAllText(checkpointPath));
@@ -66,8 +66,8 @@ public sealed class MaintenanceTests : IDisposable
         var cluster = KafkaCluster.Open(_dir);
         var broker = cluster.StartBroker(port: 0);
         broker.CreateTopics([
-            new CreateTopicRequest("durable", 1, Configs: new Dictionary<string, string> { [ConfigDefinitions.FlushMessages] = "1" }),
-            new CreateTopicRequest("lazy", 1),
+            new CreateTopicParams("durable", 1, Configs: new Dictionary<string, string> { [ConfigDefinitions.FlushMessages] = "1" }),
+            new CreateTopicParams("lazy", 1),
         ]);
         var durable = broker.GetReplica(new TopicPartition("durable", 0))!.Log;
         var lazy = broker.GetReplica(new TopicPartition("lazy", 0))!.Log;
@@ -94,8 +94,8 @@ public sealed class MaintenanceTests : IDisposable
         var cluster = KafkaCluster.Open(_dir);
         var broker = cluster.StartBroker(port: 0);
         broker.CreateTopics([
-            new CreateTopicRequest("timed", 1, Configs: new Dictionary<string, string> { [ConfigDefinitions.FlushMs] = "50" }),
-            new CreateTopicRequest("untimed", 1),
+            new CreateTopicParams("timed", 1, Configs: new Dictionary<string, string> { [ConfigDefinitions.FlushMs] = "50" }),
+            new CreateTopicParams("untimed", 1),
         ]);
         var timed = broker.GetReplica(new TopicPartition("timed", 0))!.Log;
         var untimed = broker.GetReplica(new TopicPartition("untimed", 0))!.Log;
@@ -127,7 +127,7 @@ public sealed class MaintenanceTests : IDisposable
     {
         var cluster = KafkaCluster.Open(_dir);
         var broker = cluster.StartBroker(port: 0);
-        broker.CreateTopics([new CreateTopicRequest("t", 1)]);
+        broker.CreateTopics([new CreateTopicParams("t", 1)]);
         Assert.Equal(long.MaxValue, cluster.Controller.SettingsFor("t").ToLogConfig().FlushMs);
         broker.AlterBrokerConfig(ConfigDefinitions.LogFlushSchedulerIntervalMs, "1000");
         Assert.Equal(1000, cluster.Controller.SettingsFor("t").ToLogConfig().FlushMs);
@@ -149,8 +149,8 @@ public sealed class MaintenanceTests : IDisposable
         var broker = cluster.StartBroker(port: 0);
         broker.AlterBrokerConfig(ConfigDefinitions.LogCleanerEnable, "false"); // only on demand here
         broker.CreateTopics([
-            new CreateTopicRequest("table", 1, Configs: new Dictionary<string, string> { ["cleanup.policy"] = "compact", ["segment.bytes"] = "300" }),
-            new CreateTopicRequest("plain", 1, Configs: new Dictionary<string, string> { ["segment.bytes"] = "300" }),
+            new CreateTopicParams("table", 1, Configs: new Dictionary<string, string> { ["cleanup.policy"] = "compact", ["segment.bytes"] = "300" }),
+            new CreateTopicParams("plain", 1, Configs: new Dictionary<string, string> { ["segment.bytes"] = "300" }),
         ]);
         long now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
         for (int i = 0; i < 8; i++)
@@ -164,7 +164,7 @@ public sealed class MaintenanceTests : IDisposable
         Assert.True(table.Result.Cleaned);
         Assert.True(table.Result.RecordsRemoved > 0);
 
-        var fetch = await broker.FetchAsync(new FetchRequest { MaxWaitMs = 0, Partitions = [new("table", 0, 0, 1 << 20)] });
+        var fetch = await broker.FetchAsync(new FetchParams { MaxWaitMs = 0, Partitions = [new("table", 0, 0, 1 << 20)] });
         var seen = new List<(long, string)>();
         foreach (var b in new RecordBatchReader(fetch[0].Records))
             foreach (var r in b.Records) seen.Add((r.Offset, Encoding.UTF8.GetString(r.Key.Span) + "=" + Encoding.UTF8.GetString(r.Value.Span)));
@@ -179,7 +179,7 @@ public sealed class MaintenanceTests : IDisposable
     {
         var cluster = KafkaCluster.Open(_dir);
         var broker = cluster.StartBroker(port: 0);
-        broker.CreateTopics([new CreateTopicRequest("t", 1)]);
+        broker.CreateTopics([new CreateTopicParams("t", 1)]);
         var log = broker.GetReplica(new TopicPartition("t", 0))!.Log;
 
         broker.AlterTopicConfigs("t", new Dictionary<string, string?> { ["segment.bytes"] = "5000", ["cleanup.policy"] = "compact,delete", ["min.cleanable.dirty.ratio"] = "0.1" });
@@ -223,7 +223,7 @@ public sealed class MaintenanceTests : IDisposable
 
         broker.AlterBrokerConfig("num.partitions", "3");
         Assert.Equal(("3", ConfigSource.DynamicBrokerConfig), broker.DescribeConfigs().Where(c => c.Name == "num.partitions").Select(c => (c.Value, c.Source)).Single());
-        Assert.Equal(3, broker.CreateTopics([new CreateTopicRequest("three")])[0].Partitions);
+        Assert.Equal(3, broker.CreateTopics([new CreateTopicParams("three")])[0].Partitions);
 
         cluster.Dispose();
         var again = KafkaCluster.Open(_dir);

@@ -177,7 +177,7 @@ public sealed class ReplicationTests(ITestOutputHelper output)
 
         t.Cluster.StartBroker(stale);      // out of sync: must not lead (unclean.leader.election.enable=false)
         Assert.Equal(-1, t.Partition("dark", 0).Leader);
-        var fetch = await t.Cluster.GetBroker(stale)!.FetchAsync(new FetchRequest { MaxWaitMs = 0, Partitions = [new FetchPartition("dark", 0, 0)] });
+        var fetch = await t.Cluster.GetBroker(stale)!.FetchAsync(new FetchParams { MaxWaitMs = 0, Partitions = [new FetchPartitionParams("dark", 0, 0)] });
         Assert.Equal(ErrorCode.NotLeaderOrFollower, fetch[0].Error);
         Assert.Equal(ErrorCode.LeaderNotAvailable, (await t.ProduceOnceAsync("dark", 0, TestCluster.Batch(30, 1), Acks.Leader)).Error);
 

@@ -32,7 +32,7 @@ public sealed class GroupCoordinatorTests : IDisposable
 
     private static readonly TimeSpan Wait = TimeSpan.FromSeconds(10);
 
-    private JoinGroupRequest Join(string memberId = "", int session = 10_000, int rebalance = 10_000, string protocol = "range", byte[]? metadata = null) => new()
+    private JoinGroupParams Join(string memberId = "", int session = 10_000, int rebalance = 10_000, string protocol = "range", byte[]? metadata = null) => new()
     {
         GroupId = "g",
         MemberId = memberId,
@@ -64,11 +64,11 @@ public sealed class GroupCoordinatorTests : IDisposable
         Assert.Single(join.Members);
         Assert.Equal(GroupState.CompletingRebalance, State.State);
 
-        var sync = _coordinator.SyncGroupAsync(new SyncGroupRequest { GroupId = "g", GenerationId = 1, MemberId = join.MemberId, Assignments = [new(join.MemberId, [9, 9])] }).WaitAsync(Wait).Result;
+        var sync = _coordinator.SyncGroupAsync(new SyncGroupParams { GroupId = "g", GenerationId = 1, MemberId = join.MemberId, Assignments = [new(join.MemberId, [9, 9])] }).WaitAsync(Wait).Result;
         Assert.Equal(ErrorCode.None, sync.Error);
         Assert.Equal(new byte[] { 9, 9 }, sync.Assignment);
         Assert.Equal(GroupState.Stable, State.State);
-        Assert.Equal(ErrorCode.None, _coordinator.Heartbeat(new HeartbeatRequest("g", 1, join.MemberId)));
+        Assert.Equal(ErrorCode.None, _coordinator.Heartbeat(new HeartbeatParams("g", 1, join.MemberId)));
     }
 
     [Fact]
@@ -82,8 +82,8 @@ public sealed class GroupCoordinatorTests : IDisposable
         Assert.Equal(ErrorCode.None, join.Error);
         Thread.Sleep(200); // checks pass while "g" has a member: it stays
         Assert.NotNull(coordinator.Inspect("g"));
-        coordinator.LeaveGroup(new LeaveGroupRequest("g", [new(join.MemberId)]));
-        Assert.Equal(ErrorCode.None, coordinator.CommitOffsets(new OffsetCommitRequest { GroupId = "kept", Partitions = [new("t", 0, 1)] }, 0)[0].Error);
+        coordinator.LeaveGroup(new LeaveGroupParams("g", [new(join.MemberId)]));
+        Assert.Equal(ErrorCode.None, coordinator.CommitOffsets(new OffsetCommitParams { GroupId = "kept", Partitions = [new("t", 0, 1)] }, 0)[0].Error);
         var deadline = DateTime.UtcNow + Wait;
         while (coordinator.Inspect("g") is not null && DateTime.UtcNow < deadline) Thread.Sleep(20);
         Assert.Null(coordinator.Inspect("g"));
@@ -114,10 +114,10 @@ public sealed class GroupCoordinatorTests : IDisposable
         var b = StartJoin();
         var ra = a.WaitAsync(Wait).Result;
         var rb = b.WaitAsync(Wait).Result;
-        var followerSync = _coordinator.SyncGroupAsync(new SyncGroupRequest { GroupId = "g", GenerationId = rb.GenerationId, MemberId = rb.MemberId });
+        var followerSync = _coordinator.SyncGroupAsync(new SyncGroupParams { GroupId = "g", GenerationId = rb.GenerationId, MemberId = rb.MemberId });
         Thread.Sleep(50);
         Assert.False(followerSync.IsCompleted);
-        var leaderSync = _coordinator.SyncGroupAsync(new SyncGroupRequest
+        var leaderSync = _coordinator.SyncGroupAsync(new SyncGroupParams
         {
             GroupId = "g", GenerationId = ra.GenerationId, MemberId = ra.MemberId,
             Assignments = [new(ra.MemberId, [1]), new(rb.MemberId, [2])],
@@ -130,14 +130,14 @@ public sealed class GroupCoordinatorTests : IDisposable
     public void Heartbeat_errors_and_a_new_member_triggers_REBALANCE_IN_PROGRESS()
     {
         var a = StartJoin().WaitAsync(Wait).Result;
-        _coordinator.SyncGroupAsync(new SyncGroupRequest { GroupId = "g", GenerationId = a.GenerationId, MemberId = a.MemberId, Assignments = [new(a.MemberId, [])] }).Wait(Wait);
-        Assert.Equal(ErrorCode.IllegalGeneration, _coordinator.Heartbeat(new HeartbeatRequest("g", 99, a.MemberId)));
-        Assert.Equal(ErrorCode.UnknownMemberId, _coordinator.Heartbeat(new HeartbeatRequest("g", 1, "nobody")));
-        Assert.Equal(ErrorCode.UnknownMemberId, _coordinator.Heartbeat(new HeartbeatRequest("other", 1, a.MemberId)));
+        _coordinator.SyncGroupAsync(new SyncGroupParams { GroupId = "g", GenerationId = a.GenerationId, MemberId = a.MemberId, Assignments = [new(a.MemberId, [])] }).Wait(Wait);
+        Assert.Equal(ErrorCode.IllegalGeneration, _coordinator.Heartbeat(new HeartbeatParams("g", 99, a.MemberId)));
+        Assert.Equal(ErrorCode.UnknownMemberId, _coordinator.Heartbeat(new HeartbeatParams("g", 1, "nobody")));
+        Assert.Equal(ErrorCode.UnknownMemberId, _coordinator.Heartbeat(new HeartbeatParams("other", 1, a.MemberId)));
 
         var b = StartJoin();
         Assert.Equal(GroupState.PreparingRebalance, State.State);
-        Assert.Equal(ErrorCode.RebalanceInProgress, _coordinator.Heartbeat(new HeartbeatRequest("g", 1, a.MemberId)));
+        Assert.Equal(ErrorCode.RebalanceInProgress, _coordinator.Heartbeat(new HeartbeatParams("g", 1, a.MemberId)));
         Assert.False(b.IsCompleted); // waits for a to rejoin
         var a2 = _coordinator.JoinGroupAsync(Join(a.MemberId), 0).WaitAsync(Wait).Result;
         var b2 = b.WaitAsync(Wait).Result;
@@ -150,12 +150,12 @@ public sealed class GroupCoordinatorTests : IDisposable
     public void Sync_with_a_stale_generation_or_during_a_rebalance_is_refused()
     {
         var a = StartJoin().WaitAsync(Wait).Result;
-        var stale = _coordinator.SyncGroupAsync(new SyncGroupRequest { GroupId = "g", GenerationId = 0, MemberId = a.MemberId }).Result;
+        var stale = _coordinator.SyncGroupAsync(new SyncGroupParams { GroupId = "g", GenerationId = 0, MemberId = a.MemberId }).Result;
         Assert.Equal(ErrorCode.IllegalGeneration, stale.Error);
-        var unknown = _coordinator.SyncGroupAsync(new SyncGroupRequest { GroupId = "g", GenerationId = 1, MemberId = "x" }).Result;
+        var unknown = _coordinator.SyncGroupAsync(new SyncGroupParams { GroupId = "g", GenerationId = 1, MemberId = "x" }).Result;
         Assert.Equal(ErrorCode.UnknownMemberId, unknown.Error);
         _ = StartJoin(); // a newcomer: back to PreparingRebalance, a's pending sync is void
-        var during = _coordinator.SyncGroupAsync(new SyncGroupRequest { GroupId = "g", GenerationId = 1, MemberId = a.MemberId }).Result;
+        var during = _coordinator.SyncGroupAsync(new SyncGroupParams { GroupId = "g", GenerationId = 1, MemberId = a.MemberId }).Result;
         Assert.Equal(ErrorCode.RebalanceInProgress, during.Error);
     }
 
@@ -163,13 +163,13 @@ public sealed class GroupCoordinatorTests : IDisposable
     public void A_silent_member_is_expired_after_the_session_timeout()
     {
         var a = StartJoin(session: 300).WaitAsync(Wait).Result;
-        _coordinator.SyncGroupAsync(new SyncGroupRequest { GroupId = "g", GenerationId = 1, MemberId = a.MemberId, Assignments = [new(a.MemberId, [])] }).Wait(Wait);
+        _coordinator.SyncGroupAsync(new SyncGroupParams { GroupId = "g", GenerationId = 1, MemberId = a.MemberId, Assignments = [new(a.MemberId, [])] }).Wait(Wait);
         Assert.Equal(GroupState.Stable, State.State);
         var deadline = DateTime.UtcNow + Wait;
         while (State.State != GroupState.Empty && DateTime.UtcNow < deadline) Thread.Sleep(20);
         Assert.Equal(GroupState.Empty, State.State);
         Assert.Equal(2, State.Generation); // the member's departure made a new (empty) generation
-        Assert.Equal(ErrorCode.UnknownMemberId, _coordinator.Heartbeat(new HeartbeatRequest("g", 1, a.MemberId)));
+        Assert.Equal(ErrorCode.UnknownMemberId, _coordinator.Heartbeat(new HeartbeatParams("g", 1, a.MemberId)));
     }
 
     [Fact]
@@ -180,8 +180,8 @@ public sealed class GroupCoordinatorTests : IDisposable
         var b = StartJoin(rebalance: 400);
         var ra = a.WaitAsync(Wait).Result;
         var rb = b.WaitAsync(Wait).Result;
-        _coordinator.SyncGroupAsync(new SyncGroupRequest { GroupId = "g", GenerationId = ra.GenerationId, MemberId = ra.MemberId, Assignments = [] }).Wait(Wait);
-        _coordinator.SyncGroupAsync(new SyncGroupRequest { GroupId = "g", GenerationId = rb.GenerationId, MemberId = rb.MemberId }).Wait(Wait);
+        _coordinator.SyncGroupAsync(new SyncGroupParams { GroupId = "g", GenerationId = ra.GenerationId, MemberId = ra.MemberId, Assignments = [] }).Wait(Wait);
+        _coordinator.SyncGroupAsync(new SyncGroupParams { GroupId = "g", GenerationId = rb.GenerationId, MemberId = rb.MemberId }).Wait(Wait);
         Assert.Equal(GroupState.Stable, State.State);
 
         // a rejoins (say its subscription changed); b keeps heartbeating but never polls, so never rejoins.
@@ -189,21 +189,21 @@ public sealed class GroupCoordinatorTests : IDisposable
         var a2 = _coordinator.JoinGroupAsync(Join(ra.MemberId, rebalance: 400, metadata: [2]), 0);
         while (!a2.IsCompleted && sw.Elapsed < Wait)
         {
-            _coordinator.Heartbeat(new HeartbeatRequest("g", rb.GenerationId, rb.MemberId));
+            _coordinator.Heartbeat(new HeartbeatParams("g", rb.GenerationId, rb.MemberId));
             Thread.Sleep(20);
         }
         var result = a2.Result;
         Assert.InRange(sw.ElapsedMilliseconds, 350, 5000);
         Assert.Equal(new[] { ra.MemberId }, State.Members);
         Assert.Single(result.Members);
-        Assert.Equal(ErrorCode.UnknownMemberId, _coordinator.Heartbeat(new HeartbeatRequest("g", rb.GenerationId, rb.MemberId)));
+        Assert.Equal(ErrorCode.UnknownMemberId, _coordinator.Heartbeat(new HeartbeatParams("g", rb.GenerationId, rb.MemberId)));
     }
 
     [Fact]
     public void Leaving_empties_the_group_and_unknown_members_are_reported()
     {
         var a = StartJoin().WaitAsync(Wait).Result;
-        var left = _coordinator.LeaveGroup(new LeaveGroupRequest("g", [new(a.MemberId), new("ghost")]));
+        var left = _coordinator.LeaveGroup(new LeaveGroupParams("g", [new(a.MemberId), new("ghost")]));
         Assert.Equal(ErrorCode.None, left.Members[0].Error);
         Assert.Equal(ErrorCode.UnknownMemberId, left.Members[1].Error);
         Assert.Equal(GroupState.Empty, State.State);
@@ -226,24 +226,24 @@ public sealed class GroupCoordinatorTests : IDisposable
     }
 
     private IReadOnlyList<OffsetCommitPartitionResult> Commit(int generation, string member, long offset) =>
-        _coordinator.CommitOffsets(new OffsetCommitRequest { GroupId = "g", GenerationId = generation, MemberId = member, Partitions = [new("t", 0, offset)] }, 0);
+        _coordinator.CommitOffsets(new OffsetCommitParams { GroupId = "g", GenerationId = generation, MemberId = member, Partitions = [new("t", 0, offset)] }, 0);
 
     [Fact]
     public void Commits_are_fenced_by_member_and_generation()
     {
         var a = StartJoin().WaitAsync(Wait).Result;
         Assert.Equal(ErrorCode.RebalanceInProgress, Commit(1, a.MemberId, 5)[0].Error); // CompletingRebalance
-        _coordinator.SyncGroupAsync(new SyncGroupRequest { GroupId = "g", GenerationId = 1, MemberId = a.MemberId, Assignments = [] }).Wait(Wait);
+        _coordinator.SyncGroupAsync(new SyncGroupParams { GroupId = "g", GenerationId = 1, MemberId = a.MemberId, Assignments = [] }).Wait(Wait);
         Assert.Equal(ErrorCode.None, Commit(1, a.MemberId, 5)[0].Error);
         Assert.Equal(ErrorCode.IllegalGeneration, Commit(0, a.MemberId, 3)[0].Error);   // a zombie of an older generation
         Assert.Equal(ErrorCode.UnknownMemberId, Commit(1, "ghost", 3)[0].Error);
         Assert.Equal(ErrorCode.UnknownMemberId, Commit(-1, "", 3)[0].Error);             // admin commits only when Empty
-        Assert.Equal(5, _coordinator.FetchOffsets(new OffsetFetchRequest("g")).Partitions.Single().Offset);
+        Assert.Equal(5, _coordinator.FetchOffsets(new OffsetFetchParams("g")).Partitions.Single().Offset);
 
-        _coordinator.LeaveGroup(new LeaveGroupRequest("g", [new(a.MemberId)]));
+        _coordinator.LeaveGroup(new LeaveGroupParams("g", [new(a.MemberId)]));
         Assert.Equal(ErrorCode.None, Commit(-1, "", 2)[0].Error);
-        Assert.Equal(2, _coordinator.FetchOffsets(new OffsetFetchRequest("g", [new("t", 0), new("t", 1)])).Partitions[0].Offset);
-        Assert.Equal(-1, _coordinator.FetchOffsets(new OffsetFetchRequest("g", [new("t", 0), new("t", 1)])).Partitions[1].Offset);
+        Assert.Equal(2, _coordinator.FetchOffsets(new OffsetFetchParams("g", [new("t", 0), new("t", 1)])).Partitions[0].Offset);
+        Assert.Equal(-1, _coordinator.FetchOffsets(new OffsetFetchParams("g", [new("t", 0), new("t", 1)])).Partitions[1].Offset);
     }
 
     [Fact]
@@ -251,14 +251,14 @@ public sealed class GroupCoordinatorTests : IDisposable
     {
         Assert.Equal(ErrorCode.None, Commit(-1, "", 42)[0].Error);
         var a = StartJoin().WaitAsync(Wait).Result;
-        _coordinator.LeaveGroup(new LeaveGroupRequest("g", [new(a.MemberId)]));
+        _coordinator.LeaveGroup(new LeaveGroupParams("g", [new(a.MemberId)]));
         _coordinator.Dispose();
         _store.Dispose();
 
         using var store = new MetadataStore(_dir.Path);
         using var coordinator = new GroupCoordinator(store, () => _config, (_, _) => true);
         coordinator.EnsureLoaded(0, 0, 1);
-        Assert.Equal(42, coordinator.FetchOffsets(new OffsetFetchRequest("g")).Partitions.Single().Offset);
+        Assert.Equal(42, coordinator.FetchOffsets(new OffsetFetchParams("g")).Partitions.Single().Offset);
         Assert.Equal(2, coordinator.Inspect("g")!.Value.Generation);
         Assert.Equal("Empty", coordinator.ListGroups(null).Single().GroupState);
     }
@@ -267,7 +267,7 @@ public sealed class GroupCoordinatorTests : IDisposable
     public void A_coordinator_that_takes_over_a_stable_group_keeps_its_members_generation_and_assignment()
     {
         var join = StartJoin().WaitAsync(Wait).Result;
-        var sync = _coordinator.SyncGroupAsync(new SyncGroupRequest { GroupId = "g", GenerationId = 1, MemberId = join.MemberId, Assignments = [new(join.MemberId, [9, 9])] }).WaitAsync(Wait).Result;
+        var sync = _coordinator.SyncGroupAsync(new SyncGroupParams { GroupId = "g", GenerationId = 1, MemberId = join.MemberId, Assignments = [new(join.MemberId, [9, 9])] }).WaitAsync(Wait).Result;
         Assert.Equal(ErrorCode.None, sync.Error);
         _coordinator.Dispose();
         _store.Dispose();
@@ -279,12 +279,12 @@ public sealed class GroupCoordinatorTests : IDisposable
         var state = coordinator.Inspect("g")!.Value;
         Assert.Equal((GroupState.Stable, 1, join.MemberId), (state.State, state.Generation, state.Leader));
         Assert.Equal([join.MemberId], state.Members);
-        Assert.Equal(ErrorCode.None, coordinator.Heartbeat(new HeartbeatRequest("g", 1, join.MemberId)));
+        Assert.Equal(ErrorCode.None, coordinator.Heartbeat(new HeartbeatParams("g", 1, join.MemberId)));
         // The member's commit under its generation goes through: nothing is read again.
-        var commit = coordinator.CommitOffsets(new OffsetCommitRequest { GroupId = "g", GenerationId = 1, MemberId = join.MemberId, Partitions = [new OffsetCommitPartition("t", 0, 7)] }, 0);
+        var commit = coordinator.CommitOffsets(new OffsetCommitParams { GroupId = "g", GenerationId = 1, MemberId = join.MemberId, Partitions = [new OffsetCommitPartitionParams("t", 0, 7)] }, 0);
         Assert.Equal(ErrorCode.None, commit.Single().Error);
         // A sync again (a member that missed its answer) gets the same assignment.
-        var again = coordinator.SyncGroupAsync(new SyncGroupRequest { GroupId = "g", GenerationId = 1, MemberId = join.MemberId }).WaitAsync(Wait).Result;
+        var again = coordinator.SyncGroupAsync(new SyncGroupParams { GroupId = "g", GenerationId = 1, MemberId = join.MemberId }).WaitAsync(Wait).Result;
         Assert.Equal(new byte[] { 9, 9 }, again.Assignment);
     }
 
@@ -299,7 +299,7 @@ public sealed class GroupCoordinatorTests : IDisposable
         using var coordinator = new GroupCoordinator(store, () => _config, (_, _) => true);
         coordinator.EnsureLoaded(0, 1, 1);
         Assert.Equal(GroupState.Empty, coordinator.Inspect("g")!.Value.State);
-        Assert.Equal(ErrorCode.UnknownMemberId, coordinator.Heartbeat(new HeartbeatRequest("g", 1, join.MemberId)));
+        Assert.Equal(ErrorCode.UnknownMemberId, coordinator.Heartbeat(new HeartbeatParams("g", 1, join.MemberId)));
     }
 
     [Fact]
@@ -308,10 +308,10 @@ public sealed class GroupCoordinatorTests : IDisposable
         Assert.Equal(ErrorCode.GroupIdNotFound, _coordinator.DeleteGroup("g"));
         var a = StartJoin().WaitAsync(Wait).Result;
         Assert.Equal(ErrorCode.NonEmptyGroup, _coordinator.DeleteGroup("g"));
-        _coordinator.LeaveGroup(new LeaveGroupRequest("g", [new(a.MemberId)]));
+        _coordinator.LeaveGroup(new LeaveGroupParams("g", [new(a.MemberId)]));
         Assert.Equal(ErrorCode.None, _coordinator.DeleteGroup("g"));
         Assert.Equal("Dead", _coordinator.DescribeGroup("g").GroupState);
-        Assert.Empty(_coordinator.FetchOffsets(new OffsetFetchRequest("g")).Partitions);
+        Assert.Empty(_coordinator.FetchOffsets(new OffsetFetchParams("g")).Partitions);
     }
 }
 
@@ -330,7 +330,7 @@ public sealed class GroupFailoverTests : IDisposable
     {
         var cluster = KafkaCluster.Open(_dir.Sub("data"));
         for (int i = 0; i < 3; i++) cluster.StartBroker(port: 0);
-        cluster.Controller.CreateTopics([new CreateTopicRequest("t", 1, 1)], false);
+        cluster.Controller.CreateTopics([new CreateTopicParams("t", 1, 1)], false);
         var any = cluster.Brokers[0];
         var found = any.FindCoordinator("my-group");
         Assert.Equal(ErrorCode.None, found.Error);
@@ -344,16 +344,16 @@ public sealed class GroupFailoverTests : IDisposable
 
         var coordinator = cluster.GetBroker(found.NodeId)!;
         var other = cluster.Brokers.First(b => b.Id != found.NodeId);
-        Assert.Equal(ErrorCode.NotCoordinator, other.Heartbeat(new HeartbeatRequest("my-group", 1, "m")));
-        var commit = coordinator.OffsetCommit(new OffsetCommitRequest { GroupId = "my-group", Partitions = [new("t", 0, 17)] });
+        Assert.Equal(ErrorCode.NotCoordinator, other.Heartbeat(new HeartbeatParams("my-group", 1, "m")));
+        var commit = coordinator.OffsetCommit(new OffsetCommitParams { GroupId = "my-group", Partitions = [new("t", 0, 17)] });
         Assert.Equal(ErrorCode.None, commit[0].Error);
-        Assert.Equal(ErrorCode.UnknownTopicOrPartition, coordinator.OffsetCommit(new OffsetCommitRequest { GroupId = "my-group", Partitions = [new("nope", 0, 1)] })[0].Error);
+        Assert.Equal(ErrorCode.UnknownTopicOrPartition, coordinator.OffsetCommit(new OffsetCommitParams { GroupId = "my-group", Partitions = [new("nope", 0, 1)] })[0].Error);
 
         cluster.StopBroker(found.NodeId);
         var moved = any.Id == found.NodeId ? other.FindCoordinator("my-group") : any.FindCoordinator("my-group");
         Assert.Equal(ErrorCode.None, moved.Error);
         Assert.NotEqual(found.NodeId, moved.NodeId);
-        var fetched = cluster.GetBroker(moved.NodeId)!.OffsetFetch(new OffsetFetchRequest("my-group", [new("t", 0)]));
+        var fetched = cluster.GetBroker(moved.NodeId)!.OffsetFetch(new OffsetFetchParams("my-group", [new("t", 0)]));
         Assert.Equal(17, fetched.Partitions[0].Offset);
     }
 
@@ -363,25 +363,25 @@ public sealed class GroupFailoverTests : IDisposable
         var cluster = KafkaCluster.Open(_dir.Sub("data"));
         cluster.StartBroker(port: 0);
         var broker = cluster.Brokers[0];
-        cluster.Controller.CreateTopics([new CreateTopicRequest("gone", 2, 1), new CreateTopicRequest("kept", 1, 1)], false);
+        cluster.Controller.CreateTopics([new CreateTopicParams("gone", 2, 1), new CreateTopicParams("kept", 1, 1)], false);
         Assert.Equal(ErrorCode.None, broker.FindCoordinator("both").Error);
-        Assert.All(broker.OffsetCommit(new OffsetCommitRequest { GroupId = "both", Partitions = [new("gone", 0, 5), new("gone", 1, 6), new("kept", 0, 7)] }), r => Assert.Equal(ErrorCode.None, r.Error));
-        Assert.All(broker.OffsetCommit(new OffsetCommitRequest { GroupId = "only-gone", Partitions = [new("gone", 0, 9)] }), r => Assert.Equal(ErrorCode.None, r.Error));
+        Assert.All(broker.OffsetCommit(new OffsetCommitParams { GroupId = "both", Partitions = [new("gone", 0, 5), new("gone", 1, 6), new("kept", 0, 7)] }), r => Assert.Equal(ErrorCode.None, r.Error));
+        Assert.All(broker.OffsetCommit(new OffsetCommitParams { GroupId = "only-gone", Partitions = [new("gone", 0, 9)] }), r => Assert.Equal(ErrorCode.None, r.Error));
         Assert.Equal(["both", "only-gone"], broker.ListGroups().Groups.Select(g => g.GroupId).Order());
 
         Assert.Equal(ErrorCode.None, broker.DeleteTopics(["gone"])[0].Error);
 
         // The group with offsets left keeps those; the one whose offsets were all of the topic is gone (Kafka: Dead).
-        Assert.Equal([("kept", 0, 7L)], broker.OffsetFetch(new OffsetFetchRequest("both")).Partitions.Select(p => (p.Topic, p.Partition, p.Offset)));
+        Assert.Equal([("kept", 0, 7L)], broker.OffsetFetch(new OffsetFetchParams("both")).Partitions.Select(p => (p.Topic, p.Partition, p.Offset)));
         Assert.Equal(["both"], broker.ListGroups().Groups.Select(g => g.GroupId));
         // A topic created again with the name starts without the old offsets, in memory and after a restart.
-        cluster.Controller.CreateTopics([new CreateTopicRequest("gone", 2, 1)], false);
-        Assert.Equal(-1, broker.OffsetFetch(new OffsetFetchRequest("both", [new("gone", 0)])).Partitions[0].Offset);
+        cluster.Controller.CreateTopics([new CreateTopicParams("gone", 2, 1)], false);
+        Assert.Equal(-1, broker.OffsetFetch(new OffsetFetchParams("both", [new("gone", 0)])).Partitions[0].Offset);
         cluster.Dispose();
         cluster = KafkaCluster.Open(_dir.Sub("data"));
         broker = cluster.StartBroker(0);
         Assert.Equal(ErrorCode.None, broker.FindCoordinator("both").Error);
-        Assert.Equal([("kept", 0, 7L)], broker.OffsetFetch(new OffsetFetchRequest("both")).Partitions.Select(p => (p.Topic, p.Partition, p.Offset)));
+        Assert.Equal([("kept", 0, 7L)], broker.OffsetFetch(new OffsetFetchParams("both")).Partitions.Select(p => (p.Topic, p.Partition, p.Offset)));
         Assert.Equal(["both"], broker.ListGroups().Groups.Select(g => g.GroupId));
     }
 

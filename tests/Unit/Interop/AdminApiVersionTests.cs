@@ -115,7 +115,7 @@ public sealed class AdminApiVersionTests : IDisposable
     [Fact]
     public void Unclean_election_gives_a_leaderless_partition_a_live_replica_out_of_the_ISR()
     {
-        var created = _c.Cluster.Controller.CreateTopics([new CreateTopicRequest("u", Assignments: new Dictionary<int, IReadOnlyList<int>> { [0] = [1, 2] })], false);
+        var created = _c.Cluster.Controller.CreateTopics([new CreateTopicParams("u", Assignments: new Dictionary<int, IReadOnlyList<int>> { [0] = [1, 2] })], false);
         Assert.Equal(ErrorCode.None, created[0].Error);
         _c.Cluster.StopBroker(1);
         _c.Cluster.StopBroker(2); // offline, last in-sync replica 2

@@ -35,18 +35,18 @@ public sealed class BrokerWireTests
         using var c = new WireCluster(brokers: 2);
         var b = c.Cluster.Brokers[1];
         Assert.NotEqual(0, b.Port);
-        Assert.Equal(b.Port, b.Listener!.Port);
+        Assert.Equal(b.Port, c.Cluster.GetServer(b.Id)!.Listener!.Port);
         Assert.Equal($"localhost:{b.Port}", b.Address);
         Assert.Contains(c.Cluster.Controller.Describe(null, false).Brokers, m => m.Id == b.Id && m.Port == b.Port && m.Host == "localhost");
 
         c.Cluster.StopBroker(b.Id);
-        Assert.Null(b.Listener);
+        Assert.Null(c.Cluster.GetServer(b.Id)!.Listener);
         using (var probe = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp))
             Assert.Throws<SocketException>(() => probe.Connect(IPAddress.Loopback, b.Port));
         c.Cluster.StartBroker(b.Id); // the kept port, free again
-        Assert.Equal(b.Port, b.Listener!.Port);
+        Assert.Equal(b.Port, c.Cluster.GetServer(b.Id)!.Listener!.Port);
         c.Cluster.StopBroker(b.Id, kill: true);
-        Assert.Null(b.Listener);
+        Assert.Null(c.Cluster.GetServer(b.Id)!.Listener);
     }
 
     /// <summary>
@@ -160,7 +160,7 @@ public sealed class BrokerWireTests
     }
 
     private static ProducePartitionResult Produce(Broker leader, Memory<byte> batch) =>
-        leader.ProduceAsync(new ProduceRequest { Acks = Acks.All, Partitions = [new ProducePartitionData("idem", 0, batch.ToArray())] }).AsTask().Result[0];
+        leader.ProduceAsync(new ProduceParams { Acks = Acks.All, Partitions = [new ProducePartitionParams("idem", 0, batch.ToArray())] }).AsTask().Result[0];
 
     [Fact]
     public void A_retried_idempotent_batch_is_written_once_and_a_sequence_gap_is_refused_also_after_a_restart()

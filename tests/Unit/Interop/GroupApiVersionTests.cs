@@ -144,7 +144,7 @@ public sealed class GroupApiVersionTests : IDisposable
             var all = Call<OffsetFetchRequest, OffsetFetchResponse>(api.OffsetFetchAsync, new OffsetFetchRequest { GroupId = group, Topics = null }, joinVersion);
             Assert.Equal(("g-topic", 0, 43L), (all.Topics.Single().Name, all.Topics[0].Partitions.Single().PartitionIndex, all.Topics[0].Partitions[0].CommittedOffset));
         }
-        Assert.Equal(0, broker.ProtocolHandler!.FailedRequests);
+        Assert.Equal(0, _c.Cluster.GetServer(broker.Id)!.ProtocolHandler!.FailedRequests);
     }
 
     private static OffsetCommitRequest CommitRequest(string group, int generation, string member, long offset) => new()

@@ -33,7 +33,7 @@ public sealed class GroupInteropTests : IDisposable
     }
 
     private Dictionary<int, long> Committed(string group, string topic) =>
-        Coordinator(group).OffsetFetch(new PSKafka.Engine.Api.OffsetFetchRequest(group))
+        Coordinator(group).OffsetFetch(new PSKafka.Engine.Api.OffsetFetchParams(group))
             .Partitions.Where(p => p.Topic == topic).ToDictionary(p => p.Partition, p => p.Offset);
 
     private Dictionary<int, long> HighWatermarks(string topic) =>
@@ -56,7 +56,7 @@ public sealed class GroupInteropTests : IDisposable
         }
     }
 
-    private DescribedGroup Describe(string group) => Coordinator(group).DescribeGroups([group])[0];
+    private DescribeGroupResult Describe(string group) => Coordinator(group).DescribeGroups([group])[0];
 
     [SkippableFact]
     public void Kcat_consumes_as_a_group_commits_and_resumes_where_it_left_off()
@@ -87,7 +87,7 @@ public sealed class GroupInteropTests : IDisposable
         var second = Tools.Kcat(_c.Bootstrap, consume);
         Assert.True(second.ExitCode == 0, second.ToString());
         Assert.Equal(["after-1", "after-2"], second.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => l.Split(' ')[2]).Order(StringComparer.Ordinal));
-        Assert.All(_c.Cluster.Brokers, b => Assert.Equal(0, b.ProtocolHandler!.FailedRequests));
+        Assert.All(_c.Cluster.Brokers, b => Assert.Equal(0, _c.Cluster.GetServer(b.Id)!.ProtocolHandler!.FailedRequests));
     }
 
     [SkippableFact]
@@ -191,7 +191,7 @@ public sealed class GroupInteropTests : IDisposable
             "the committed offsets to reach the high watermarks");
         stop.Cancel();
         foreach (var m in members) Assert.True(m.Join(TimeSpan.FromSeconds(30)), $"{m.Name} did not close");
-        Assert.DoesNotContain(_c.Cluster.Brokers, b => b.IsRunning && b.ProtocolHandler!.FailedRequests > 0);
+        Assert.DoesNotContain(_c.Cluster.Brokers, b => b.IsRunning && _c.Cluster.GetServer(b.Id)!.ProtocolHandler!.FailedRequests > 0);
     }
 
     [SkippableFact]
@@ -245,7 +245,7 @@ public sealed class GroupInteropTests : IDisposable
         Assert.Contains((await admin.ListConsumerGroupsAsync()).Valid, g => g.GroupId == "placed");
 
         foreach (var broker in _c.Cluster.Brokers.Where(b => b.Id != leader))
-            Assert.Equal(PSKafka.Engine.ErrorCode.NotCoordinator, broker.Heartbeat(new PSKafka.Engine.Api.HeartbeatRequest("placed", 0, "m")));
+            Assert.Equal(PSKafka.Engine.ErrorCode.NotCoordinator, broker.Heartbeat(new PSKafka.Engine.Api.HeartbeatParams("placed", 0, "m")));
 
         await admin.DeleteGroupsAsync(["placed"]);
         Assert.Empty(Committed("placed", "t"));

@@ -64,7 +64,7 @@ public sealed class KcatTests : IDisposable
             var order = partition.Select(g => lines.IndexOf(g[2])).ToList();
             Assert.Equal(order.Order(), order);
         }
-        Assert.All(_c.Cluster.Brokers, b => Assert.Equal(0, b.ProtocolHandler!.FailedRequests));
+        Assert.All(_c.Cluster.Brokers, b => Assert.Equal(0, _c.Cluster.GetServer(b.Id)!.ProtocolHandler!.FailedRequests));
     }
 
     [SkippableFact]

@@ -22,7 +22,7 @@ internal sealed class WireCluster : IDisposable
 
     public void CreateTopic(string name, int partitions = 3, short replicationFactor = 1)
     {
-        var r = Cluster.Controller.CreateTopics([new PSKafka.Engine.Api.CreateTopicRequest(name, partitions, replicationFactor)], false)[0];
+        var r = Cluster.Controller.CreateTopics([new PSKafka.Engine.Api.CreateTopicParams(name, partitions, replicationFactor)], false)[0];
         Assert.True(r.Error == PSKafka.Engine.ErrorCode.None, r.ErrorMessage);
     }
 

@@ -74,8 +74,8 @@ public sealed class FuzzTests(ITestOutputHelper output)
         // Random valid Metadata requests would otherwise auto-create thousands of topics with random names.
         c.Cluster.Controller.SetBrokerConfig("auto.create.topics.enable", "false");
         c.CreateTopic("after-the-storm-topic", partitions: 2);
-        var broker = c.Cluster.Brokers[0];
-        await FuzzAsync(broker.Listener!, () => broker.ProtocolHandler!.RejectedRequests);
+        var server = c.Cluster.GetServer(c.Cluster.Brokers[0].Id)!;
+        await FuzzAsync(server.Listener!, () => server.ProtocolHandler!.RejectedRequests);
 
         using (var producer = new Confluent.Kafka.ProducerBuilder<string, string>(new Confluent.Kafka.ProducerConfig { BootstrapServers = c.Bootstrap, Acks = Confluent.Kafka.Acks.All }).Build())
             for (int i = 0; i < 10; i++)
@@ -87,7 +87,7 @@ public sealed class FuzzTests(ITestOutputHelper output)
         while (values.Count < 10 && DateTime.UtcNow < deadline)
             if (consumer.Consume(TimeSpan.FromMilliseconds(500)) is { } r) values.Add(r.Message.Value);
         Assert.Equal(Enumerable.Range(0, 10).Select(i => $"v{i}").Order(), values.Order());
-        output.WriteLine($"failed requests (answered by closing the connection): {broker.ProtocolHandler!.FailedRequests}; last: {broker.ProtocolHandler.LastFailure?.GetType().Name}: {broker.ProtocolHandler.LastFailure?.Message}");
+        output.WriteLine($"failed requests (answered by closing the connection): {server.ProtocolHandler!.FailedRequests}; last: {server.ProtocolHandler.LastFailure?.GetType().Name}: {server.ProtocolHandler.LastFailure?.Message}");
     }
 
     // Not a time box: the storm runs until the server has read every frame, however loaded the machine (throughput is

@@ -1,3 +1,4 @@
+using PSKafka.Engine;
 using PSKafka.Engine.Protocol;
 using PSKafka.Engine.Protocol.Messages;
 

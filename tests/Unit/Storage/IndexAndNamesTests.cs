@@ -1,3 +1,4 @@
+using PSKafka.Engine;
 using PSKafka.Engine.Storage;
 
 namespace PSKafka.Tests.Storage;

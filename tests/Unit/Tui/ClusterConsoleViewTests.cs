@@ -203,7 +203,7 @@ public sealed class ClusterConsoleViewTests
         var broker = h.Cluster.GetBroker(0)!;
         var coordinator = h.Cluster.GetBroker(broker.FindCoordinator("billing").NodeId)!;
         // An admin commit (generation -1) of offset 2: three messages not yet read.
-        var committed = coordinator.OffsetCommit(new OffsetCommitRequest { GroupId = "billing", Partitions = [new OffsetCommitPartition("orders", 0, 2)] });
+        var committed = coordinator.OffsetCommit(new OffsetCommitParams { GroupId = "billing", Partitions = [new OffsetCommitPartitionParams("orders", 0, 2)] });
         Assert.All(committed, c => Assert.Equal(ErrorCode.None, c.Error));
 
         var group = Assert.Single(new EmbeddedClusterSource(new EmbeddedClient(h.Cluster)).GetGroups());
@@ -220,6 +220,6 @@ public sealed class ClusterConsoleViewTests
         view.Confirm = (title, _) => { asked.Add(title); return true; };
         h.App!.InjectKey(Terminal.Gui.Input.Key.O);
         Assert.Equal(["Reset group billing"], asked);
-        Assert.True(SpinWait.SpinUntil(() => coordinator.OffsetFetch(new OffsetFetchRequest("billing")).Partitions.Single().Offset == 0, TimeSpan.FromSeconds(10)));
+        Assert.True(SpinWait.SpinUntil(() => coordinator.OffsetFetch(new OffsetFetchParams("billing")).Partitions.Single().Offset == 0, TimeSpan.FromSeconds(10)));
     }
 }

@@ -76,7 +76,7 @@ public sealed class ConsoleHarness : IDisposable
     }
 
     public void CreateTopic(string name, int partitions, short rf) =>
-        Assert.Equal(ErrorCode.None, Cluster.Controller.CreateTopics([new CreateTopicRequest(name, partitions, rf)], false)[0].Error);
+        Assert.Equal(ErrorCode.None, Cluster.Controller.CreateTopics([new CreateTopicParams(name, partitions, rf)], false)[0].Error);
 
     public void Produce(string topic, int partition, params string[] values)
     {
@@ -84,7 +84,7 @@ public sealed class ConsoleHarness : IDisposable
         using var builder = new RecordBatchBuilder();
         for (int i = 0; i < values.Length; i++)
             builder.Append(1_700_000_000_000 + i, Encoding.UTF8.GetBytes("k" + i), Encoding.UTF8.GetBytes(values[i]));
-        var result = Cluster.GetBroker(meta.Leader)!.ProduceAsync(new ProduceRequest { Acks = Acks.All, Partitions = [new(topic, partition, builder.Build().ToArray())] }) // acks=all: committed (below the HW) when it returns
+        var result = Cluster.GetBroker(meta.Leader)!.ProduceAsync(new ProduceParams { Acks = Acks.All, Partitions = [new(topic, partition, builder.Build().ToArray())] }) // acks=all: committed (below the HW) when it returns
             .AsTask().GetAwaiter().GetResult();
         Assert.Equal(ErrorCode.None, result[0].Error);
     }

@@ -132,7 +132,7 @@ public sealed class ConsoleResponsivenessTests(ITestOutputHelper output)
         for (int n = 0; !stop.IsCancellationRequested; n++)
         {
             var p = partitions[n % partitions.Count];
-            var request = new ProduceRequest { Acks = Acks.Leader, Partitions = [new("load", p.Partition, batches[p.Partition])] };
+            var request = new ProduceParams { Acks = Acks.Leader, Partitions = [new("load", p.Partition, batches[p.Partition])] };
             var result = h.Cluster.GetBroker(p.Leader)!.ProduceAsync(request).AsTask().GetAwaiter().GetResult();
             if (result[0].Error != ErrorCode.None) throw new KafkaException(result[0].Error, "produce failed");
             sent += BatchRecords;

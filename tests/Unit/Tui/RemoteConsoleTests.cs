@@ -40,7 +40,7 @@ public sealed class RemoteConsoleTests(ITestOutputHelper output) : IDisposable
         h.CreateTopic("orders", 3, 3);
         h.Produce("orders", 0, "first", "second", "third", "fourth", "fifth");
         // An admin commit (as kafka-consumer-groups.sh --reset-offsets does) of offset 2: three messages not yet read.
-        Assert.All(Client.CommitOffsets("billing", [new OffsetCommitPartition("orders", 0, 2)]), r => Assert.Equal(ErrorCode.None, r.Error));
+        Assert.All(Client.CommitOffsets("billing", [new OffsetCommitPartitionParams("orders", 0, 2)]), r => Assert.Equal(ErrorCode.None, r.Error));
         h.Open();
         var screen = h.Screen();
         output.WriteLine(screen);
@@ -153,7 +153,7 @@ public sealed class RemoteConsoleTests(ITestOutputHelper output) : IDisposable
         h.CreateTopic("doomed", 1, 1);
         h.CreateTopic("kept", 1, 1);
         h.Produce("kept", 0, "a", "b", "c", "d");
-        Assert.All(Client.CommitOffsets("billing", [new OffsetCommitPartition("kept", 0, 3)]), r => Assert.Equal(ErrorCode.None, r.Error));
+        Assert.All(Client.CommitOffsets("billing", [new OffsetCommitPartitionParams("kept", 0, 3)]), r => Assert.Equal(ErrorCode.None, r.Error));
         var view = h.Open();
         var asked = new List<string>();
         view.Confirm = (title, _) => { asked.Add(title); return true; };
@@ -203,7 +203,7 @@ public sealed class RemoteConsoleTests(ITestOutputHelper output) : IDisposable
         using var h = Harness(brokers: 3);
         for (int t = 0; t < 20; t++) h.CreateTopic($"t{t:00}", 3, 3);
         h.Produce("t00", 0, "a", "b", "c");
-        Assert.All(Client.CommitOffsets("billing", [new OffsetCommitPartition("t00", 0, 1)]), r => Assert.Equal(ErrorCode.None, r.Error));
+        Assert.All(Client.CommitOffsets("billing", [new OffsetCommitPartitionParams("t00", 0, 1)]), r => Assert.Equal(ErrorCode.None, r.Error));
         var builder = new SnapshotBuilder(h.Source);
         builder.Next(); // connects
         var times = new List<double>();

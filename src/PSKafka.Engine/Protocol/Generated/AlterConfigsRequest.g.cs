@@ -15,9 +15,11 @@ public sealed partial class AlterConfigsRequest : IApiMessage<AlterConfigsReques
     public global::PSKafka.Engine.Protocol.ApiKey ApiKey => (global::PSKafka.Engine.Protocol.ApiKey)33;
     public bool IsRequest => true;
 
-    /// <summary>Versions 0-2.</summary>
+    /// <summary>The resources whose configs to set.</summary>
+    /// <remarks>Versions 0-2.</remarks>
     public List<global::PSKafka.Engine.Protocol.Messages.AlterConfigsRequest.AlterConfigsResource> Resources { get; set; } = new();
-    /// <summary>Versions 0-2.</summary>
+    /// <summary>True to check the request without changing anything.</summary>
+    /// <remarks>Versions 0-2.</remarks>
     public bool ValidateOnly { get; set; } = false;
     /// <summary>Tagged fields this version does not know, kept so they survive a read/write round trip.</summary>
     public List<RawTaggedField>? UnknownTaggedFields { get; set; }
@@ -76,11 +78,14 @@ public sealed partial class AlterConfigsRequest : IApiMessage<AlterConfigsReques
 
     public sealed partial class AlterConfigsResource : IProtocolMessage<AlterConfigsResource>
     {
-        /// <summary>Versions 0-2.</summary>
+        /// <summary>The resource type: 2 for a topic, 4 for a broker.</summary>
+        /// <remarks>Versions 0-2.</remarks>
         public sbyte ResourceType { get; set; } = (sbyte)0;
-        /// <summary>Versions 0-2.</summary>
+        /// <summary>The resource's name: a topic name or a broker id (an empty broker id is the cluster-wide default).</summary>
+        /// <remarks>Versions 0-2.</remarks>
         public string ResourceName { get; set; } = "";
-        /// <summary>Versions 0-2. the whole set: overrides not named here are removed</summary>
+        /// <summary>the whole set: overrides not named here are removed</summary>
+        /// <remarks>Versions 0-2.</remarks>
         public List<global::PSKafka.Engine.Protocol.Messages.AlterConfigsRequest.AlterableConfig> Configs { get; set; } = new();
         /// <summary>Tagged fields this version does not know, kept so they survive a read/write round trip.</summary>
         public List<RawTaggedField>? UnknownTaggedFields { get; set; }
@@ -143,9 +148,11 @@ public sealed partial class AlterConfigsRequest : IApiMessage<AlterConfigsReques
 
     public sealed partial class AlterableConfig : IProtocolMessage<AlterableConfig>
     {
-        /// <summary>Versions 0-2.</summary>
+        /// <summary>The config key.</summary>
+        /// <remarks>Versions 0-2.</remarks>
         public string Name { get; set; } = "";
-        /// <summary>Versions 0-2, nullable 0-2.</summary>
+        /// <summary>The config value, or null to remove the override.</summary>
+        /// <remarks>Versions 0-2, nullable 0-2.</remarks>
         public string? Value { get; set; } = "";
         /// <summary>Tagged fields this version does not know, kept so they survive a read/write round trip.</summary>
         public List<RawTaggedField>? UnknownTaggedFields { get; set; }

@@ -15,9 +15,11 @@ public sealed partial class ApiVersionsRequest : IApiMessage<ApiVersionsRequest>
     public global::PSKafka.Engine.Protocol.ApiKey ApiKey => (global::PSKafka.Engine.Protocol.ApiKey)18;
     public bool IsRequest => true;
 
-    /// <summary>Versions 3.</summary>
+    /// <summary>The client software's name (KIP-511).</summary>
+    /// <remarks>Versions 3.</remarks>
     public string ClientSoftwareName { get; set; } = "";
-    /// <summary>Versions 3.</summary>
+    /// <summary>The client software's version (KIP-511).</summary>
+    /// <remarks>Versions 3.</remarks>
     public string ClientSoftwareVersion { get; set; } = "";
     /// <summary>Tagged fields this version does not know, kept so they survive a read/write round trip.</summary>
     public List<RawTaggedField>? UnknownTaggedFields { get; set; }

@@ -15,19 +15,26 @@ public sealed partial class ApiVersionsResponse : IApiMessage<ApiVersionsRespons
     public global::PSKafka.Engine.Protocol.ApiKey ApiKey => (global::PSKafka.Engine.Protocol.ApiKey)18;
     public bool IsRequest => false;
 
-    /// <summary>Versions 0-3.</summary>
+    /// <summary>The error code, or 0 for none; UNSUPPORTED_VERSION comes with the versions this broker has.</summary>
+    /// <remarks>Versions 0-3.</remarks>
     public short ErrorCode { get; set; } = (short)0;
-    /// <summary>Versions 0-3.</summary>
+    /// <summary>The APIs this broker supports.</summary>
+    /// <remarks>Versions 0-3.</remarks>
     public List<global::PSKafka.Engine.Protocol.Messages.ApiVersionsResponse.ApiVersion> ApiKeys { get; set; } = new();
-    /// <summary>Versions 1-3.</summary>
+    /// <summary>How long the request was throttled for a quota, in ms; 0 when it was not.</summary>
+    /// <remarks>Versions 1-3.</remarks>
     public int ThrottleTimeMs { get; set; } = 0;
-    /// <summary>Versions 3, tag 0.</summary>
+    /// <summary>The features this broker supports (none here).</summary>
+    /// <remarks>Versions 3, tag 0.</remarks>
     public List<global::PSKafka.Engine.Protocol.Messages.ApiVersionsResponse.SupportedFeatureKey> SupportedFeatures { get; set; } = new();
-    /// <summary>Versions 3, tag 1.</summary>
+    /// <summary>The epoch of the finalized features, or -1 when unknown.</summary>
+    /// <remarks>Versions 3, tag 1.</remarks>
     public long FinalizedFeaturesEpoch { get; set; } = -1L;
-    /// <summary>Versions 3, tag 2.</summary>
+    /// <summary>The features finalized cluster-wide (none here).</summary>
+    /// <remarks>Versions 3, tag 2.</remarks>
     public List<global::PSKafka.Engine.Protocol.Messages.ApiVersionsResponse.FinalizedFeatureKey> FinalizedFeatures { get; set; } = new();
-    /// <summary>Versions 3, tag 3.</summary>
+    /// <summary>True on a KRaft controller ready for a ZooKeeper migration; always false here.</summary>
+    /// <remarks>Versions 3, tag 3.</remarks>
     public bool ZkMigrationReady { get; set; } = false;
     /// <summary>Tagged fields this version does not know, kept so they survive a read/write round trip.</summary>
     public List<RawTaggedField>? UnknownTaggedFields { get; set; }
@@ -177,11 +184,14 @@ public sealed partial class ApiVersionsResponse : IApiMessage<ApiVersionsRespons
 
     public sealed partial class ApiVersion : IProtocolMessage<ApiVersion>
     {
-        /// <summary>Versions 0-3.</summary>
+        /// <summary>The API key.</summary>
+        /// <remarks>Versions 0-3.</remarks>
         public short ApiKey { get; set; } = (short)0;
-        /// <summary>Versions 0-3.</summary>
+        /// <summary>The lowest version supported.</summary>
+        /// <remarks>Versions 0-3.</remarks>
         public short MinVersion { get; set; } = (short)0;
-        /// <summary>Versions 0-3.</summary>
+        /// <summary>The highest version supported.</summary>
+        /// <remarks>Versions 0-3.</remarks>
         public short MaxVersion { get; set; } = (short)0;
         /// <summary>Tagged fields this version does not know, kept so they survive a read/write round trip.</summary>
         public List<RawTaggedField>? UnknownTaggedFields { get; set; }
@@ -237,11 +247,14 @@ public sealed partial class ApiVersionsResponse : IApiMessage<ApiVersionsRespons
 
     public sealed partial class SupportedFeatureKey : IProtocolMessage<SupportedFeatureKey>
     {
-        /// <summary>Versions 3.</summary>
+        /// <summary>The feature's name.</summary>
+        /// <remarks>Versions 3.</remarks>
         public string Name { get; set; } = "";
-        /// <summary>Versions 3.</summary>
+        /// <summary>The lowest version of the feature supported.</summary>
+        /// <remarks>Versions 3.</remarks>
         public short MinVersion { get; set; } = (short)0;
-        /// <summary>Versions 3.</summary>
+        /// <summary>The highest version of the feature supported.</summary>
+        /// <remarks>Versions 3.</remarks>
         public short MaxVersion { get; set; } = (short)0;
         /// <summary>Tagged fields this version does not know, kept so they survive a read/write round trip.</summary>
         public List<RawTaggedField>? UnknownTaggedFields { get; set; }
@@ -318,11 +331,14 @@ public sealed partial class ApiVersionsResponse : IApiMessage<ApiVersionsRespons
 
     public sealed partial class FinalizedFeatureKey : IProtocolMessage<FinalizedFeatureKey>
     {
-        /// <summary>Versions 3.</summary>
+        /// <summary>The feature's name.</summary>
+        /// <remarks>Versions 3.</remarks>
         public string Name { get; set; } = "";
-        /// <summary>Versions 3.</summary>
+        /// <summary>The highest finalized version level of the feature.</summary>
+        /// <remarks>Versions 3.</remarks>
         public short MaxVersionLevel { get; set; } = (short)0;
-        /// <summary>Versions 3.</summary>
+        /// <summary>The lowest finalized version level of the feature.</summary>
+        /// <remarks>Versions 3.</remarks>
         public short MinVersionLevel { get; set; } = (short)0;
         /// <summary>Tagged fields this version does not know, kept so they survive a read/write round trip.</summary>
         public List<RawTaggedField>? UnknownTaggedFields { get; set; }

@@ -15,11 +15,14 @@ public sealed partial class CreatePartitionsRequest : IApiMessage<CreatePartitio
     public global::PSKafka.Engine.Protocol.ApiKey ApiKey => (global::PSKafka.Engine.Protocol.ApiKey)37;
     public bool IsRequest => true;
 
-    /// <summary>Versions 0-3.</summary>
+    /// <summary>The topics to add partitions to.</summary>
+    /// <remarks>Versions 0-3.</remarks>
     public List<global::PSKafka.Engine.Protocol.Messages.CreatePartitionsRequest.CreatePartitionsTopic> Topics { get; set; } = new();
-    /// <summary>Versions 0-3.</summary>
+    /// <summary>How long to wait for the partitions to be created, in ms.</summary>
+    /// <remarks>Versions 0-3.</remarks>
     public int TimeoutMs { get; set; } = 0;
-    /// <summary>Versions 0-3.</summary>
+    /// <summary>True to check the request without changing anything.</summary>
+    /// <remarks>Versions 0-3.</remarks>
     public bool ValidateOnly { get; set; } = false;
     /// <summary>Tagged fields this version does not know, kept so they survive a read/write round trip.</summary>
     public List<RawTaggedField>? UnknownTaggedFields { get; set; }
@@ -81,11 +84,14 @@ public sealed partial class CreatePartitionsRequest : IApiMessage<CreatePartitio
 
     public sealed partial class CreatePartitionsTopic : IProtocolMessage<CreatePartitionsTopic>
     {
-        /// <summary>Versions 0-3.</summary>
+        /// <summary>The topic name.</summary>
+        /// <remarks>Versions 0-3.</remarks>
         public string Name { get; set; } = "";
-        /// <summary>Versions 0-3.</summary>
+        /// <summary>The topic's partition count after the request.</summary>
+        /// <remarks>Versions 0-3.</remarks>
         public int Count { get; set; } = 0;
-        /// <summary>Versions 0-3, nullable 0-3.</summary>
+        /// <summary>The replicas of each new partition, or null to let the controller place them.</summary>
+        /// <remarks>Versions 0-3, nullable 0-3.</remarks>
         public List<global::PSKafka.Engine.Protocol.Messages.CreatePartitionsRequest.CreatePartitionsAssignment>? Assignments { get; set; } = new();
         /// <summary>Tagged fields this version does not know, kept so they survive a read/write round trip.</summary>
         public List<RawTaggedField>? UnknownTaggedFields { get; set; }
@@ -159,7 +165,8 @@ public sealed partial class CreatePartitionsRequest : IApiMessage<CreatePartitio
 
     public sealed partial class CreatePartitionsAssignment : IProtocolMessage<CreatePartitionsAssignment>
     {
-        /// <summary>Versions 0-3.</summary>
+        /// <summary>The brokers that hold the new partition.</summary>
+        /// <remarks>Versions 0-3.</remarks>
         public List<int> BrokerIds { get; set; } = new();
         /// <summary>Tagged fields this version does not know, kept so they survive a read/write round trip.</summary>
         public List<RawTaggedField>? UnknownTaggedFields { get; set; }

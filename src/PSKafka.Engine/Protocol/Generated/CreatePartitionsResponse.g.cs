@@ -15,9 +15,11 @@ public sealed partial class CreatePartitionsResponse : IApiMessage<CreatePartiti
     public global::PSKafka.Engine.Protocol.ApiKey ApiKey => (global::PSKafka.Engine.Protocol.ApiKey)37;
     public bool IsRequest => false;
 
-    /// <summary>Versions 0-3.</summary>
+    /// <summary>How long the request was throttled for a quota, in ms; 0 when it was not.</summary>
+    /// <remarks>Versions 0-3.</remarks>
     public int ThrottleTimeMs { get; set; } = 0;
-    /// <summary>Versions 0-3.</summary>
+    /// <summary>One result per topic.</summary>
+    /// <remarks>Versions 0-3.</remarks>
     public List<global::PSKafka.Engine.Protocol.Messages.CreatePartitionsResponse.CreatePartitionsTopicResult> Results { get; set; } = new();
     /// <summary>Tagged fields this version does not know, kept so they survive a read/write round trip.</summary>
     public List<RawTaggedField>? UnknownTaggedFields { get; set; }
@@ -76,11 +78,14 @@ public sealed partial class CreatePartitionsResponse : IApiMessage<CreatePartiti
 
     public sealed partial class CreatePartitionsTopicResult : IProtocolMessage<CreatePartitionsTopicResult>
     {
-        /// <summary>Versions 0-3.</summary>
+        /// <summary>The topic name.</summary>
+        /// <remarks>Versions 0-3.</remarks>
         public string Name { get; set; } = "";
-        /// <summary>Versions 0-3.</summary>
+        /// <summary>The error code, or 0 for none.</summary>
+        /// <remarks>Versions 0-3.</remarks>
         public short ErrorCode { get; set; } = (short)0;
-        /// <summary>Versions 0-3, nullable 0-3.</summary>
+        /// <summary>The error message, or null when there is none.</summary>
+        /// <remarks>Versions 0-3, nullable 0-3.</remarks>
         public string? ErrorMessage { get; set; } = null;
         /// <summary>Tagged fields this version does not know, kept so they survive a read/write round trip.</summary>
         public List<RawTaggedField>? UnknownTaggedFields { get; set; }

@@ -15,11 +15,14 @@ public sealed partial class CreateTopicsRequest : IApiMessage<CreateTopicsReques
     public global::PSKafka.Engine.Protocol.ApiKey ApiKey => (global::PSKafka.Engine.Protocol.ApiKey)19;
     public bool IsRequest => true;
 
-    /// <summary>Versions 0-7.</summary>
+    /// <summary>The topics to create.</summary>
+    /// <remarks>Versions 0-7.</remarks>
     public List<global::PSKafka.Engine.Protocol.Messages.CreateTopicsRequest.CreatableTopic> Topics { get; set; } = new();
-    /// <summary>Versions 0-7.</summary>
+    /// <summary>How long to wait for the topics to be created, in ms.</summary>
+    /// <remarks>Versions 0-7.</remarks>
     public int timeoutMs { get; set; } = 60000;
-    /// <summary>Versions 1-7.</summary>
+    /// <summary>True to check that the topics could be created without creating them.</summary>
+    /// <remarks>Versions 1-7.</remarks>
     public bool validateOnly { get; set; } = false;
     /// <summary>Tagged fields this version does not know, kept so they survive a read/write round trip.</summary>
     public List<RawTaggedField>? UnknownTaggedFields { get; set; }
@@ -88,15 +91,20 @@ public sealed partial class CreateTopicsRequest : IApiMessage<CreateTopicsReques
 
     public sealed partial class CreatableTopic : IProtocolMessage<CreatableTopic>
     {
-        /// <summary>Versions 0-7.</summary>
+        /// <summary>The topic name.</summary>
+        /// <remarks>Versions 0-7.</remarks>
         public string Name { get; set; } = "";
-        /// <summary>Versions 0-7.</summary>
+        /// <summary>The number of partitions, or -1 for num.partitions (or a manual assignment).</summary>
+        /// <remarks>Versions 0-7.</remarks>
         public int NumPartitions { get; set; } = 0;
-        /// <summary>Versions 0-7.</summary>
+        /// <summary>The replicas per partition, or -1 for default.replication.factor (or a manual assignment).</summary>
+        /// <remarks>Versions 0-7.</remarks>
         public short ReplicationFactor { get; set; } = (short)0;
-        /// <summary>Versions 0-7.</summary>
+        /// <summary>The replicas of each partition, or empty to let the controller place them.</summary>
+        /// <remarks>Versions 0-7.</remarks>
         public List<global::PSKafka.Engine.Protocol.Messages.CreateTopicsRequest.CreatableReplicaAssignment> Assignments { get; set; } = new();
-        /// <summary>Versions 0-7.</summary>
+        /// <summary>The topic configs to set.</summary>
+        /// <remarks>Versions 0-7.</remarks>
         public List<global::PSKafka.Engine.Protocol.Messages.CreateTopicsRequest.CreatableTopicConfig> Configs { get; set; } = new();
         /// <summary>Tagged fields this version does not know, kept so they survive a read/write round trip.</summary>
         public List<RawTaggedField>? UnknownTaggedFields { get; set; }
@@ -172,9 +180,11 @@ public sealed partial class CreateTopicsRequest : IApiMessage<CreateTopicsReques
 
     public sealed partial class CreatableReplicaAssignment : IProtocolMessage<CreatableReplicaAssignment>
     {
-        /// <summary>Versions 0-7.</summary>
+        /// <summary>The partition number.</summary>
+        /// <remarks>Versions 0-7.</remarks>
         public int PartitionIndex { get; set; } = 0;
-        /// <summary>Versions 0-7.</summary>
+        /// <summary>The brokers that hold the partition, the preferred leader first.</summary>
+        /// <remarks>Versions 0-7.</remarks>
         public List<int> BrokerIds { get; set; } = new();
         /// <summary>Tagged fields this version does not know, kept so they survive a read/write round trip.</summary>
         public List<RawTaggedField>? UnknownTaggedFields { get; set; }
@@ -234,9 +244,11 @@ public sealed partial class CreateTopicsRequest : IApiMessage<CreateTopicsReques
 
     public sealed partial class CreatableTopicConfig : IProtocolMessage<CreatableTopicConfig>
     {
-        /// <summary>Versions 0-7.</summary>
+        /// <summary>The config key.</summary>
+        /// <remarks>Versions 0-7.</remarks>
         public string Name { get; set; } = "";
-        /// <summary>Versions 0-7, nullable 0-7.</summary>
+        /// <summary>The config value.</summary>
+        /// <remarks>Versions 0-7, nullable 0-7.</remarks>
         public string? Value { get; set; } = "";
         /// <summary>Tagged fields this version does not know, kept so they survive a read/write round trip.</summary>
         public List<RawTaggedField>? UnknownTaggedFields { get; set; }

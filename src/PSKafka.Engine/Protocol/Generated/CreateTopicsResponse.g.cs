@@ -15,9 +15,11 @@ public sealed partial class CreateTopicsResponse : IApiMessage<CreateTopicsRespo
     public global::PSKafka.Engine.Protocol.ApiKey ApiKey => (global::PSKafka.Engine.Protocol.ApiKey)19;
     public bool IsRequest => false;
 
-    /// <summary>Versions 2-7.</summary>
+    /// <summary>How long the request was throttled for a quota, in ms; 0 when it was not.</summary>
+    /// <remarks>Versions 2-7.</remarks>
     public int ThrottleTimeMs { get; set; } = 0;
-    /// <summary>Versions 0-7.</summary>
+    /// <summary>One result per topic.</summary>
+    /// <remarks>Versions 0-7.</remarks>
     public List<global::PSKafka.Engine.Protocol.Messages.CreateTopicsResponse.CreatableTopicResult> Topics { get; set; } = new();
     /// <summary>Tagged fields this version does not know, kept so they survive a read/write round trip.</summary>
     public List<RawTaggedField>? UnknownTaggedFields { get; set; }
@@ -82,21 +84,29 @@ public sealed partial class CreateTopicsResponse : IApiMessage<CreateTopicsRespo
 
     public sealed partial class CreatableTopicResult : IProtocolMessage<CreatableTopicResult>
     {
-        /// <summary>Versions 0-7.</summary>
+        /// <summary>The topic name.</summary>
+        /// <remarks>Versions 0-7.</remarks>
         public string Name { get; set; } = "";
-        /// <summary>Versions 7.</summary>
+        /// <summary>The topic's id.</summary>
+        /// <remarks>Versions 7.</remarks>
         public global::PSKafka.Engine.Protocol.Uuid TopicId { get; set; } = default;
-        /// <summary>Versions 0-7.</summary>
+        /// <summary>The error code, or 0 for none.</summary>
+        /// <remarks>Versions 0-7.</remarks>
         public short ErrorCode { get; set; } = (short)0;
-        /// <summary>Versions 1-7, nullable 1-7.</summary>
+        /// <summary>The error message, or null when there is none.</summary>
+        /// <remarks>Versions 1-7, nullable 1-7.</remarks>
         public string? ErrorMessage { get; set; } = "";
-        /// <summary>Versions 5-7, tag 0.</summary>
+        /// <summary>The error that kept the topic's configs out of this response, or 0.</summary>
+        /// <remarks>Versions 5-7, tag 0.</remarks>
         public short TopicConfigErrorCode { get; set; } = (short)0;
-        /// <summary>Versions 5-7.</summary>
+        /// <summary>The topic's partition count, or -1.</summary>
+        /// <remarks>Versions 5-7.</remarks>
         public int NumPartitions { get; set; } = -1;
-        /// <summary>Versions 5-7.</summary>
+        /// <summary>The topic's replication factor, or -1.</summary>
+        /// <remarks>Versions 5-7.</remarks>
         public short ReplicationFactor { get; set; } = (short)-1;
-        /// <summary>Versions 5-7, nullable 5-7.</summary>
+        /// <summary>The topic's configs, or null.</summary>
+        /// <remarks>Versions 5-7, nullable 5-7.</remarks>
         public List<global::PSKafka.Engine.Protocol.Messages.CreateTopicsResponse.CreatableTopicConfigs>? Configs { get; set; } = new();
         /// <summary>Tagged fields this version does not know, kept so they survive a read/write round trip.</summary>
         public List<RawTaggedField>? UnknownTaggedFields { get; set; }
@@ -234,15 +244,20 @@ public sealed partial class CreateTopicsResponse : IApiMessage<CreateTopicsRespo
 
     public sealed partial class CreatableTopicConfigs : IProtocolMessage<CreatableTopicConfigs>
     {
-        /// <summary>Versions 5-7.</summary>
+        /// <summary>The config key.</summary>
+        /// <remarks>Versions 5-7.</remarks>
         public string Name { get; set; } = "";
-        /// <summary>Versions 5-7, nullable 5-7.</summary>
+        /// <summary>The config value.</summary>
+        /// <remarks>Versions 5-7, nullable 5-7.</remarks>
         public string? Value { get; set; } = "";
-        /// <summary>Versions 5-7.</summary>
+        /// <summary>True if the config cannot be changed.</summary>
+        /// <remarks>Versions 5-7.</remarks>
         public bool ReadOnly { get; set; } = false;
-        /// <summary>Versions 5-7.</summary>
+        /// <summary>Where the value comes from, numbered as in DescribeConfigs.</summary>
+        /// <remarks>Versions 5-7.</remarks>
         public sbyte ConfigSource { get; set; } = (sbyte)-1;
-        /// <summary>Versions 5-7.</summary>
+        /// <summary>True if the value is sensitive and not shown.</summary>
+        /// <remarks>Versions 5-7.</remarks>
         public bool IsSensitive { get; set; } = false;
         /// <summary>Tagged fields this version does not know, kept so they survive a read/write round trip.</summary>
         public List<RawTaggedField>? UnknownTaggedFields { get; set; }

@@ -15,7 +15,8 @@ public sealed partial class DeleteGroupsRequest : IApiMessage<DeleteGroupsReques
     public global::PSKafka.Engine.Protocol.ApiKey ApiKey => (global::PSKafka.Engine.Protocol.ApiKey)42;
     public bool IsRequest => true;
 
-    /// <summary>Versions 0-2.</summary>
+    /// <summary>The groups to delete.</summary>
+    /// <remarks>Versions 0-2.</remarks>
     public List<string> GroupsNames { get; set; } = new();
     /// <summary>Tagged fields this version does not know, kept so they survive a read/write round trip.</summary>
     public List<RawTaggedField>? UnknownTaggedFields { get; set; }

@@ -15,9 +15,11 @@ public sealed partial class DeleteGroupsResponse : IApiMessage<DeleteGroupsRespo
     public global::PSKafka.Engine.Protocol.ApiKey ApiKey => (global::PSKafka.Engine.Protocol.ApiKey)42;
     public bool IsRequest => false;
 
-    /// <summary>Versions 0-2.</summary>
+    /// <summary>How long the request was throttled for a quota, in ms; 0 when it was not.</summary>
+    /// <remarks>Versions 0-2.</remarks>
     public int ThrottleTimeMs { get; set; } = 0;
-    /// <summary>Versions 0-2.</summary>
+    /// <summary>One result per group.</summary>
+    /// <remarks>Versions 0-2.</remarks>
     public List<global::PSKafka.Engine.Protocol.Messages.DeleteGroupsResponse.DeletableGroupResult> Results { get; set; } = new();
     /// <summary>Tagged fields this version does not know, kept so they survive a read/write round trip.</summary>
     public List<RawTaggedField>? UnknownTaggedFields { get; set; }
@@ -76,9 +78,11 @@ public sealed partial class DeleteGroupsResponse : IApiMessage<DeleteGroupsRespo
 
     public sealed partial class DeletableGroupResult : IProtocolMessage<DeletableGroupResult>
     {
-        /// <summary>Versions 0-2.</summary>
+        /// <summary>The group's id.</summary>
+        /// <remarks>Versions 0-2.</remarks>
         public string GroupId { get; set; } = "";
-        /// <summary>Versions 0-2.</summary>
+        /// <summary>The error code, or 0 when the group was deleted.</summary>
+        /// <remarks>Versions 0-2.</remarks>
         public short ErrorCode { get; set; } = (short)0;
         /// <summary>Tagged fields this version does not know, kept so they survive a read/write round trip.</summary>
         public List<RawTaggedField>? UnknownTaggedFields { get; set; }

@@ -15,9 +15,11 @@ public sealed partial class DeleteTopicsRequest : IApiMessage<DeleteTopicsReques
     public global::PSKafka.Engine.Protocol.ApiKey ApiKey => (global::PSKafka.Engine.Protocol.ApiKey)20;
     public bool IsRequest => true;
 
-    /// <summary>Versions 0-5.</summary>
+    /// <summary>The topics to delete.</summary>
+    /// <remarks>Versions 0-5.</remarks>
     public List<string> TopicNames { get; set; } = new();
-    /// <summary>Versions 0-5.</summary>
+    /// <summary>How long to wait for the deletions, in ms.</summary>
+    /// <remarks>Versions 0-5.</remarks>
     public int TimeoutMs { get; set; } = 0;
     /// <summary>Tagged fields this version does not know, kept so they survive a read/write round trip.</summary>
     public List<RawTaggedField>? UnknownTaggedFields { get; set; }

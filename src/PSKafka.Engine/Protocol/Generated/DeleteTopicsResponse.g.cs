@@ -15,9 +15,11 @@ public sealed partial class DeleteTopicsResponse : IApiMessage<DeleteTopicsRespo
     public global::PSKafka.Engine.Protocol.ApiKey ApiKey => (global::PSKafka.Engine.Protocol.ApiKey)20;
     public bool IsRequest => false;
 
-    /// <summary>Versions 1-5.</summary>
+    /// <summary>How long the request was throttled for a quota, in ms; 0 when it was not.</summary>
+    /// <remarks>Versions 1-5.</remarks>
     public int ThrottleTimeMs { get; set; } = 0;
-    /// <summary>Versions 0-5.</summary>
+    /// <summary>One result per topic.</summary>
+    /// <remarks>Versions 0-5.</remarks>
     public List<global::PSKafka.Engine.Protocol.Messages.DeleteTopicsResponse.DeletableTopicResult> Responses { get; set; } = new();
     /// <summary>Tagged fields this version does not know, kept so they survive a read/write round trip.</summary>
     public List<RawTaggedField>? UnknownTaggedFields { get; set; }
@@ -82,11 +84,14 @@ public sealed partial class DeleteTopicsResponse : IApiMessage<DeleteTopicsRespo
 
     public sealed partial class DeletableTopicResult : IProtocolMessage<DeletableTopicResult>
     {
-        /// <summary>Versions 0-5.</summary>
+        /// <summary>The topic name.</summary>
+        /// <remarks>Versions 0-5.</remarks>
         public string Name { get; set; } = "";
-        /// <summary>Versions 0-5.</summary>
+        /// <summary>The error code, or 0 when the topic was deleted.</summary>
+        /// <remarks>Versions 0-5.</remarks>
         public short ErrorCode { get; set; } = (short)0;
-        /// <summary>Versions 5, nullable 5.</summary>
+        /// <summary>The error message, or null when there is none.</summary>
+        /// <remarks>Versions 5, nullable 5.</remarks>
         public string? ErrorMessage { get; set; } = null;
         /// <summary>Tagged fields this version does not know, kept so they survive a read/write round trip.</summary>
         public List<RawTaggedField>? UnknownTaggedFields { get; set; }

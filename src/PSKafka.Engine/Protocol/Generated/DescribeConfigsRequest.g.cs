@@ -15,11 +15,14 @@ public sealed partial class DescribeConfigsRequest : IApiMessage<DescribeConfigs
     public global::PSKafka.Engine.Protocol.ApiKey ApiKey => (global::PSKafka.Engine.Protocol.ApiKey)32;
     public bool IsRequest => true;
 
-    /// <summary>Versions 0-4.</summary>
+    /// <summary>The resources whose configs to describe.</summary>
+    /// <remarks>Versions 0-4.</remarks>
     public List<global::PSKafka.Engine.Protocol.Messages.DescribeConfigsRequest.DescribeConfigsResource> Resources { get; set; } = new();
-    /// <summary>Versions 1-4.</summary>
+    /// <summary>True to list each config's synonyms (the values it would have at each level).</summary>
+    /// <remarks>Versions 1-4.</remarks>
     public bool IncludeSynonyms { get; set; } = false;
-    /// <summary>Versions 3-4.</summary>
+    /// <summary>True to include each config's documentation.</summary>
+    /// <remarks>Versions 3-4.</remarks>
     public bool IncludeDocumentation { get; set; } = false;
     /// <summary>Tagged fields this version does not know, kept so they survive a read/write round trip.</summary>
     public List<RawTaggedField>? UnknownTaggedFields { get; set; }
@@ -95,11 +98,14 @@ public sealed partial class DescribeConfigsRequest : IApiMessage<DescribeConfigs
 
     public sealed partial class DescribeConfigsResource : IProtocolMessage<DescribeConfigsResource>
     {
-        /// <summary>Versions 0-4.</summary>
+        /// <summary>The resource type: 2 for a topic, 4 for a broker.</summary>
+        /// <remarks>Versions 0-4.</remarks>
         public sbyte ResourceType { get; set; } = (sbyte)0;
-        /// <summary>Versions 0-4.</summary>
+        /// <summary>The resource's name: a topic name or a broker id (an empty broker id is the cluster-wide default).</summary>
+        /// <remarks>Versions 0-4.</remarks>
         public string ResourceName { get; set; } = "";
-        /// <summary>Versions 0-4, nullable 0-4.</summary>
+        /// <summary>The config keys to describe, or null for all of them.</summary>
+        /// <remarks>Versions 0-4, nullable 0-4.</remarks>
         public List<string>? ConfigurationKeys { get; set; } = new();
         /// <summary>Tagged fields this version does not know, kept so they survive a read/write round trip.</summary>
         public List<RawTaggedField>? UnknownTaggedFields { get; set; }

@@ -15,9 +15,11 @@ public sealed partial class DescribeConfigsResponse : IApiMessage<DescribeConfig
     public global::PSKafka.Engine.Protocol.ApiKey ApiKey => (global::PSKafka.Engine.Protocol.ApiKey)32;
     public bool IsRequest => false;
 
-    /// <summary>Versions 0-4.</summary>
+    /// <summary>How long the request was throttled for a quota, in ms; 0 when it was not.</summary>
+    /// <remarks>Versions 0-4.</remarks>
     public int ThrottleTimeMs { get; set; } = 0;
-    /// <summary>Versions 0-4.</summary>
+    /// <summary>One result per resource.</summary>
+    /// <remarks>Versions 0-4.</remarks>
     public List<global::PSKafka.Engine.Protocol.Messages.DescribeConfigsResponse.DescribeConfigsResult> Results { get; set; } = new();
     /// <summary>Tagged fields this version does not know, kept so they survive a read/write round trip.</summary>
     public List<RawTaggedField>? UnknownTaggedFields { get; set; }
@@ -76,15 +78,20 @@ public sealed partial class DescribeConfigsResponse : IApiMessage<DescribeConfig
 
     public sealed partial class DescribeConfigsResult : IProtocolMessage<DescribeConfigsResult>
     {
-        /// <summary>Versions 0-4.</summary>
+        /// <summary>The error code, or 0 for none.</summary>
+        /// <remarks>Versions 0-4.</remarks>
         public short ErrorCode { get; set; } = (short)0;
-        /// <summary>Versions 0-4, nullable 0-4.</summary>
+        /// <summary>The error message, or null when there is none.</summary>
+        /// <remarks>Versions 0-4, nullable 0-4.</remarks>
         public string? ErrorMessage { get; set; } = "";
-        /// <summary>Versions 0-4.</summary>
+        /// <summary>The resource type: 2 for a topic, 4 for a broker.</summary>
+        /// <remarks>Versions 0-4.</remarks>
         public sbyte ResourceType { get; set; } = (sbyte)0;
-        /// <summary>Versions 0-4.</summary>
+        /// <summary>The resource's name: a topic name or a broker id (an empty broker id is the cluster-wide default).</summary>
+        /// <remarks>Versions 0-4.</remarks>
         public string ResourceName { get; set; } = "";
-        /// <summary>Versions 0-4.</summary>
+        /// <summary>The resource's configs.</summary>
+        /// <remarks>Versions 0-4.</remarks>
         public List<global::PSKafka.Engine.Protocol.Messages.DescribeConfigsResponse.DescribeConfigsResourceResult> Configs { get; set; } = new();
         /// <summary>Tagged fields this version does not know, kept so they survive a read/write round trip.</summary>
         public List<RawTaggedField>? UnknownTaggedFields { get; set; }
@@ -153,23 +160,32 @@ public sealed partial class DescribeConfigsResponse : IApiMessage<DescribeConfig
 
     public sealed partial class DescribeConfigsResourceResult : IProtocolMessage<DescribeConfigsResourceResult>
     {
-        /// <summary>Versions 0-4.</summary>
+        /// <summary>The config key.</summary>
+        /// <remarks>Versions 0-4.</remarks>
         public string Name { get; set; } = "";
-        /// <summary>Versions 0-4, nullable 0-4.</summary>
+        /// <summary>The config value, or null when it is sensitive.</summary>
+        /// <remarks>Versions 0-4, nullable 0-4.</remarks>
         public string? Value { get; set; } = "";
-        /// <summary>Versions 0-4.</summary>
+        /// <summary>True if the config cannot be changed.</summary>
+        /// <remarks>Versions 0-4.</remarks>
         public bool ReadOnly { get; set; } = false;
-        /// <summary>Versions 0.</summary>
+        /// <summary>True if the config is not set (later versions tell it by ConfigSource).</summary>
+        /// <remarks>Versions 0.</remarks>
         public bool IsDefault { get; set; } = false;
-        /// <summary>Versions 1-4.</summary>
+        /// <summary>Where the value comes from: 1 topic, 2 this broker's dynamic config, 3 the cluster-wide dynamic default, 4 static broker config, 5 default.</summary>
+        /// <remarks>Versions 1-4.</remarks>
         public sbyte ConfigSource { get; set; } = (sbyte)-1;
-        /// <summary>Versions 0-4.</summary>
+        /// <summary>True if the value is sensitive and not shown.</summary>
+        /// <remarks>Versions 0-4.</remarks>
         public bool IsSensitive { get; set; } = false;
-        /// <summary>Versions 1-4.</summary>
+        /// <summary>The values the config has at each level, the one in force first.</summary>
+        /// <remarks>Versions 1-4.</remarks>
         public List<global::PSKafka.Engine.Protocol.Messages.DescribeConfigsResponse.DescribeConfigsSynonym> Synonyms { get; set; } = new();
-        /// <summary>Versions 3-4.</summary>
+        /// <summary>The config's data type: 1 boolean, 2 string, 3 int, 4 short, 5 long, 6 double, 7 list, 8 class, 9 password.</summary>
+        /// <remarks>Versions 3-4.</remarks>
         public sbyte ConfigType { get; set; } = (sbyte)0;
-        /// <summary>Versions 3-4, nullable 3-4.</summary>
+        /// <summary>The config's documentation, or null.</summary>
+        /// <remarks>Versions 3-4, nullable 3-4.</remarks>
         public string? Documentation { get; set; } = "";
         /// <summary>Tagged fields this version does not know, kept so they survive a read/write round trip.</summary>
         public List<RawTaggedField>? UnknownTaggedFields { get; set; }
@@ -285,11 +301,14 @@ public sealed partial class DescribeConfigsResponse : IApiMessage<DescribeConfig
 
     public sealed partial class DescribeConfigsSynonym : IProtocolMessage<DescribeConfigsSynonym>
     {
-        /// <summary>Versions 1-4.</summary>
+        /// <summary>The synonym's config key.</summary>
+        /// <remarks>Versions 1-4.</remarks>
         public string Name { get; set; } = "";
-        /// <summary>Versions 1-4, nullable 1-4.</summary>
+        /// <summary>The synonym's value.</summary>
+        /// <remarks>Versions 1-4, nullable 1-4.</remarks>
         public string? Value { get; set; } = "";
-        /// <summary>Versions 1-4.</summary>
+        /// <summary>Where the synonym's value comes from.</summary>
+        /// <remarks>Versions 1-4.</remarks>
         public sbyte Source { get; set; } = (sbyte)0;
         /// <summary>Tagged fields this version does not know, kept so they survive a read/write round trip.</summary>
         public List<RawTaggedField>? UnknownTaggedFields { get; set; }

@@ -15,9 +15,11 @@ public sealed partial class DescribeGroupsRequest : IApiMessage<DescribeGroupsRe
     public global::PSKafka.Engine.Protocol.ApiKey ApiKey => (global::PSKafka.Engine.Protocol.ApiKey)15;
     public bool IsRequest => true;
 
-    /// <summary>Versions 0-5.</summary>
+    /// <summary>The groups to describe.</summary>
+    /// <remarks>Versions 0-5.</remarks>
     public List<string> Groups { get; set; } = new();
-    /// <summary>Versions 3-5.</summary>
+    /// <summary>True to include the operations the caller may perform on each group.</summary>
+    /// <remarks>Versions 3-5.</remarks>
     public bool IncludeAuthorizedOperations { get; set; } = false;
     /// <summary>Tagged fields this version does not know, kept so they survive a read/write round trip.</summary>
     public List<RawTaggedField>? UnknownTaggedFields { get; set; }

@@ -15,9 +15,11 @@ public sealed partial class DescribeGroupsResponse : IApiMessage<DescribeGroupsR
     public global::PSKafka.Engine.Protocol.ApiKey ApiKey => (global::PSKafka.Engine.Protocol.ApiKey)15;
     public bool IsRequest => false;
 
-    /// <summary>Versions 1-5.</summary>
+    /// <summary>How long the request was throttled for a quota, in ms; 0 when it was not.</summary>
+    /// <remarks>Versions 1-5.</remarks>
     public int ThrottleTimeMs { get; set; } = 0;
-    /// <summary>Versions 0-5.</summary>
+    /// <summary>One description per group.</summary>
+    /// <remarks>Versions 0-5.</remarks>
     public List<global::PSKafka.Engine.Protocol.Messages.DescribeGroupsResponse.DescribedGroup> Groups { get; set; } = new();
     /// <summary>Tagged fields this version does not know, kept so they survive a read/write round trip.</summary>
     public List<RawTaggedField>? UnknownTaggedFields { get; set; }
@@ -82,19 +84,26 @@ public sealed partial class DescribeGroupsResponse : IApiMessage<DescribeGroupsR
 
     public sealed partial class DescribedGroup : IProtocolMessage<DescribedGroup>
     {
-        /// <summary>Versions 0-5.</summary>
+        /// <summary>The error code, or 0 for none.</summary>
+        /// <remarks>Versions 0-5.</remarks>
         public short ErrorCode { get; set; } = (short)0;
-        /// <summary>Versions 0-5.</summary>
+        /// <summary>The group's id.</summary>
+        /// <remarks>Versions 0-5.</remarks>
         public string GroupId { get; set; } = "";
-        /// <summary>Versions 0-5.</summary>
+        /// <summary>The group's state (Empty, PreparingRebalance, CompletingRebalance, Stable or Dead).</summary>
+        /// <remarks>Versions 0-5.</remarks>
         public string GroupState { get; set; } = "";
-        /// <summary>Versions 0-5.</summary>
+        /// <summary>The group's protocol type, or empty.</summary>
+        /// <remarks>Versions 0-5.</remarks>
         public string ProtocolType { get; set; } = "";
-        /// <summary>Versions 0-5.</summary>
+        /// <summary>The protocol (assignor) in use, or empty.</summary>
+        /// <remarks>Versions 0-5.</remarks>
         public string ProtocolData { get; set; } = "";
-        /// <summary>Versions 0-5.</summary>
+        /// <summary>The group's members.</summary>
+        /// <remarks>Versions 0-5.</remarks>
         public List<global::PSKafka.Engine.Protocol.Messages.DescribeGroupsResponse.DescribedGroupMember> Members { get; set; } = new();
-        /// <summary>Versions 3-5.</summary>
+        /// <summary>A bit field of the operations the caller may perform on the group, or INT32_MIN when not asked.</summary>
+        /// <remarks>Versions 3-5.</remarks>
         public int AuthorizedOperations { get; set; } = -2147483648;
         /// <summary>Tagged fields this version does not know, kept so they survive a read/write round trip.</summary>
         public List<RawTaggedField>? UnknownTaggedFields { get; set; }
@@ -176,17 +185,23 @@ public sealed partial class DescribeGroupsResponse : IApiMessage<DescribeGroupsR
 
     public sealed partial class DescribedGroupMember : IProtocolMessage<DescribedGroupMember>
     {
-        /// <summary>Versions 0-5.</summary>
+        /// <summary>The member id the coordinator gave the member.</summary>
+        /// <remarks>Versions 0-5.</remarks>
         public string MemberId { get; set; } = "";
-        /// <summary>Versions 4-5, nullable 4-5.</summary>
+        /// <summary>The static member's group.instance.id, or null for a dynamic member.</summary>
+        /// <remarks>Versions 4-5, nullable 4-5.</remarks>
         public string? GroupInstanceId { get; set; } = null;
-        /// <summary>Versions 0-5.</summary>
+        /// <summary>The client id of the member's last JoinGroup.</summary>
+        /// <remarks>Versions 0-5.</remarks>
         public string ClientId { get; set; } = "";
-        /// <summary>Versions 0-5.</summary>
+        /// <summary>The host the member connects from.</summary>
+        /// <remarks>Versions 0-5.</remarks>
         public string ClientHost { get; set; } = "";
-        /// <summary>Versions 0-5.</summary>
+        /// <summary>The member's metadata for the protocol in use (a consumer's subscription).</summary>
+        /// <remarks>Versions 0-5.</remarks>
         public byte[] MemberMetadata { get; set; } = global::System.Array.Empty<byte>();
-        /// <summary>Versions 0-5.</summary>
+        /// <summary>The member's current assignment from the leader.</summary>
+        /// <remarks>Versions 0-5.</remarks>
         public byte[] MemberAssignment { get; set; } = global::System.Array.Empty<byte>();
         /// <summary>Tagged fields this version does not know, kept so they survive a read/write round trip.</summary>
         public List<RawTaggedField>? UnknownTaggedFields { get; set; }

@@ -15,11 +15,14 @@ public sealed partial class ElectLeadersRequest : IApiMessage<ElectLeadersReques
     public global::PSKafka.Engine.Protocol.ApiKey ApiKey => (global::PSKafka.Engine.Protocol.ApiKey)43;
     public bool IsRequest => true;
 
-    /// <summary>Versions 1-2. 0 = PREFERRED, 1 = UNCLEAN (KIP-460); v0 always PREFERRED</summary>
+    /// <summary>0 = PREFERRED, 1 = UNCLEAN (KIP-460); v0 always PREFERRED</summary>
+    /// <remarks>Versions 1-2.</remarks>
     public sbyte ElectionType { get; set; } = (sbyte)0;
-    /// <summary>Versions 0-2, nullable 0-2. null: every partition</summary>
+    /// <summary>null: every partition</summary>
+    /// <remarks>Versions 0-2, nullable 0-2.</remarks>
     public List<global::PSKafka.Engine.Protocol.Messages.ElectLeadersRequest.ElectionTopic>? TopicPartitions { get; set; } = new();
-    /// <summary>Versions 0-2.</summary>
+    /// <summary>How long to wait for the elections, in ms.</summary>
+    /// <remarks>Versions 0-2.</remarks>
     public int TimeoutMs { get; set; } = 60000;
     /// <summary>Tagged fields this version does not know, kept so they survive a read/write round trip.</summary>
     public List<RawTaggedField>? UnknownTaggedFields { get; set; }
@@ -99,9 +102,11 @@ public sealed partial class ElectLeadersRequest : IApiMessage<ElectLeadersReques
 
     public sealed partial class ElectionTopic : IProtocolMessage<ElectionTopic>
     {
-        /// <summary>Versions 0-2.</summary>
+        /// <summary>The topic name.</summary>
+        /// <remarks>Versions 0-2.</remarks>
         public string Topic { get; set; } = "";
-        /// <summary>Versions 0-2.</summary>
+        /// <summary>The partitions whose leader to elect.</summary>
+        /// <remarks>Versions 0-2.</remarks>
         public List<int> Partitions { get; set; } = new();
         /// <summary>Tagged fields this version does not know, kept so they survive a read/write round trip.</summary>
         public List<RawTaggedField>? UnknownTaggedFields { get; set; }

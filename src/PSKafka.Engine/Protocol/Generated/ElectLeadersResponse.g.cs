@@ -15,11 +15,14 @@ public sealed partial class ElectLeadersResponse : IApiMessage<ElectLeadersRespo
     public global::PSKafka.Engine.Protocol.ApiKey ApiKey => (global::PSKafka.Engine.Protocol.ApiKey)43;
     public bool IsRequest => false;
 
-    /// <summary>Versions 0-2.</summary>
+    /// <summary>How long the request was throttled for a quota, in ms; 0 when it was not.</summary>
+    /// <remarks>Versions 0-2.</remarks>
     public int ThrottleTimeMs { get; set; } = 0;
-    /// <summary>Versions 1-2. top-level error (v1+)</summary>
+    /// <summary>top-level error (v1+)</summary>
+    /// <remarks>Versions 1-2.</remarks>
     public short ErrorCode { get; set; } = (short)0;
-    /// <summary>Versions 0-2.</summary>
+    /// <summary>One result per topic.</summary>
+    /// <remarks>Versions 0-2.</remarks>
     public List<global::PSKafka.Engine.Protocol.Messages.ElectLeadersResponse.ReplicaElectionResult> ReplicaElectionResults { get; set; } = new();
     /// <summary>Tagged fields this version does not know, kept so they survive a read/write round trip.</summary>
     public List<RawTaggedField>? UnknownTaggedFields { get; set; }
@@ -88,9 +91,11 @@ public sealed partial class ElectLeadersResponse : IApiMessage<ElectLeadersRespo
 
     public sealed partial class ReplicaElectionResult : IProtocolMessage<ReplicaElectionResult>
     {
-        /// <summary>Versions 0-2.</summary>
+        /// <summary>The topic name.</summary>
+        /// <remarks>Versions 0-2.</remarks>
         public string Topic { get; set; } = "";
-        /// <summary>Versions 0-2.</summary>
+        /// <summary>One result per partition.</summary>
+        /// <remarks>Versions 0-2.</remarks>
         public List<global::PSKafka.Engine.Protocol.Messages.ElectLeadersResponse.PartitionResult> PartitionResult { get; set; } = new();
         /// <summary>Tagged fields this version does not know, kept so they survive a read/write round trip.</summary>
         public List<RawTaggedField>? UnknownTaggedFields { get; set; }
@@ -150,11 +155,14 @@ public sealed partial class ElectLeadersResponse : IApiMessage<ElectLeadersRespo
 
     public sealed partial class PartitionResult : IProtocolMessage<PartitionResult>
     {
-        /// <summary>Versions 0-2.</summary>
+        /// <summary>The partition number.</summary>
+        /// <remarks>Versions 0-2.</remarks>
         public int PartitionId { get; set; } = 0;
-        /// <summary>Versions 0-2.</summary>
+        /// <summary>The error code, or 0 for none.</summary>
+        /// <remarks>Versions 0-2.</remarks>
         public short ErrorCode { get; set; } = (short)0;
-        /// <summary>Versions 0-2, nullable 0-2.</summary>
+        /// <summary>The error message, or null when there is none.</summary>
+        /// <remarks>Versions 0-2, nullable 0-2.</remarks>
         public string? ErrorMessage { get; set; } = "";
         /// <summary>Tagged fields this version does not know, kept so they survive a read/write round trip.</summary>
         public List<RawTaggedField>? UnknownTaggedFields { get; set; }

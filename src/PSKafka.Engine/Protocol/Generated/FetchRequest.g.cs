@@ -15,27 +15,38 @@ public sealed partial class FetchRequest : IApiMessage<FetchRequest>
     public global::PSKafka.Engine.Protocol.ApiKey ApiKey => (global::PSKafka.Engine.Protocol.ApiKey)1;
     public bool IsRequest => true;
 
-    /// <summary>Versions 12, nullable 12, tag 0.</summary>
+    /// <summary>The cluster id the sender knows, or null (a KRaft check before broker registration).</summary>
+    /// <remarks>Versions 12, nullable 12, tag 0.</remarks>
     public string? ClusterId { get; set; } = null;
-    /// <summary>Versions 0-12.</summary>
+    /// <summary>The follower's broker id, or -1 for a consumer.</summary>
+    /// <remarks>Versions 0-12.</remarks>
     public int ReplicaId { get; set; } = -1;
-    /// <summary>Versions 0-12.</summary>
+    /// <summary>How long to wait for MinBytes, in ms.</summary>
+    /// <remarks>Versions 0-12.</remarks>
     public int MaxWaitMs { get; set; } = 0;
-    /// <summary>Versions 0-12.</summary>
+    /// <summary>The fewest bytes to answer with, unless MaxWaitMs runs out first.</summary>
+    /// <remarks>Versions 0-12.</remarks>
     public int MinBytes { get; set; } = 0;
-    /// <summary>Versions 3-12.</summary>
+    /// <summary>The most bytes to answer with; the first batch is sent whatever its size (KIP-74).</summary>
+    /// <remarks>Versions 3-12.</remarks>
     public int MaxBytes { get; set; } = 2147483647;
-    /// <summary>Versions 4-12.</summary>
+    /// <summary>0 read_uncommitted (every record), 1 read_committed (only up to the last stable offset).</summary>
+    /// <remarks>Versions 4-12.</remarks>
     public sbyte IsolationLevel { get; set; } = (sbyte)0;
-    /// <summary>Versions 7-12.</summary>
+    /// <summary>The fetch session's id (KIP-227), 0 for none.</summary>
+    /// <remarks>Versions 7-12.</remarks>
     public int SessionId { get; set; } = 0;
-    /// <summary>Versions 7-12.</summary>
+    /// <summary>The fetch session's epoch, which orders a session's requests; -1 for a full fetch without a session.</summary>
+    /// <remarks>Versions 7-12.</remarks>
     public int SessionEpoch { get; set; } = -1;
-    /// <summary>Versions 0-12.</summary>
+    /// <summary>The topics to fetch from.</summary>
+    /// <remarks>Versions 0-12.</remarks>
     public List<global::PSKafka.Engine.Protocol.Messages.FetchRequest.FetchTopic> Topics { get; set; } = new();
-    /// <summary>Versions 7-12.</summary>
+    /// <summary>In an incremental fetch, the partitions to drop from the session.</summary>
+    /// <remarks>Versions 7-12.</remarks>
     public List<global::PSKafka.Engine.Protocol.Messages.FetchRequest.ForgottenTopic> ForgottenTopicsData { get; set; } = new();
-    /// <summary>Versions 11-12.</summary>
+    /// <summary>The consumer's rack (client.rack), for fetching from the closest replica.</summary>
+    /// <remarks>Versions 11-12.</remarks>
     public string RackId { get; set; } = "";
     /// <summary>Tagged fields this version does not know, kept so they survive a read/write round trip.</summary>
     public List<RawTaggedField>? UnknownTaggedFields { get; set; }
@@ -183,9 +194,11 @@ public sealed partial class FetchRequest : IApiMessage<FetchRequest>
 
     public sealed partial class FetchTopic : IProtocolMessage<FetchTopic>
     {
-        /// <summary>Versions 0-12.</summary>
+        /// <summary>The topic name.</summary>
+        /// <remarks>Versions 0-12.</remarks>
         public string Topic { get; set; } = "";
-        /// <summary>Versions 0-12.</summary>
+        /// <summary>The partitions to fetch from.</summary>
+        /// <remarks>Versions 0-12.</remarks>
         public List<global::PSKafka.Engine.Protocol.Messages.FetchRequest.FetchPartition> Partitions { get; set; } = new();
         /// <summary>Tagged fields this version does not know, kept so they survive a read/write round trip.</summary>
         public List<RawTaggedField>? UnknownTaggedFields { get; set; }
@@ -245,17 +258,23 @@ public sealed partial class FetchRequest : IApiMessage<FetchRequest>
 
     public sealed partial class FetchPartition : IProtocolMessage<FetchPartition>
     {
-        /// <summary>Versions 0-12.</summary>
+        /// <summary>The partition number.</summary>
+        /// <remarks>Versions 0-12.</remarks>
         public int Partition { get; set; } = 0;
-        /// <summary>Versions 9-12.</summary>
+        /// <summary>The leader epoch the client knows, to fence stale requests; -1 skips the check.</summary>
+        /// <remarks>Versions 9-12.</remarks>
         public int CurrentLeaderEpoch { get; set; } = -1;
-        /// <summary>Versions 0-12.</summary>
+        /// <summary>The offset to fetch from.</summary>
+        /// <remarks>Versions 0-12.</remarks>
         public long FetchOffset { get; set; } = 0L;
-        /// <summary>Versions 12.</summary>
+        /// <summary>The epoch of the last record the follower has, to detect a diverged log; -1 for none.</summary>
+        /// <remarks>Versions 12.</remarks>
         public int LastFetchedEpoch { get; set; } = -1;
-        /// <summary>Versions 5-12.</summary>
+        /// <summary>The follower's log start offset; -1 from a consumer.</summary>
+        /// <remarks>Versions 5-12.</remarks>
         public long LogStartOffset { get; set; } = -1L;
-        /// <summary>Versions 0-12.</summary>
+        /// <summary>The most bytes to answer with for this partition (KIP-74 applies).</summary>
+        /// <remarks>Versions 0-12.</remarks>
         public int PartitionMaxBytes { get; set; } = 0;
         /// <summary>Tagged fields this version does not know, kept so they survive a read/write round trip.</summary>
         public List<RawTaggedField>? UnknownTaggedFields { get; set; }
@@ -339,9 +358,11 @@ public sealed partial class FetchRequest : IApiMessage<FetchRequest>
 
     public sealed partial class ForgottenTopic : IProtocolMessage<ForgottenTopic>
     {
-        /// <summary>Versions 7-12.</summary>
+        /// <summary>The topic name.</summary>
+        /// <remarks>Versions 7-12.</remarks>
         public string Topic { get; set; } = "";
-        /// <summary>Versions 7-12.</summary>
+        /// <summary>The partitions to drop.</summary>
+        /// <remarks>Versions 7-12.</remarks>
         public List<int> Partitions { get; set; } = new();
         /// <summary>Tagged fields this version does not know, kept so they survive a read/write round trip.</summary>
         public List<RawTaggedField>? UnknownTaggedFields { get; set; }

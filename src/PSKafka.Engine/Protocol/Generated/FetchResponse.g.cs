@@ -15,13 +15,17 @@ public sealed partial class FetchResponse : IApiMessage<FetchResponse>
     public global::PSKafka.Engine.Protocol.ApiKey ApiKey => (global::PSKafka.Engine.Protocol.ApiKey)1;
     public bool IsRequest => false;
 
-    /// <summary>Versions 1-12.</summary>
+    /// <summary>How long the request was throttled for a quota, in ms; 0 when it was not.</summary>
+    /// <remarks>Versions 1-12.</remarks>
     public int ThrottleTimeMs { get; set; } = 0;
-    /// <summary>Versions 7-12.</summary>
+    /// <summary>The error code for the whole request (a fetch session error), or 0.</summary>
+    /// <remarks>Versions 7-12.</remarks>
     public short ErrorCode { get; set; } = (short)0;
-    /// <summary>Versions 7-12.</summary>
+    /// <summary>The fetch session's id, or 0 for no session.</summary>
+    /// <remarks>Versions 7-12.</remarks>
     public int SessionId { get; set; } = 0;
-    /// <summary>Versions 0-12.</summary>
+    /// <summary>The topics fetched from.</summary>
+    /// <remarks>Versions 0-12.</remarks>
     public List<global::PSKafka.Engine.Protocol.Messages.FetchResponse.FetchableTopicResponse> Responses { get; set; } = new();
     /// <summary>Tagged fields this version does not know, kept so they survive a read/write round trip.</summary>
     public List<RawTaggedField>? UnknownTaggedFields { get; set; }
@@ -105,9 +109,11 @@ public sealed partial class FetchResponse : IApiMessage<FetchResponse>
 
     public sealed partial class FetchableTopicResponse : IProtocolMessage<FetchableTopicResponse>
     {
-        /// <summary>Versions 0-12.</summary>
+        /// <summary>The topic name.</summary>
+        /// <remarks>Versions 0-12.</remarks>
         public string Topic { get; set; } = "";
-        /// <summary>Versions 0-12.</summary>
+        /// <summary>The partitions fetched from.</summary>
+        /// <remarks>Versions 0-12.</remarks>
         public List<global::PSKafka.Engine.Protocol.Messages.FetchResponse.PartitionData> Partitions { get; set; } = new();
         /// <summary>Tagged fields this version does not know, kept so they survive a read/write round trip.</summary>
         public List<RawTaggedField>? UnknownTaggedFields { get; set; }
@@ -167,27 +173,38 @@ public sealed partial class FetchResponse : IApiMessage<FetchResponse>
 
     public sealed partial class PartitionData : IProtocolMessage<PartitionData>
     {
-        /// <summary>Versions 0-12.</summary>
+        /// <summary>The partition number.</summary>
+        /// <remarks>Versions 0-12.</remarks>
         public int PartitionIndex { get; set; } = 0;
-        /// <summary>Versions 0-12.</summary>
+        /// <summary>The error code, or 0 for none.</summary>
+        /// <remarks>Versions 0-12.</remarks>
         public short ErrorCode { get; set; } = (short)0;
-        /// <summary>Versions 0-12.</summary>
+        /// <summary>The partition's high watermark.</summary>
+        /// <remarks>Versions 0-12.</remarks>
         public long HighWatermark { get; set; } = 0L;
-        /// <summary>Versions 4-12.</summary>
+        /// <summary>The last stable offset: below it every transaction is decided; -1 when unknown.</summary>
+        /// <remarks>Versions 4-12.</remarks>
         public long LastStableOffset { get; set; } = -1L;
-        /// <summary>Versions 5-12.</summary>
+        /// <summary>The partition's log start offset, or -1.</summary>
+        /// <remarks>Versions 5-12.</remarks>
         public long LogStartOffset { get; set; } = -1L;
-        /// <summary>Versions 12, tag 0.</summary>
+        /// <summary>When the follower's log diverged: the largest epoch both logs share and where it ends.</summary>
+        /// <remarks>Versions 12, tag 0.</remarks>
         public global::PSKafka.Engine.Protocol.Messages.FetchResponse.EpochEndOffset? DivergingEpoch { get; set; } = null;
-        /// <summary>Versions 12, tag 1.</summary>
+        /// <summary>The partition's leader, when this broker is not it.</summary>
+        /// <remarks>Versions 12, tag 1.</remarks>
         public global::PSKafka.Engine.Protocol.Messages.FetchResponse.LeaderIdAndEpoch? CurrentLeader { get; set; } = null;
-        /// <summary>Versions 12, tag 2.</summary>
+        /// <summary>For a fetch below the log start offset: the snapshot to fetch instead (KRaft).</summary>
+        /// <remarks>Versions 12, tag 2.</remarks>
         public global::PSKafka.Engine.Protocol.Messages.FetchResponse.SnapshotId? SnapshotId { get; set; } = null;
-        /// <summary>Versions 4-12, nullable 4-12.</summary>
+        /// <summary>The aborted transactions in the records (read_committed), or null.</summary>
+        /// <remarks>Versions 4-12, nullable 4-12.</remarks>
         public List<global::PSKafka.Engine.Protocol.Messages.FetchResponse.AbortedTransaction>? AbortedTransactions { get; set; } = new();
-        /// <summary>Versions 11-12.</summary>
+        /// <summary>The replica the consumer should fetch from next, or -1 for the leader.</summary>
+        /// <remarks>Versions 11-12.</remarks>
         public int PreferredReadReplica { get; set; } = -1;
-        /// <summary>Versions 0-12, nullable 0-12.</summary>
+        /// <summary>The record batches, or null.</summary>
+        /// <remarks>Versions 0-12, nullable 0-12.</remarks>
         public ReadOnlyMemory<byte>? Records { get; set; } = null;
         /// <summary>Tagged fields this version does not know, kept so they survive a read/write round trip.</summary>
         public List<RawTaggedField>? UnknownTaggedFields { get; set; }
@@ -356,9 +373,11 @@ public sealed partial class FetchResponse : IApiMessage<FetchResponse>
 
     public sealed partial class EpochEndOffset : IProtocolMessage<EpochEndOffset>
     {
-        /// <summary>Versions 12.</summary>
+        /// <summary>The epoch.</summary>
+        /// <remarks>Versions 12.</remarks>
         public int Epoch { get; set; } = -1;
-        /// <summary>Versions 12.</summary>
+        /// <summary>The offset where the epoch ends.</summary>
+        /// <remarks>Versions 12.</remarks>
         public long EndOffset { get; set; } = -1L;
         /// <summary>Tagged fields this version does not know, kept so they survive a read/write round trip.</summary>
         public List<RawTaggedField>? UnknownTaggedFields { get; set; }
@@ -425,9 +444,11 @@ public sealed partial class FetchResponse : IApiMessage<FetchResponse>
 
     public sealed partial class LeaderIdAndEpoch : IProtocolMessage<LeaderIdAndEpoch>
     {
-        /// <summary>Versions 12.</summary>
+        /// <summary>The leader's broker id, or -1 when unknown.</summary>
+        /// <remarks>Versions 12.</remarks>
         public int LeaderId { get; set; } = -1;
-        /// <summary>Versions 12.</summary>
+        /// <summary>The leader epoch, or -1 when unknown.</summary>
+        /// <remarks>Versions 12.</remarks>
         public int LeaderEpoch { get; set; } = -1;
         /// <summary>Tagged fields this version does not know, kept so they survive a read/write round trip.</summary>
         public List<RawTaggedField>? UnknownTaggedFields { get; set; }
@@ -494,9 +515,11 @@ public sealed partial class FetchResponse : IApiMessage<FetchResponse>
 
     public sealed partial class SnapshotId : IProtocolMessage<SnapshotId>
     {
-        /// <summary>Versions 0-12.</summary>
+        /// <summary>The snapshot's end offset.</summary>
+        /// <remarks>Versions 0-12.</remarks>
         public long EndOffset { get; set; } = -1L;
-        /// <summary>Versions 0-12.</summary>
+        /// <summary>The snapshot's epoch.</summary>
+        /// <remarks>Versions 0-12.</remarks>
         public int Epoch { get; set; } = -1;
         /// <summary>Tagged fields this version does not know, kept so they survive a read/write round trip.</summary>
         public List<RawTaggedField>? UnknownTaggedFields { get; set; }
@@ -549,9 +572,11 @@ public sealed partial class FetchResponse : IApiMessage<FetchResponse>
 
     public sealed partial class AbortedTransaction : IProtocolMessage<AbortedTransaction>
     {
-        /// <summary>Versions 4-12.</summary>
+        /// <summary>The producer id of the aborted transaction.</summary>
+        /// <remarks>Versions 4-12.</remarks>
         public long ProducerId { get; set; } = 0L;
-        /// <summary>Versions 4-12.</summary>
+        /// <summary>The first offset of the aborted transaction.</summary>
+        /// <remarks>Versions 4-12.</remarks>
         public long FirstOffset { get; set; } = 0L;
         /// <summary>Tagged fields this version does not know, kept so they survive a read/write round trip.</summary>
         public List<RawTaggedField>? UnknownTaggedFields { get; set; }

@@ -15,9 +15,11 @@ public sealed partial class FindCoordinatorRequest : IApiMessage<FindCoordinator
     public global::PSKafka.Engine.Protocol.ApiKey ApiKey => (global::PSKafka.Engine.Protocol.ApiKey)10;
     public bool IsRequest => true;
 
-    /// <summary>Versions 0-3.</summary>
+    /// <summary>The key whose coordinator to find: a group id or a transactional id.</summary>
+    /// <remarks>Versions 0-3.</remarks>
     public string Key { get; set; } = "";
-    /// <summary>Versions 1-3.</summary>
+    /// <summary>The key type: 0 group, 1 transaction.</summary>
+    /// <remarks>Versions 1-3.</remarks>
     public sbyte KeyType { get; set; } = (sbyte)0;
     /// <summary>Tagged fields this version does not know, kept so they survive a read/write round trip.</summary>
     public List<RawTaggedField>? UnknownTaggedFields { get; set; }

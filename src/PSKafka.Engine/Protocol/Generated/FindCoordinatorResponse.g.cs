@@ -15,17 +15,23 @@ public sealed partial class FindCoordinatorResponse : IApiMessage<FindCoordinato
     public global::PSKafka.Engine.Protocol.ApiKey ApiKey => (global::PSKafka.Engine.Protocol.ApiKey)10;
     public bool IsRequest => false;
 
-    /// <summary>Versions 1-3.</summary>
+    /// <summary>How long the request was throttled for a quota, in ms; 0 when it was not.</summary>
+    /// <remarks>Versions 1-3.</remarks>
     public int ThrottleTimeMs { get; set; } = 0;
-    /// <summary>Versions 0-3.</summary>
+    /// <summary>The error code, or 0 for none.</summary>
+    /// <remarks>Versions 0-3.</remarks>
     public short ErrorCode { get; set; } = (short)0;
-    /// <summary>Versions 1-3, nullable 1-3.</summary>
+    /// <summary>The error message, or null when there is none.</summary>
+    /// <remarks>Versions 1-3, nullable 1-3.</remarks>
     public string? ErrorMessage { get; set; } = "";
-    /// <summary>Versions 0-3.</summary>
+    /// <summary>The coordinator's broker id.</summary>
+    /// <remarks>Versions 0-3.</remarks>
     public int NodeId { get; set; } = 0;
-    /// <summary>Versions 0-3.</summary>
+    /// <summary>The coordinator's host name.</summary>
+    /// <remarks>Versions 0-3.</remarks>
     public string Host { get; set; } = "";
-    /// <summary>Versions 0-3.</summary>
+    /// <summary>The coordinator's port.</summary>
+    /// <remarks>Versions 0-3.</remarks>
     public int Port { get; set; } = 0;
     /// <summary>Tagged fields this version does not know, kept so they survive a read/write round trip.</summary>
     public List<RawTaggedField>? UnknownTaggedFields { get; set; }

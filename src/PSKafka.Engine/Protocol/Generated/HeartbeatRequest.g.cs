@@ -15,13 +15,17 @@ public sealed partial class HeartbeatRequest : IApiMessage<HeartbeatRequest>
     public global::PSKafka.Engine.Protocol.ApiKey ApiKey => (global::PSKafka.Engine.Protocol.ApiKey)12;
     public bool IsRequest => true;
 
-    /// <summary>Versions 0-4.</summary>
+    /// <summary>The group's id.</summary>
+    /// <remarks>Versions 0-4.</remarks>
     public string GroupId { get; set; } = "";
-    /// <summary>Versions 0-4.</summary>
+    /// <summary>The group's generation.</summary>
+    /// <remarks>Versions 0-4.</remarks>
     public int GenerationId { get; set; } = 0;
-    /// <summary>Versions 0-4.</summary>
+    /// <summary>The member id the coordinator gave this member.</summary>
+    /// <remarks>Versions 0-4.</remarks>
     public string MemberId { get; set; } = "";
-    /// <summary>Versions 3-4, nullable 3-4.</summary>
+    /// <summary>The static member's group.instance.id, or null for a dynamic member.</summary>
+    /// <remarks>Versions 3-4, nullable 3-4.</remarks>
     public string? GroupInstanceId { get; set; } = null;
     /// <summary>Tagged fields this version does not know, kept so they survive a read/write round trip.</summary>
     public List<RawTaggedField>? UnknownTaggedFields { get; set; }

@@ -15,9 +15,11 @@ public sealed partial class IncrementalAlterConfigsRequest : IApiMessage<Increme
     public global::PSKafka.Engine.Protocol.ApiKey ApiKey => (global::PSKafka.Engine.Protocol.ApiKey)44;
     public bool IsRequest => true;
 
-    /// <summary>Versions 0-1.</summary>
+    /// <summary>The resources whose configs to change.</summary>
+    /// <remarks>Versions 0-1.</remarks>
     public List<global::PSKafka.Engine.Protocol.Messages.IncrementalAlterConfigsRequest.AlterConfigsResource> Resources { get; set; } = new();
-    /// <summary>Versions 0-1.</summary>
+    /// <summary>True to check the request without changing anything.</summary>
+    /// <remarks>Versions 0-1.</remarks>
     public bool ValidateOnly { get; set; } = false;
     /// <summary>Tagged fields this version does not know, kept so they survive a read/write round trip.</summary>
     public List<RawTaggedField>? UnknownTaggedFields { get; set; }
@@ -76,11 +78,14 @@ public sealed partial class IncrementalAlterConfigsRequest : IApiMessage<Increme
 
     public sealed partial class AlterConfigsResource : IProtocolMessage<AlterConfigsResource>
     {
-        /// <summary>Versions 0-1.</summary>
+        /// <summary>The resource type: 2 for a topic, 4 for a broker.</summary>
+        /// <remarks>Versions 0-1.</remarks>
         public sbyte ResourceType { get; set; } = (sbyte)0;
-        /// <summary>Versions 0-1.</summary>
+        /// <summary>The resource's name: a topic name or a broker id (an empty broker id is the cluster-wide default).</summary>
+        /// <remarks>Versions 0-1.</remarks>
         public string ResourceName { get; set; } = "";
-        /// <summary>Versions 0-1.</summary>
+        /// <summary>The changes to the resource's configs.</summary>
+        /// <remarks>Versions 0-1.</remarks>
         public List<global::PSKafka.Engine.Protocol.Messages.IncrementalAlterConfigsRequest.AlterableConfig> Configs { get; set; } = new();
         /// <summary>Tagged fields this version does not know, kept so they survive a read/write round trip.</summary>
         public List<RawTaggedField>? UnknownTaggedFields { get; set; }
@@ -143,11 +148,14 @@ public sealed partial class IncrementalAlterConfigsRequest : IApiMessage<Increme
 
     public sealed partial class AlterableConfig : IProtocolMessage<AlterableConfig>
     {
-        /// <summary>Versions 0-1.</summary>
+        /// <summary>The config key.</summary>
+        /// <remarks>Versions 0-1.</remarks>
         public string Name { get; set; } = "";
-        /// <summary>Versions 0-1.</summary>
+        /// <summary>The change: 0 set, 1 delete, 2 append, 3 subtract.</summary>
+        /// <remarks>Versions 0-1.</remarks>
         public sbyte ConfigOperation { get; set; } = (sbyte)0;
-        /// <summary>Versions 0-1, nullable 0-1.</summary>
+        /// <summary>The value to set, append or subtract.</summary>
+        /// <remarks>Versions 0-1, nullable 0-1.</remarks>
         public string? Value { get; set; } = "";
         /// <summary>Tagged fields this version does not know, kept so they survive a read/write round trip.</summary>
         public List<RawTaggedField>? UnknownTaggedFields { get; set; }

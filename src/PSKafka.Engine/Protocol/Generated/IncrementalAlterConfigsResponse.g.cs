@@ -15,9 +15,11 @@ public sealed partial class IncrementalAlterConfigsResponse : IApiMessage<Increm
     public global::PSKafka.Engine.Protocol.ApiKey ApiKey => (global::PSKafka.Engine.Protocol.ApiKey)44;
     public bool IsRequest => false;
 
-    /// <summary>Versions 0-1.</summary>
+    /// <summary>How long the request was throttled for a quota, in ms; 0 when it was not.</summary>
+    /// <remarks>Versions 0-1.</remarks>
     public int ThrottleTimeMs { get; set; } = 0;
-    /// <summary>Versions 0-1.</summary>
+    /// <summary>One result per resource.</summary>
+    /// <remarks>Versions 0-1.</remarks>
     public List<global::PSKafka.Engine.Protocol.Messages.IncrementalAlterConfigsResponse.AlterConfigsResourceResponse> Responses { get; set; } = new();
     /// <summary>Tagged fields this version does not know, kept so they survive a read/write round trip.</summary>
     public List<RawTaggedField>? UnknownTaggedFields { get; set; }
@@ -76,13 +78,17 @@ public sealed partial class IncrementalAlterConfigsResponse : IApiMessage<Increm
 
     public sealed partial class AlterConfigsResourceResponse : IProtocolMessage<AlterConfigsResourceResponse>
     {
-        /// <summary>Versions 0-1.</summary>
+        /// <summary>The resource's error code, or 0 for none.</summary>
+        /// <remarks>Versions 0-1.</remarks>
         public short ErrorCode { get; set; } = (short)0;
-        /// <summary>Versions 0-1, nullable 0-1.</summary>
+        /// <summary>The error message, or null when there is none.</summary>
+        /// <remarks>Versions 0-1, nullable 0-1.</remarks>
         public string? ErrorMessage { get; set; } = "";
-        /// <summary>Versions 0-1.</summary>
+        /// <summary>The resource type: 2 for a topic, 4 for a broker.</summary>
+        /// <remarks>Versions 0-1.</remarks>
         public sbyte ResourceType { get; set; } = (sbyte)0;
-        /// <summary>Versions 0-1.</summary>
+        /// <summary>The resource's name: a topic name or a broker id (an empty broker id is the cluster-wide default).</summary>
+        /// <remarks>Versions 0-1.</remarks>
         public string ResourceName { get; set; } = "";
         /// <summary>Tagged fields this version does not know, kept so they survive a read/write round trip.</summary>
         public List<RawTaggedField>? UnknownTaggedFields { get; set; }

@@ -15,13 +15,17 @@ public sealed partial class InitProducerIdRequest : IApiMessage<InitProducerIdRe
     public global::PSKafka.Engine.Protocol.ApiKey ApiKey => (global::PSKafka.Engine.Protocol.ApiKey)22;
     public bool IsRequest => true;
 
-    /// <summary>Versions 0-4, nullable 0-4.</summary>
+    /// <summary>The transactional id, or null for an idempotent producer without transactions.</summary>
+    /// <remarks>Versions 0-4, nullable 0-4.</remarks>
     public string? TransactionalId { get; set; } = "";
-    /// <summary>Versions 0-4.</summary>
+    /// <summary>How long a transaction may stay idle before it is aborted, in ms (transactional producers only).</summary>
+    /// <remarks>Versions 0-4.</remarks>
     public int TransactionTimeoutMs { get; set; } = 0;
-    /// <summary>Versions 3-4.</summary>
+    /// <summary>The producer id the producer has, or -1; with ProducerEpoch it lets a producer bump its epoch (KIP-360).</summary>
+    /// <remarks>Versions 3-4.</remarks>
     public long ProducerId { get; set; } = -1L;
-    /// <summary>Versions 3-4.</summary>
+    /// <summary>The producer's current epoch, or -1; checked against the broker's.</summary>
+    /// <remarks>Versions 3-4.</remarks>
     public short ProducerEpoch { get; set; } = (short)-1;
     /// <summary>Tagged fields this version does not know, kept so they survive a read/write round trip.</summary>
     public List<RawTaggedField>? UnknownTaggedFields { get; set; }

@@ -15,13 +15,17 @@ public sealed partial class InitProducerIdResponse : IApiMessage<InitProducerIdR
     public global::PSKafka.Engine.Protocol.ApiKey ApiKey => (global::PSKafka.Engine.Protocol.ApiKey)22;
     public bool IsRequest => false;
 
-    /// <summary>Versions 0-4.</summary>
+    /// <summary>How long the request was throttled for a quota, in ms; 0 when it was not.</summary>
+    /// <remarks>Versions 0-4.</remarks>
     public int ThrottleTimeMs { get; set; } = 0;
-    /// <summary>Versions 0-4.</summary>
+    /// <summary>The error code, or 0 for none.</summary>
+    /// <remarks>Versions 0-4.</remarks>
     public short ErrorCode { get; set; } = (short)0;
-    /// <summary>Versions 0-4.</summary>
+    /// <summary>The producer id to use.</summary>
+    /// <remarks>Versions 0-4.</remarks>
     public long ProducerId { get; set; } = -1L;
-    /// <summary>Versions 0-4.</summary>
+    /// <summary>The epoch to use with the producer id.</summary>
+    /// <remarks>Versions 0-4.</remarks>
     public short ProducerEpoch { get; set; } = (short)0;
     /// <summary>Tagged fields this version does not know, kept so they survive a read/write round trip.</summary>
     public List<RawTaggedField>? UnknownTaggedFields { get; set; }

@@ -15,19 +15,26 @@ public sealed partial class JoinGroupRequest : IApiMessage<JoinGroupRequest>
     public global::PSKafka.Engine.Protocol.ApiKey ApiKey => (global::PSKafka.Engine.Protocol.ApiKey)11;
     public bool IsRequest => true;
 
-    /// <summary>Versions 0-7.</summary>
+    /// <summary>The group's id.</summary>
+    /// <remarks>Versions 0-7.</remarks>
     public string GroupId { get; set; } = "";
-    /// <summary>Versions 0-7.</summary>
+    /// <summary>How long without a heartbeat before the coordinator drops the member, in ms.</summary>
+    /// <remarks>Versions 0-7.</remarks>
     public int SessionTimeoutMs { get; set; } = 0;
-    /// <summary>Versions 1-7.</summary>
+    /// <summary>How long the coordinator waits for each member to rejoin in a rebalance, in ms (the consumer's max.poll.interval.ms).</summary>
+    /// <remarks>Versions 1-7.</remarks>
     public int RebalanceTimeoutMs { get; set; } = -1;
-    /// <summary>Versions 0-7.</summary>
+    /// <summary>The member id the coordinator gave this member, or empty on the first join.</summary>
+    /// <remarks>Versions 0-7.</remarks>
     public string MemberId { get; set; } = "";
-    /// <summary>Versions 5-7, nullable 5-7.</summary>
+    /// <summary>The static member's group.instance.id, or null for a dynamic member.</summary>
+    /// <remarks>Versions 5-7, nullable 5-7.</remarks>
     public string? GroupInstanceId { get; set; } = null;
-    /// <summary>Versions 0-7.</summary>
+    /// <summary>The kind of protocol the member speaks, "consumer" for consumers.</summary>
+    /// <remarks>Versions 0-7.</remarks>
     public string ProtocolType { get; set; } = "";
-    /// <summary>Versions 0-7.</summary>
+    /// <summary>The protocols (assignors) the member supports, preferred first.</summary>
+    /// <remarks>Versions 0-7.</remarks>
     public List<global::PSKafka.Engine.Protocol.Messages.JoinGroupRequest.JoinGroupRequestProtocol> Protocols { get; set; } = new();
     /// <summary>Tagged fields this version does not know, kept so they survive a read/write round trip.</summary>
     public List<RawTaggedField>? UnknownTaggedFields { get; set; }
@@ -118,9 +125,11 @@ public sealed partial class JoinGroupRequest : IApiMessage<JoinGroupRequest>
 
     public sealed partial class JoinGroupRequestProtocol : IProtocolMessage<JoinGroupRequestProtocol>
     {
-        /// <summary>Versions 0-7.</summary>
+        /// <summary>The protocol's name (an assignor, e.g. range).</summary>
+        /// <remarks>Versions 0-7.</remarks>
         public string Name { get; set; } = "";
-        /// <summary>Versions 0-7.</summary>
+        /// <summary>The member's metadata for the protocol (a consumer's subscription).</summary>
+        /// <remarks>Versions 0-7.</remarks>
         public byte[] Metadata { get; set; } = global::System.Array.Empty<byte>();
         /// <summary>Tagged fields this version does not know, kept so they survive a read/write round trip.</summary>
         public List<RawTaggedField>? UnknownTaggedFields { get; set; }

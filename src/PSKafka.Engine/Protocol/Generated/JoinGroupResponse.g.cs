@@ -15,21 +15,29 @@ public sealed partial class JoinGroupResponse : IApiMessage<JoinGroupResponse>
     public global::PSKafka.Engine.Protocol.ApiKey ApiKey => (global::PSKafka.Engine.Protocol.ApiKey)11;
     public bool IsRequest => false;
 
-    /// <summary>Versions 2-7.</summary>
+    /// <summary>How long the request was throttled for a quota, in ms; 0 when it was not.</summary>
+    /// <remarks>Versions 2-7.</remarks>
     public int ThrottleTimeMs { get; set; } = 0;
-    /// <summary>Versions 0-7.</summary>
+    /// <summary>The error code, or 0 for none.</summary>
+    /// <remarks>Versions 0-7.</remarks>
     public short ErrorCode { get; set; } = (short)0;
-    /// <summary>Versions 0-7.</summary>
+    /// <summary>The group's generation after the join.</summary>
+    /// <remarks>Versions 0-7.</remarks>
     public int GenerationId { get; set; } = -1;
-    /// <summary>Versions 7, nullable 7.</summary>
+    /// <summary>The group's protocol type.</summary>
+    /// <remarks>Versions 7, nullable 7.</remarks>
     public string? ProtocolType { get; set; } = null;
-    /// <summary>Versions 0-7, nullable 7.</summary>
+    /// <summary>The protocol (assignor) the coordinator chose.</summary>
+    /// <remarks>Versions 0-7, nullable 7.</remarks>
     public string? ProtocolName { get; set; } = "";
-    /// <summary>Versions 0-7.</summary>
+    /// <summary>The member id of the group's leader.</summary>
+    /// <remarks>Versions 0-7.</remarks>
     public string Leader { get; set; } = "";
-    /// <summary>Versions 0-7.</summary>
+    /// <summary>The member id the coordinator gave this member.</summary>
+    /// <remarks>Versions 0-7.</remarks>
     public string MemberId { get; set; } = "";
-    /// <summary>Versions 0-7.</summary>
+    /// <summary>Every member with its metadata, sent to the leader only.</summary>
+    /// <remarks>Versions 0-7.</remarks>
     public List<global::PSKafka.Engine.Protocol.Messages.JoinGroupResponse.JoinGroupResponseMember> Members { get; set; } = new();
     /// <summary>Tagged fields this version does not know, kept so they survive a read/write round trip.</summary>
     public List<RawTaggedField>? UnknownTaggedFields { get; set; }
@@ -126,11 +134,14 @@ public sealed partial class JoinGroupResponse : IApiMessage<JoinGroupResponse>
 
     public sealed partial class JoinGroupResponseMember : IProtocolMessage<JoinGroupResponseMember>
     {
-        /// <summary>Versions 0-7.</summary>
+        /// <summary>The member's id.</summary>
+        /// <remarks>Versions 0-7.</remarks>
         public string MemberId { get; set; } = "";
-        /// <summary>Versions 5-7, nullable 5-7.</summary>
+        /// <summary>The static member's group.instance.id, or null for a dynamic member.</summary>
+        /// <remarks>Versions 5-7, nullable 5-7.</remarks>
         public string? GroupInstanceId { get; set; } = null;
-        /// <summary>Versions 0-7.</summary>
+        /// <summary>The member's metadata for the chosen protocol.</summary>
+        /// <remarks>Versions 0-7.</remarks>
         public byte[] Metadata { get; set; } = global::System.Array.Empty<byte>();
         /// <summary>Tagged fields this version does not know, kept so they survive a read/write round trip.</summary>
         public List<RawTaggedField>? UnknownTaggedFields { get; set; }

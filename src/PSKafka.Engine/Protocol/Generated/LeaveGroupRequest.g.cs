@@ -15,11 +15,14 @@ public sealed partial class LeaveGroupRequest : IApiMessage<LeaveGroupRequest>
     public global::PSKafka.Engine.Protocol.ApiKey ApiKey => (global::PSKafka.Engine.Protocol.ApiKey)13;
     public bool IsRequest => true;
 
-    /// <summary>Versions 0-5.</summary>
+    /// <summary>The group's id.</summary>
+    /// <remarks>Versions 0-5.</remarks>
     public string GroupId { get; set; } = "";
-    /// <summary>Versions 0-2.</summary>
+    /// <summary>The leaving member's id.</summary>
+    /// <remarks>Versions 0-2.</remarks>
     public string MemberId { get; set; } = "";
-    /// <summary>Versions 3-5.</summary>
+    /// <summary>The leaving members, each with its own answer.</summary>
+    /// <remarks>Versions 3-5.</remarks>
     public List<global::PSKafka.Engine.Protocol.Messages.LeaveGroupRequest.MemberIdentity> Members { get; set; } = new();
     /// <summary>Tagged fields this version does not know, kept so they survive a read/write round trip.</summary>
     public List<RawTaggedField>? UnknownTaggedFields { get; set; }
@@ -95,11 +98,14 @@ public sealed partial class LeaveGroupRequest : IApiMessage<LeaveGroupRequest>
 
     public sealed partial class MemberIdentity : IProtocolMessage<MemberIdentity>
     {
-        /// <summary>Versions 3-5.</summary>
+        /// <summary>The member's id.</summary>
+        /// <remarks>Versions 3-5.</remarks>
         public string MemberId { get; set; } = "";
-        /// <summary>Versions 3-5, nullable 3-5.</summary>
+        /// <summary>The member's group.instance.id, or null.</summary>
+        /// <remarks>Versions 3-5, nullable 3-5.</remarks>
         public string? GroupInstanceId { get; set; } = null;
-        /// <summary>Versions 5, nullable 5.</summary>
+        /// <summary>Why the member leaves, for the coordinator's log.</summary>
+        /// <remarks>Versions 5, nullable 5.</remarks>
         public string? Reason { get; set; } = null;
         /// <summary>Tagged fields this version does not know, kept so they survive a read/write round trip.</summary>
         public List<RawTaggedField>? UnknownTaggedFields { get; set; }

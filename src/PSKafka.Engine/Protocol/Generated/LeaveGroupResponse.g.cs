@@ -15,11 +15,14 @@ public sealed partial class LeaveGroupResponse : IApiMessage<LeaveGroupResponse>
     public global::PSKafka.Engine.Protocol.ApiKey ApiKey => (global::PSKafka.Engine.Protocol.ApiKey)13;
     public bool IsRequest => false;
 
-    /// <summary>Versions 1-5.</summary>
+    /// <summary>How long the request was throttled for a quota, in ms; 0 when it was not.</summary>
+    /// <remarks>Versions 1-5.</remarks>
     public int ThrottleTimeMs { get; set; } = 0;
-    /// <summary>Versions 0-5.</summary>
+    /// <summary>The error code, or 0 for none.</summary>
+    /// <remarks>Versions 0-5.</remarks>
     public short ErrorCode { get; set; } = (short)0;
-    /// <summary>Versions 3-5.</summary>
+    /// <summary>One result per leaving member.</summary>
+    /// <remarks>Versions 3-5.</remarks>
     public List<global::PSKafka.Engine.Protocol.Messages.LeaveGroupResponse.MemberResponse> Members { get; set; } = new();
     /// <summary>Tagged fields this version does not know, kept so they survive a read/write round trip.</summary>
     public List<RawTaggedField>? UnknownTaggedFields { get; set; }
@@ -94,11 +97,14 @@ public sealed partial class LeaveGroupResponse : IApiMessage<LeaveGroupResponse>
 
     public sealed partial class MemberResponse : IProtocolMessage<MemberResponse>
     {
-        /// <summary>Versions 3-5.</summary>
+        /// <summary>The member's id.</summary>
+        /// <remarks>Versions 3-5.</remarks>
         public string MemberId { get; set; } = "";
-        /// <summary>Versions 3-5, nullable 3-5.</summary>
+        /// <summary>The member's group.instance.id, or null.</summary>
+        /// <remarks>Versions 3-5, nullable 3-5.</remarks>
         public string? GroupInstanceId { get; set; } = "";
-        /// <summary>Versions 3-5.</summary>
+        /// <summary>The member's error code, or 0 for none.</summary>
+        /// <remarks>Versions 3-5.</remarks>
         public short ErrorCode { get; set; } = (short)0;
         /// <summary>Tagged fields this version does not know, kept so they survive a read/write round trip.</summary>
         public List<RawTaggedField>? UnknownTaggedFields { get; set; }

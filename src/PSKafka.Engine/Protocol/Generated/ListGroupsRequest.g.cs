@@ -15,7 +15,8 @@ public sealed partial class ListGroupsRequest : IApiMessage<ListGroupsRequest>
     public global::PSKafka.Engine.Protocol.ApiKey ApiKey => (global::PSKafka.Engine.Protocol.ApiKey)16;
     public bool IsRequest => true;
 
-    /// <summary>Versions 4.</summary>
+    /// <summary>The states of the groups to list; empty for every group.</summary>
+    /// <remarks>Versions 4.</remarks>
     public List<string> StatesFilter { get; set; } = new();
     /// <summary>Tagged fields this version does not know, kept so they survive a read/write round trip.</summary>
     public List<RawTaggedField>? UnknownTaggedFields { get; set; }

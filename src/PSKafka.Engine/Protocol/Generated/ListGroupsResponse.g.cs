@@ -15,11 +15,14 @@ public sealed partial class ListGroupsResponse : IApiMessage<ListGroupsResponse>
     public global::PSKafka.Engine.Protocol.ApiKey ApiKey => (global::PSKafka.Engine.Protocol.ApiKey)16;
     public bool IsRequest => false;
 
-    /// <summary>Versions 1-4.</summary>
+    /// <summary>How long the request was throttled for a quota, in ms; 0 when it was not.</summary>
+    /// <remarks>Versions 1-4.</remarks>
     public int ThrottleTimeMs { get; set; } = 0;
-    /// <summary>Versions 0-4.</summary>
+    /// <summary>The error code, or 0 for none.</summary>
+    /// <remarks>Versions 0-4.</remarks>
     public short ErrorCode { get; set; } = (short)0;
-    /// <summary>Versions 0-4.</summary>
+    /// <summary>The groups this coordinator has.</summary>
+    /// <remarks>Versions 0-4.</remarks>
     public List<global::PSKafka.Engine.Protocol.Messages.ListGroupsResponse.ListedGroup> Groups { get; set; } = new();
     /// <summary>Tagged fields this version does not know, kept so they survive a read/write round trip.</summary>
     public List<RawTaggedField>? UnknownTaggedFields { get; set; }
@@ -87,11 +90,14 @@ public sealed partial class ListGroupsResponse : IApiMessage<ListGroupsResponse>
 
     public sealed partial class ListedGroup : IProtocolMessage<ListedGroup>
     {
-        /// <summary>Versions 0-4.</summary>
+        /// <summary>The group's id.</summary>
+        /// <remarks>Versions 0-4.</remarks>
         public string GroupId { get; set; } = "";
-        /// <summary>Versions 0-4.</summary>
+        /// <summary>The group's protocol type.</summary>
+        /// <remarks>Versions 0-4.</remarks>
         public string ProtocolType { get; set; } = "";
-        /// <summary>Versions 4.</summary>
+        /// <summary>The group's state.</summary>
+        /// <remarks>Versions 4.</remarks>
         public string GroupState { get; set; } = "";
         /// <summary>Tagged fields this version does not know, kept so they survive a read/write round trip.</summary>
         public List<RawTaggedField>? UnknownTaggedFields { get; set; }

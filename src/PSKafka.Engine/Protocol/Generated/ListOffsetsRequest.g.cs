@@ -15,11 +15,14 @@ public sealed partial class ListOffsetsRequest : IApiMessage<ListOffsetsRequest>
     public global::PSKafka.Engine.Protocol.ApiKey ApiKey => (global::PSKafka.Engine.Protocol.ApiKey)2;
     public bool IsRequest => true;
 
-    /// <summary>Versions 0-7.</summary>
+    /// <summary>The requesting broker's id, or -1 for a client.</summary>
+    /// <remarks>Versions 0-7.</remarks>
     public int ReplicaId { get; set; } = 0;
-    /// <summary>Versions 2-7.</summary>
+    /// <summary>0 read_uncommitted (up to the high watermark), 1 read_committed (up to the last stable offset).</summary>
+    /// <remarks>Versions 2-7.</remarks>
     public sbyte IsolationLevel { get; set; } = (sbyte)0;
-    /// <summary>Versions 0-7.</summary>
+    /// <summary>The topics to list offsets of.</summary>
+    /// <remarks>Versions 0-7.</remarks>
     public List<global::PSKafka.Engine.Protocol.Messages.ListOffsetsRequest.ListOffsetsTopic> Topics { get; set; } = new();
     /// <summary>Tagged fields this version does not know, kept so they survive a read/write round trip.</summary>
     public List<RawTaggedField>? UnknownTaggedFields { get; set; }
@@ -88,9 +91,11 @@ public sealed partial class ListOffsetsRequest : IApiMessage<ListOffsetsRequest>
 
     public sealed partial class ListOffsetsTopic : IProtocolMessage<ListOffsetsTopic>
     {
-        /// <summary>Versions 0-7.</summary>
+        /// <summary>The topic name.</summary>
+        /// <remarks>Versions 0-7.</remarks>
         public string Name { get; set; } = "";
-        /// <summary>Versions 0-7.</summary>
+        /// <summary>The partitions to list offsets of.</summary>
+        /// <remarks>Versions 0-7.</remarks>
         public List<global::PSKafka.Engine.Protocol.Messages.ListOffsetsRequest.ListOffsetsPartition> Partitions { get; set; } = new();
         /// <summary>Tagged fields this version does not know, kept so they survive a read/write round trip.</summary>
         public List<RawTaggedField>? UnknownTaggedFields { get; set; }
@@ -150,13 +155,17 @@ public sealed partial class ListOffsetsRequest : IApiMessage<ListOffsetsRequest>
 
     public sealed partial class ListOffsetsPartition : IProtocolMessage<ListOffsetsPartition>
     {
-        /// <summary>Versions 0-7.</summary>
+        /// <summary>The partition number.</summary>
+        /// <remarks>Versions 0-7.</remarks>
         public int PartitionIndex { get; set; } = 0;
-        /// <summary>Versions 4-7.</summary>
+        /// <summary>The leader epoch the client knows, to fence stale requests; -1 skips the check.</summary>
+        /// <remarks>Versions 4-7.</remarks>
         public int CurrentLeaderEpoch { get; set; } = -1;
-        /// <summary>Versions 0-7.</summary>
+        /// <summary>The timestamp to look up: -1 latest, -2 earliest, -3 the largest timestamp, otherwise ms since the epoch.</summary>
+        /// <remarks>Versions 0-7.</remarks>
         public long Timestamp { get; set; } = 0L;
-        /// <summary>Versions 0.</summary>
+        /// <summary>How many offsets to answer with.</summary>
+        /// <remarks>Versions 0.</remarks>
         public int MaxNumOffsets { get; set; } = 1;
         /// <summary>Tagged fields this version does not know, kept so they survive a read/write round trip.</summary>
         public List<RawTaggedField>? UnknownTaggedFields { get; set; }

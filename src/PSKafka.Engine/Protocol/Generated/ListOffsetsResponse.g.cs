@@ -15,9 +15,11 @@ public sealed partial class ListOffsetsResponse : IApiMessage<ListOffsetsRespons
     public global::PSKafka.Engine.Protocol.ApiKey ApiKey => (global::PSKafka.Engine.Protocol.ApiKey)2;
     public bool IsRequest => false;
 
-    /// <summary>Versions 2-7.</summary>
+    /// <summary>How long the request was throttled for a quota, in ms; 0 when it was not.</summary>
+    /// <remarks>Versions 2-7.</remarks>
     public int ThrottleTimeMs { get; set; } = 0;
-    /// <summary>Versions 0-7.</summary>
+    /// <summary>One result per topic.</summary>
+    /// <remarks>Versions 0-7.</remarks>
     public List<global::PSKafka.Engine.Protocol.Messages.ListOffsetsResponse.ListOffsetsTopicResponse> Topics { get; set; } = new();
     /// <summary>Tagged fields this version does not know, kept so they survive a read/write round trip.</summary>
     public List<RawTaggedField>? UnknownTaggedFields { get; set; }
@@ -82,9 +84,11 @@ public sealed partial class ListOffsetsResponse : IApiMessage<ListOffsetsRespons
 
     public sealed partial class ListOffsetsTopicResponse : IProtocolMessage<ListOffsetsTopicResponse>
     {
-        /// <summary>Versions 0-7.</summary>
+        /// <summary>The topic name.</summary>
+        /// <remarks>Versions 0-7.</remarks>
         public string Name { get; set; } = "";
-        /// <summary>Versions 0-7.</summary>
+        /// <summary>One result per partition.</summary>
+        /// <remarks>Versions 0-7.</remarks>
         public List<global::PSKafka.Engine.Protocol.Messages.ListOffsetsResponse.ListOffsetsPartitionResponse> Partitions { get; set; } = new();
         /// <summary>Tagged fields this version does not know, kept so they survive a read/write round trip.</summary>
         public List<RawTaggedField>? UnknownTaggedFields { get; set; }
@@ -144,17 +148,23 @@ public sealed partial class ListOffsetsResponse : IApiMessage<ListOffsetsRespons
 
     public sealed partial class ListOffsetsPartitionResponse : IProtocolMessage<ListOffsetsPartitionResponse>
     {
-        /// <summary>Versions 0-7.</summary>
+        /// <summary>The partition number.</summary>
+        /// <remarks>Versions 0-7.</remarks>
         public int PartitionIndex { get; set; } = 0;
-        /// <summary>Versions 0-7.</summary>
+        /// <summary>The error code, or 0 for none.</summary>
+        /// <remarks>Versions 0-7.</remarks>
         public short ErrorCode { get; set; } = (short)0;
-        /// <summary>Versions 0.</summary>
+        /// <summary>The offsets found (at most one here).</summary>
+        /// <remarks>Versions 0.</remarks>
         public List<long> OldStyleOffsets { get; set; } = new();
-        /// <summary>Versions 1-7.</summary>
+        /// <summary>The timestamp of the offset found, or -1.</summary>
+        /// <remarks>Versions 1-7.</remarks>
         public long Timestamp { get; set; } = -1L;
-        /// <summary>Versions 1-7.</summary>
+        /// <summary>The offset found, or -1.</summary>
+        /// <remarks>Versions 1-7.</remarks>
         public long Offset { get; set; } = -1L;
-        /// <summary>Versions 4-7.</summary>
+        /// <summary>The leader epoch of the offset found, or -1.</summary>
+        /// <remarks>Versions 4-7.</remarks>
         public int LeaderEpoch { get; set; } = -1;
         /// <summary>Tagged fields this version does not know, kept so they survive a read/write round trip.</summary>
         public List<RawTaggedField>? UnknownTaggedFields { get; set; }

@@ -15,13 +15,17 @@ public sealed partial class MetadataRequest : IApiMessage<MetadataRequest>
     public global::PSKafka.Engine.Protocol.ApiKey ApiKey => (global::PSKafka.Engine.Protocol.ApiKey)3;
     public bool IsRequest => true;
 
-    /// <summary>Versions 0-12, nullable 1-12.</summary>
+    /// <summary>The topics to describe; null for every topic (an empty list means every topic in v0).</summary>
+    /// <remarks>Versions 0-12, nullable 1-12.</remarks>
     public List<global::PSKafka.Engine.Protocol.Messages.MetadataRequest.MetadataRequestTopic>? Topics { get; set; } = new();
-    /// <summary>Versions 4-12.</summary>
+    /// <summary>True to let the broker create missing topics when auto.create.topics.enable allows it.</summary>
+    /// <remarks>Versions 4-12.</remarks>
     public bool AllowAutoTopicCreation { get; set; } = true;
-    /// <summary>Versions 8-10.</summary>
+    /// <summary>True to include the operations the caller may perform on the cluster.</summary>
+    /// <remarks>Versions 8-10.</remarks>
     public bool IncludeClusterAuthorizedOperations { get; set; } = false;
-    /// <summary>Versions 8-12.</summary>
+    /// <summary>True to include the operations the caller may perform on each topic.</summary>
+    /// <remarks>Versions 8-12.</remarks>
     public bool IncludeTopicAuthorizedOperations { get; set; } = false;
     /// <summary>Tagged fields this version does not know, kept so they survive a read/write round trip.</summary>
     public List<RawTaggedField>? UnknownTaggedFields { get; set; }
@@ -119,9 +123,11 @@ public sealed partial class MetadataRequest : IApiMessage<MetadataRequest>
 
     public sealed partial class MetadataRequestTopic : IProtocolMessage<MetadataRequestTopic>
     {
-        /// <summary>Versions 10-12.</summary>
+        /// <summary>The topic's id (zero when asking by name).</summary>
+        /// <remarks>Versions 10-12.</remarks>
         public global::PSKafka.Engine.Protocol.Uuid TopicId { get; set; } = default;
-        /// <summary>Versions 0-12, nullable 10-12.</summary>
+        /// <summary>The topic name.</summary>
+        /// <remarks>Versions 0-12, nullable 10-12.</remarks>
         public string? Name { get; set; } = "";
         /// <summary>Tagged fields this version does not know, kept so they survive a read/write round trip.</summary>
         public List<RawTaggedField>? UnknownTaggedFields { get; set; }

@@ -15,17 +15,23 @@ public sealed partial class MetadataResponse : IApiMessage<MetadataResponse>
     public global::PSKafka.Engine.Protocol.ApiKey ApiKey => (global::PSKafka.Engine.Protocol.ApiKey)3;
     public bool IsRequest => false;
 
-    /// <summary>Versions 3-12.</summary>
+    /// <summary>How long the request was throttled for a quota, in ms; 0 when it was not.</summary>
+    /// <remarks>Versions 3-12.</remarks>
     public int ThrottleTimeMs { get; set; } = 0;
-    /// <summary>Versions 0-12.</summary>
+    /// <summary>The running brokers.</summary>
+    /// <remarks>Versions 0-12.</remarks>
     public List<global::PSKafka.Engine.Protocol.Messages.MetadataResponse.MetadataResponseBroker> Brokers { get; set; } = new();
-    /// <summary>Versions 2-12, nullable 2-12.</summary>
+    /// <summary>The cluster's id.</summary>
+    /// <remarks>Versions 2-12, nullable 2-12.</remarks>
     public string? ClusterId { get; set; } = null;
-    /// <summary>Versions 1-12.</summary>
+    /// <summary>The controller's broker id, or -1.</summary>
+    /// <remarks>Versions 1-12.</remarks>
     public int ControllerId { get; set; } = -1;
-    /// <summary>Versions 0-12.</summary>
+    /// <summary>One entry per topic.</summary>
+    /// <remarks>Versions 0-12.</remarks>
     public List<global::PSKafka.Engine.Protocol.Messages.MetadataResponse.MetadataResponseTopic> Topics { get; set; } = new();
-    /// <summary>Versions 8-10.</summary>
+    /// <summary>A bit field of the operations the caller may perform on the cluster, or INT32_MIN when not asked.</summary>
+    /// <remarks>Versions 8-10.</remarks>
     public int ClusterAuthorizedOperations { get; set; } = -2147483648;
     /// <summary>Tagged fields this version does not know, kept so they survive a read/write round trip.</summary>
     public List<RawTaggedField>? UnknownTaggedFields { get; set; }
@@ -132,13 +138,17 @@ public sealed partial class MetadataResponse : IApiMessage<MetadataResponse>
 
     public sealed partial class MetadataResponseBroker : IProtocolMessage<MetadataResponseBroker>
     {
-        /// <summary>Versions 0-12.</summary>
+        /// <summary>The broker's id.</summary>
+        /// <remarks>Versions 0-12.</remarks>
         public int NodeId { get; set; } = 0;
-        /// <summary>Versions 0-12.</summary>
+        /// <summary>The broker's advertised host name.</summary>
+        /// <remarks>Versions 0-12.</remarks>
         public string Host { get; set; } = "";
-        /// <summary>Versions 0-12.</summary>
+        /// <summary>The broker's port.</summary>
+        /// <remarks>Versions 0-12.</remarks>
         public int Port { get; set; } = 0;
-        /// <summary>Versions 1-12, nullable 1-12.</summary>
+        /// <summary>The broker's rack, or null.</summary>
+        /// <remarks>Versions 1-12, nullable 1-12.</remarks>
         public string? Rack { get; set; } = null;
         /// <summary>Tagged fields this version does not know, kept so they survive a read/write round trip.</summary>
         public List<RawTaggedField>? UnknownTaggedFields { get; set; }
@@ -207,17 +217,23 @@ public sealed partial class MetadataResponse : IApiMessage<MetadataResponse>
 
     public sealed partial class MetadataResponseTopic : IProtocolMessage<MetadataResponseTopic>
     {
-        /// <summary>Versions 0-12.</summary>
+        /// <summary>The topic's error code, or 0 for none.</summary>
+        /// <remarks>Versions 0-12.</remarks>
         public short ErrorCode { get; set; } = (short)0;
-        /// <summary>Versions 0-12, nullable 12.</summary>
+        /// <summary>The topic name.</summary>
+        /// <remarks>Versions 0-12, nullable 12.</remarks>
         public string? Name { get; set; } = "";
-        /// <summary>Versions 10-12.</summary>
+        /// <summary>The topic's id, or zero when the topic does not exist.</summary>
+        /// <remarks>Versions 10-12.</remarks>
         public global::PSKafka.Engine.Protocol.Uuid TopicId { get; set; } = default;
-        /// <summary>Versions 1-12.</summary>
+        /// <summary>True for an internal topic, such as __consumer_offsets.</summary>
+        /// <remarks>Versions 1-12.</remarks>
         public bool IsInternal { get; set; } = false;
-        /// <summary>Versions 0-12.</summary>
+        /// <summary>One entry per partition.</summary>
+        /// <remarks>Versions 0-12.</remarks>
         public List<global::PSKafka.Engine.Protocol.Messages.MetadataResponse.MetadataResponsePartition> Partitions { get; set; } = new();
-        /// <summary>Versions 8-12.</summary>
+        /// <summary>A bit field of the operations the caller may perform on the topic, or INT32_MIN when not asked.</summary>
+        /// <remarks>Versions 8-12.</remarks>
         public int TopicAuthorizedOperations { get; set; } = -2147483648;
         /// <summary>Tagged fields this version does not know, kept so they survive a read/write round trip.</summary>
         public List<RawTaggedField>? UnknownTaggedFields { get; set; }
@@ -312,19 +328,26 @@ public sealed partial class MetadataResponse : IApiMessage<MetadataResponse>
 
     public sealed partial class MetadataResponsePartition : IProtocolMessage<MetadataResponsePartition>
     {
-        /// <summary>Versions 0-12.</summary>
+        /// <summary>The partition's error code, or 0 for none.</summary>
+        /// <remarks>Versions 0-12.</remarks>
         public short ErrorCode { get; set; } = (short)0;
-        /// <summary>Versions 0-12.</summary>
+        /// <summary>The partition number.</summary>
+        /// <remarks>Versions 0-12.</remarks>
         public int PartitionIndex { get; set; } = 0;
-        /// <summary>Versions 0-12.</summary>
+        /// <summary>The leader's broker id, or -1 when there is none.</summary>
+        /// <remarks>Versions 0-12.</remarks>
         public int LeaderId { get; set; } = 0;
-        /// <summary>Versions 7-12.</summary>
+        /// <summary>The partition's leader epoch.</summary>
+        /// <remarks>Versions 7-12.</remarks>
         public int LeaderEpoch { get; set; } = -1;
-        /// <summary>Versions 0-12.</summary>
+        /// <summary>The brokers that hold a replica.</summary>
+        /// <remarks>Versions 0-12.</remarks>
         public List<int> ReplicaNodes { get; set; } = new();
-        /// <summary>Versions 0-12.</summary>
+        /// <summary>The replicas in sync with the leader.</summary>
+        /// <remarks>Versions 0-12.</remarks>
         public List<int> IsrNodes { get; set; } = new();
-        /// <summary>Versions 5-12.</summary>
+        /// <summary>The replicas on brokers that are down.</summary>
+        /// <remarks>Versions 5-12.</remarks>
         public List<int> OfflineReplicas { get; set; } = new();
         /// <summary>Tagged fields this version does not know, kept so they survive a read/write round trip.</summary>
         public List<RawTaggedField>? UnknownTaggedFields { get; set; }

@@ -15,17 +15,23 @@ public sealed partial class OffsetCommitRequest : IApiMessage<OffsetCommitReques
     public global::PSKafka.Engine.Protocol.ApiKey ApiKey => (global::PSKafka.Engine.Protocol.ApiKey)8;
     public bool IsRequest => true;
 
-    /// <summary>Versions 0-8.</summary>
+    /// <summary>The group's id.</summary>
+    /// <remarks>Versions 0-8.</remarks>
     public string GroupId { get; set; } = "";
-    /// <summary>Versions 1-8.</summary>
+    /// <summary>The group's generation, or -1 to commit for a group without members.</summary>
+    /// <remarks>Versions 1-8.</remarks>
     public int GenerationIdOrMemberEpoch { get; set; } = -1;
-    /// <summary>Versions 1-8.</summary>
+    /// <summary>The member id the coordinator gave this member, or empty with generation -1.</summary>
+    /// <remarks>Versions 1-8.</remarks>
     public string MemberId { get; set; } = "";
-    /// <summary>Versions 7-8, nullable 7-8.</summary>
+    /// <summary>The static member's group.instance.id, or null for a dynamic member.</summary>
+    /// <remarks>Versions 7-8, nullable 7-8.</remarks>
     public string? GroupInstanceId { get; set; } = null;
-    /// <summary>Versions 2-4.</summary>
+    /// <summary>How long to keep the offsets, in ms; -1 for offsets.retention.minutes.</summary>
+    /// <remarks>Versions 2-4.</remarks>
     public long RetentionTimeMs { get; set; } = -1L;
-    /// <summary>Versions 0-8.</summary>
+    /// <summary>The topics to commit offsets for.</summary>
+    /// <remarks>Versions 0-8.</remarks>
     public List<global::PSKafka.Engine.Protocol.Messages.OffsetCommitRequest.OffsetCommitRequestTopic> Topics { get; set; } = new();
     /// <summary>Tagged fields this version does not know, kept so they survive a read/write round trip.</summary>
     public List<RawTaggedField>? UnknownTaggedFields { get; set; }
@@ -125,9 +131,11 @@ public sealed partial class OffsetCommitRequest : IApiMessage<OffsetCommitReques
 
     public sealed partial class OffsetCommitRequestTopic : IProtocolMessage<OffsetCommitRequestTopic>
     {
-        /// <summary>Versions 0-8.</summary>
+        /// <summary>The topic name.</summary>
+        /// <remarks>Versions 0-8.</remarks>
         public string Name { get; set; } = "";
-        /// <summary>Versions 0-8.</summary>
+        /// <summary>The partitions to commit offsets for.</summary>
+        /// <remarks>Versions 0-8.</remarks>
         public List<global::PSKafka.Engine.Protocol.Messages.OffsetCommitRequest.OffsetCommitRequestPartition> Partitions { get; set; } = new();
         /// <summary>Tagged fields this version does not know, kept so they survive a read/write round trip.</summary>
         public List<RawTaggedField>? UnknownTaggedFields { get; set; }
@@ -187,15 +195,20 @@ public sealed partial class OffsetCommitRequest : IApiMessage<OffsetCommitReques
 
     public sealed partial class OffsetCommitRequestPartition : IProtocolMessage<OffsetCommitRequestPartition>
     {
-        /// <summary>Versions 0-8.</summary>
+        /// <summary>The partition number.</summary>
+        /// <remarks>Versions 0-8.</remarks>
         public int PartitionIndex { get; set; } = 0;
-        /// <summary>Versions 0-8.</summary>
+        /// <summary>The offset to commit: the next one to consume.</summary>
+        /// <remarks>Versions 0-8.</remarks>
         public long CommittedOffset { get; set; } = 0L;
-        /// <summary>Versions 6-8.</summary>
+        /// <summary>The leader epoch of the last consumed record, or -1.</summary>
+        /// <remarks>Versions 6-8.</remarks>
         public int CommittedLeaderEpoch { get; set; } = -1;
-        /// <summary>Versions 1.</summary>
+        /// <summary>The commit's timestamp in ms, or -1 for now.</summary>
+        /// <remarks>Versions 1.</remarks>
         public long CommitTimestamp { get; set; } = -1L;
-        /// <summary>Versions 0-8, nullable 0-8.</summary>
+        /// <summary>Metadata the client keeps with the offset, or null.</summary>
+        /// <remarks>Versions 0-8, nullable 0-8.</remarks>
         public string? CommittedMetadata { get; set; } = "";
         /// <summary>Tagged fields this version does not know, kept so they survive a read/write round trip.</summary>
         public List<RawTaggedField>? UnknownTaggedFields { get; set; }

@@ -15,9 +15,11 @@ public sealed partial class OffsetCommitResponse : IApiMessage<OffsetCommitRespo
     public global::PSKafka.Engine.Protocol.ApiKey ApiKey => (global::PSKafka.Engine.Protocol.ApiKey)8;
     public bool IsRequest => false;
 
-    /// <summary>Versions 3-8.</summary>
+    /// <summary>How long the request was throttled for a quota, in ms; 0 when it was not.</summary>
+    /// <remarks>Versions 3-8.</remarks>
     public int ThrottleTimeMs { get; set; } = 0;
-    /// <summary>Versions 0-8.</summary>
+    /// <summary>One result per topic.</summary>
+    /// <remarks>Versions 0-8.</remarks>
     public List<global::PSKafka.Engine.Protocol.Messages.OffsetCommitResponse.OffsetCommitResponseTopic> Topics { get; set; } = new();
     /// <summary>Tagged fields this version does not know, kept so they survive a read/write round trip.</summary>
     public List<RawTaggedField>? UnknownTaggedFields { get; set; }
@@ -82,9 +84,11 @@ public sealed partial class OffsetCommitResponse : IApiMessage<OffsetCommitRespo
 
     public sealed partial class OffsetCommitResponseTopic : IProtocolMessage<OffsetCommitResponseTopic>
     {
-        /// <summary>Versions 0-8.</summary>
+        /// <summary>The topic name.</summary>
+        /// <remarks>Versions 0-8.</remarks>
         public string Name { get; set; } = "";
-        /// <summary>Versions 0-8.</summary>
+        /// <summary>One result per partition.</summary>
+        /// <remarks>Versions 0-8.</remarks>
         public List<global::PSKafka.Engine.Protocol.Messages.OffsetCommitResponse.OffsetCommitResponsePartition> Partitions { get; set; } = new();
         /// <summary>Tagged fields this version does not know, kept so they survive a read/write round trip.</summary>
         public List<RawTaggedField>? UnknownTaggedFields { get; set; }
@@ -144,9 +148,11 @@ public sealed partial class OffsetCommitResponse : IApiMessage<OffsetCommitRespo
 
     public sealed partial class OffsetCommitResponsePartition : IProtocolMessage<OffsetCommitResponsePartition>
     {
-        /// <summary>Versions 0-8.</summary>
+        /// <summary>The partition number.</summary>
+        /// <remarks>Versions 0-8.</remarks>
         public int PartitionIndex { get; set; } = 0;
-        /// <summary>Versions 0-8.</summary>
+        /// <summary>The error code, or 0 for none.</summary>
+        /// <remarks>Versions 0-8.</remarks>
         public short ErrorCode { get; set; } = (short)0;
         /// <summary>Tagged fields this version does not know, kept so they survive a read/write round trip.</summary>
         public List<RawTaggedField>? UnknownTaggedFields { get; set; }

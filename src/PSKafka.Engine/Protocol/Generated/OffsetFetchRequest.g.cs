@@ -15,11 +15,14 @@ public sealed partial class OffsetFetchRequest : IApiMessage<OffsetFetchRequest>
     public global::PSKafka.Engine.Protocol.ApiKey ApiKey => (global::PSKafka.Engine.Protocol.ApiKey)9;
     public bool IsRequest => true;
 
-    /// <summary>Versions 0-7.</summary>
+    /// <summary>The group whose offsets to fetch.</summary>
+    /// <remarks>Versions 0-7.</remarks>
     public string GroupId { get; set; } = "";
-    /// <summary>Versions 0-7, nullable 2-7.</summary>
+    /// <summary>The topics to fetch offsets for, or null for every partition the group has an offset for.</summary>
+    /// <remarks>Versions 0-7, nullable 2-7.</remarks>
     public List<global::PSKafka.Engine.Protocol.Messages.OffsetFetchRequest.OffsetFetchRequestTopic>? Topics { get; set; } = new();
-    /// <summary>Versions 7.</summary>
+    /// <summary>True to answer UNSTABLE_OFFSET_COMMIT for partitions with a pending transactional commit.</summary>
+    /// <remarks>Versions 7.</remarks>
     public bool RequireStable { get; set; } = false;
     /// <summary>Tagged fields this version does not know, kept so they survive a read/write round trip.</summary>
     public List<RawTaggedField>? UnknownTaggedFields { get; set; }
@@ -100,9 +103,11 @@ public sealed partial class OffsetFetchRequest : IApiMessage<OffsetFetchRequest>
 
     public sealed partial class OffsetFetchRequestTopic : IProtocolMessage<OffsetFetchRequestTopic>
     {
-        /// <summary>Versions 0-7.</summary>
+        /// <summary>The topic name.</summary>
+        /// <remarks>Versions 0-7.</remarks>
         public string Name { get; set; } = "";
-        /// <summary>Versions 0-7.</summary>
+        /// <summary>The partitions to fetch offsets for.</summary>
+        /// <remarks>Versions 0-7.</remarks>
         public List<int> PartitionIndexes { get; set; } = new();
         /// <summary>Tagged fields this version does not know, kept so they survive a read/write round trip.</summary>
         public List<RawTaggedField>? UnknownTaggedFields { get; set; }

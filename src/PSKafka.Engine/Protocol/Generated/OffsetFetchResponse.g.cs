@@ -15,11 +15,14 @@ public sealed partial class OffsetFetchResponse : IApiMessage<OffsetFetchRespons
     public global::PSKafka.Engine.Protocol.ApiKey ApiKey => (global::PSKafka.Engine.Protocol.ApiKey)9;
     public bool IsRequest => false;
 
-    /// <summary>Versions 3-7.</summary>
+    /// <summary>How long the request was throttled for a quota, in ms; 0 when it was not.</summary>
+    /// <remarks>Versions 3-7.</remarks>
     public int ThrottleTimeMs { get; set; } = 0;
-    /// <summary>Versions 0-7.</summary>
+    /// <summary>One result per topic.</summary>
+    /// <remarks>Versions 0-7.</remarks>
     public List<global::PSKafka.Engine.Protocol.Messages.OffsetFetchResponse.OffsetFetchResponseTopic> Topics { get; set; } = new();
-    /// <summary>Versions 2-7.</summary>
+    /// <summary>The error code for the whole group, or 0 for none.</summary>
+    /// <remarks>Versions 2-7.</remarks>
     public short ErrorCode { get; set; } = (short)0;
     /// <summary>Tagged fields this version does not know, kept so they survive a read/write round trip.</summary>
     public List<RawTaggedField>? UnknownTaggedFields { get; set; }
@@ -93,9 +96,11 @@ public sealed partial class OffsetFetchResponse : IApiMessage<OffsetFetchRespons
 
     public sealed partial class OffsetFetchResponseTopic : IProtocolMessage<OffsetFetchResponseTopic>
     {
-        /// <summary>Versions 0-7.</summary>
+        /// <summary>The topic name.</summary>
+        /// <remarks>Versions 0-7.</remarks>
         public string Name { get; set; } = "";
-        /// <summary>Versions 0-7.</summary>
+        /// <summary>One result per partition.</summary>
+        /// <remarks>Versions 0-7.</remarks>
         public List<global::PSKafka.Engine.Protocol.Messages.OffsetFetchResponse.OffsetFetchResponsePartition> Partitions { get; set; } = new();
         /// <summary>Tagged fields this version does not know, kept so they survive a read/write round trip.</summary>
         public List<RawTaggedField>? UnknownTaggedFields { get; set; }
@@ -155,15 +160,20 @@ public sealed partial class OffsetFetchResponse : IApiMessage<OffsetFetchRespons
 
     public sealed partial class OffsetFetchResponsePartition : IProtocolMessage<OffsetFetchResponsePartition>
     {
-        /// <summary>Versions 0-7.</summary>
+        /// <summary>The partition number.</summary>
+        /// <remarks>Versions 0-7.</remarks>
         public int PartitionIndex { get; set; } = 0;
-        /// <summary>Versions 0-7.</summary>
+        /// <summary>The committed offset, or -1 for none.</summary>
+        /// <remarks>Versions 0-7.</remarks>
         public long CommittedOffset { get; set; } = 0L;
-        /// <summary>Versions 5-7.</summary>
+        /// <summary>The leader epoch of the committed offset, or -1.</summary>
+        /// <remarks>Versions 5-7.</remarks>
         public int CommittedLeaderEpoch { get; set; } = -1;
-        /// <summary>Versions 0-7, nullable 0-7.</summary>
+        /// <summary>The metadata committed with the offset, or null.</summary>
+        /// <remarks>Versions 0-7, nullable 0-7.</remarks>
         public string? Metadata { get; set; } = "";
-        /// <summary>Versions 0-7.</summary>
+        /// <summary>The error code, or 0 for none.</summary>
+        /// <remarks>Versions 0-7.</remarks>
         public short ErrorCode { get; set; } = (short)0;
         /// <summary>Tagged fields this version does not know, kept so they survive a read/write round trip.</summary>
         public List<RawTaggedField>? UnknownTaggedFields { get; set; }

@@ -15,9 +15,11 @@ public sealed partial class OffsetForLeaderEpochRequest : IApiMessage<OffsetForL
     public global::PSKafka.Engine.Protocol.ApiKey ApiKey => (global::PSKafka.Engine.Protocol.ApiKey)23;
     public bool IsRequest => true;
 
-    /// <summary>Versions 3-4.</summary>
+    /// <summary>The follower's broker id, or -1 for a consumer.</summary>
+    /// <remarks>Versions 3-4.</remarks>
     public int ReplicaId { get; set; } = -2;
-    /// <summary>Versions 0-4.</summary>
+    /// <summary>The topics to look up.</summary>
+    /// <remarks>Versions 0-4.</remarks>
     public List<global::PSKafka.Engine.Protocol.Messages.OffsetForLeaderEpochRequest.OffsetForLeaderTopic> Topics { get; set; } = new();
     /// <summary>Tagged fields this version does not know, kept so they survive a read/write round trip.</summary>
     public List<RawTaggedField>? UnknownTaggedFields { get; set; }
@@ -82,9 +84,11 @@ public sealed partial class OffsetForLeaderEpochRequest : IApiMessage<OffsetForL
 
     public sealed partial class OffsetForLeaderTopic : IProtocolMessage<OffsetForLeaderTopic>
     {
-        /// <summary>Versions 0-4.</summary>
+        /// <summary>The topic name.</summary>
+        /// <remarks>Versions 0-4.</remarks>
         public string Topic { get; set; } = "";
-        /// <summary>Versions 0-4.</summary>
+        /// <summary>The partitions to look up.</summary>
+        /// <remarks>Versions 0-4.</remarks>
         public List<global::PSKafka.Engine.Protocol.Messages.OffsetForLeaderEpochRequest.OffsetForLeaderPartition> Partitions { get; set; } = new();
         /// <summary>Tagged fields this version does not know, kept so they survive a read/write round trip.</summary>
         public List<RawTaggedField>? UnknownTaggedFields { get; set; }
@@ -144,11 +148,14 @@ public sealed partial class OffsetForLeaderEpochRequest : IApiMessage<OffsetForL
 
     public sealed partial class OffsetForLeaderPartition : IProtocolMessage<OffsetForLeaderPartition>
     {
-        /// <summary>Versions 0-4.</summary>
+        /// <summary>The partition number.</summary>
+        /// <remarks>Versions 0-4.</remarks>
         public int Partition { get; set; } = 0;
-        /// <summary>Versions 2-4.</summary>
+        /// <summary>The leader epoch the client knows, to fence stale requests; -1 skips the check.</summary>
+        /// <remarks>Versions 2-4.</remarks>
         public int CurrentLeaderEpoch { get; set; } = -1;
-        /// <summary>Versions 0-4.</summary>
+        /// <summary>The epoch whose end offset to find.</summary>
+        /// <remarks>Versions 0-4.</remarks>
         public int LeaderEpoch { get; set; } = 0;
         /// <summary>Tagged fields this version does not know, kept so they survive a read/write round trip.</summary>
         public List<RawTaggedField>? UnknownTaggedFields { get; set; }

@@ -15,9 +15,11 @@ public sealed partial class OffsetForLeaderEpochResponse : IApiMessage<OffsetFor
     public global::PSKafka.Engine.Protocol.ApiKey ApiKey => (global::PSKafka.Engine.Protocol.ApiKey)23;
     public bool IsRequest => false;
 
-    /// <summary>Versions 2-4.</summary>
+    /// <summary>How long the request was throttled for a quota, in ms; 0 when it was not.</summary>
+    /// <remarks>Versions 2-4.</remarks>
     public int ThrottleTimeMs { get; set; } = 0;
-    /// <summary>Versions 0-4.</summary>
+    /// <summary>One result per topic.</summary>
+    /// <remarks>Versions 0-4.</remarks>
     public List<global::PSKafka.Engine.Protocol.Messages.OffsetForLeaderEpochResponse.OffsetForLeaderTopicResult> Topics { get; set; } = new();
     /// <summary>Tagged fields this version does not know, kept so they survive a read/write round trip.</summary>
     public List<RawTaggedField>? UnknownTaggedFields { get; set; }
@@ -82,9 +84,11 @@ public sealed partial class OffsetForLeaderEpochResponse : IApiMessage<OffsetFor
 
     public sealed partial class OffsetForLeaderTopicResult : IProtocolMessage<OffsetForLeaderTopicResult>
     {
-        /// <summary>Versions 0-4.</summary>
+        /// <summary>The topic name.</summary>
+        /// <remarks>Versions 0-4.</remarks>
         public string Topic { get; set; } = "";
-        /// <summary>Versions 0-4.</summary>
+        /// <summary>One result per partition.</summary>
+        /// <remarks>Versions 0-4.</remarks>
         public List<global::PSKafka.Engine.Protocol.Messages.OffsetForLeaderEpochResponse.EpochEndOffset> Partitions { get; set; } = new();
         /// <summary>Tagged fields this version does not know, kept so they survive a read/write round trip.</summary>
         public List<RawTaggedField>? UnknownTaggedFields { get; set; }
@@ -144,13 +148,17 @@ public sealed partial class OffsetForLeaderEpochResponse : IApiMessage<OffsetFor
 
     public sealed partial class EpochEndOffset : IProtocolMessage<EpochEndOffset>
     {
-        /// <summary>Versions 0-4.</summary>
+        /// <summary>The error code, or 0 for none.</summary>
+        /// <remarks>Versions 0-4.</remarks>
         public short ErrorCode { get; set; } = (short)0;
-        /// <summary>Versions 0-4.</summary>
+        /// <summary>The partition number.</summary>
+        /// <remarks>Versions 0-4.</remarks>
         public int Partition { get; set; } = 0;
-        /// <summary>Versions 1-4.</summary>
+        /// <summary>The largest epoch at or below the one asked for, or -1 when unknown.</summary>
+        /// <remarks>Versions 1-4.</remarks>
         public int LeaderEpoch { get; set; } = -1;
-        /// <summary>Versions 0-4.</summary>
+        /// <summary>The offset where that epoch ends, or -1 when unknown.</summary>
+        /// <remarks>Versions 0-4.</remarks>
         public long EndOffset { get; set; } = -1L;
         /// <summary>Tagged fields this version does not know, kept so they survive a read/write round trip.</summary>
         public List<RawTaggedField>? UnknownTaggedFields { get; set; }

@@ -15,13 +15,17 @@ public sealed partial class ProduceRequest : IApiMessage<ProduceRequest>
     public global::PSKafka.Engine.Protocol.ApiKey ApiKey => (global::PSKafka.Engine.Protocol.ApiKey)0;
     public bool IsRequest => true;
 
-    /// <summary>Versions 3-9, nullable 3-9.</summary>
+    /// <summary>The transactional id, or null for a producer without transactions.</summary>
+    /// <remarks>Versions 3-9, nullable 3-9.</remarks>
     public string? TransactionalId { get; set; } = null;
-    /// <summary>Versions 0-9.</summary>
+    /// <summary>The acknowledgements to wait for: 0 none, 1 the leader, -1 every in-sync replica.</summary>
+    /// <remarks>Versions 0-9.</remarks>
     public short Acks { get; set; } = (short)0;
-    /// <summary>Versions 0-9.</summary>
+    /// <summary>How long to wait for the acknowledgements (acks=-1), in ms.</summary>
+    /// <remarks>Versions 0-9.</remarks>
     public int TimeoutMs { get; set; } = 0;
-    /// <summary>Versions 0-9.</summary>
+    /// <summary>The topics to produce to.</summary>
+    /// <remarks>Versions 0-9.</remarks>
     public List<global::PSKafka.Engine.Protocol.Messages.ProduceRequest.TopicProduceData> TopicData { get; set; } = new();
     /// <summary>Tagged fields this version does not know, kept so they survive a read/write round trip.</summary>
     public List<RawTaggedField>? UnknownTaggedFields { get; set; }
@@ -97,9 +101,11 @@ public sealed partial class ProduceRequest : IApiMessage<ProduceRequest>
 
     public sealed partial class TopicProduceData : IProtocolMessage<TopicProduceData>
     {
-        /// <summary>Versions 0-9.</summary>
+        /// <summary>The topic name.</summary>
+        /// <remarks>Versions 0-9.</remarks>
         public string Name { get; set; } = "";
-        /// <summary>Versions 0-9.</summary>
+        /// <summary>The partitions to produce to.</summary>
+        /// <remarks>Versions 0-9.</remarks>
         public List<global::PSKafka.Engine.Protocol.Messages.ProduceRequest.PartitionProduceData> PartitionData { get; set; } = new();
         /// <summary>Tagged fields this version does not know, kept so they survive a read/write round trip.</summary>
         public List<RawTaggedField>? UnknownTaggedFields { get; set; }
@@ -159,9 +165,11 @@ public sealed partial class ProduceRequest : IApiMessage<ProduceRequest>
 
     public sealed partial class PartitionProduceData : IProtocolMessage<PartitionProduceData>
     {
-        /// <summary>Versions 0-9.</summary>
+        /// <summary>The partition number.</summary>
+        /// <remarks>Versions 0-9.</remarks>
         public int Index { get; set; } = 0;
-        /// <summary>Versions 0-9, nullable 0-9.</summary>
+        /// <summary>The record batches to append.</summary>
+        /// <remarks>Versions 0-9, nullable 0-9.</remarks>
         public ReadOnlyMemory<byte>? Records { get; set; } = null;
         /// <summary>Tagged fields this version does not know, kept so they survive a read/write round trip.</summary>
         public List<RawTaggedField>? UnknownTaggedFields { get; set; }

@@ -15,9 +15,11 @@ public sealed partial class ProduceResponse : IApiMessage<ProduceResponse>
     public global::PSKafka.Engine.Protocol.ApiKey ApiKey => (global::PSKafka.Engine.Protocol.ApiKey)0;
     public bool IsRequest => false;
 
-    /// <summary>Versions 0-9.</summary>
+    /// <summary>One result per topic.</summary>
+    /// <remarks>Versions 0-9.</remarks>
     public List<global::PSKafka.Engine.Protocol.Messages.ProduceResponse.TopicProduceResponse> Responses { get; set; } = new();
-    /// <summary>Versions 1-9.</summary>
+    /// <summary>How long the request was throttled for a quota, in ms; 0 when it was not.</summary>
+    /// <remarks>Versions 1-9.</remarks>
     public int ThrottleTimeMs { get; set; } = 0;
     /// <summary>Tagged fields this version does not know, kept so they survive a read/write round trip.</summary>
     public List<RawTaggedField>? UnknownTaggedFields { get; set; }
@@ -82,9 +84,11 @@ public sealed partial class ProduceResponse : IApiMessage<ProduceResponse>
 
     public sealed partial class TopicProduceResponse : IProtocolMessage<TopicProduceResponse>
     {
-        /// <summary>Versions 0-9.</summary>
+        /// <summary>The topic name.</summary>
+        /// <remarks>Versions 0-9.</remarks>
         public string Name { get; set; } = "";
-        /// <summary>Versions 0-9.</summary>
+        /// <summary>One result per partition.</summary>
+        /// <remarks>Versions 0-9.</remarks>
         public List<global::PSKafka.Engine.Protocol.Messages.ProduceResponse.PartitionProduceResponse> PartitionResponses { get; set; } = new();
         /// <summary>Tagged fields this version does not know, kept so they survive a read/write round trip.</summary>
         public List<RawTaggedField>? UnknownTaggedFields { get; set; }
@@ -144,19 +148,26 @@ public sealed partial class ProduceResponse : IApiMessage<ProduceResponse>
 
     public sealed partial class PartitionProduceResponse : IProtocolMessage<PartitionProduceResponse>
     {
-        /// <summary>Versions 0-9.</summary>
+        /// <summary>The partition number.</summary>
+        /// <remarks>Versions 0-9.</remarks>
         public int Index { get; set; } = 0;
-        /// <summary>Versions 0-9.</summary>
+        /// <summary>The error code, or 0 for none.</summary>
+        /// <remarks>Versions 0-9.</remarks>
         public short ErrorCode { get; set; } = (short)0;
-        /// <summary>Versions 0-9.</summary>
+        /// <summary>The offset given to the first appended record, or -1.</summary>
+        /// <remarks>Versions 0-9.</remarks>
         public long BaseOffset { get; set; } = 0L;
-        /// <summary>Versions 2-9.</summary>
+        /// <summary>The broker's append time with message.timestamp.type=LogAppendTime, otherwise -1.</summary>
+        /// <remarks>Versions 2-9.</remarks>
         public long LogAppendTimeMs { get; set; } = -1L;
-        /// <summary>Versions 5-9.</summary>
+        /// <summary>The partition's log start offset, or -1.</summary>
+        /// <remarks>Versions 5-9.</remarks>
         public long LogStartOffset { get; set; } = -1L;
-        /// <summary>Versions 8-9.</summary>
+        /// <summary>The records that made the broker refuse the batch.</summary>
+        /// <remarks>Versions 8-9.</remarks>
         public List<global::PSKafka.Engine.Protocol.Messages.ProduceResponse.BatchIndexAndErrorMessage> RecordErrors { get; set; } = new();
-        /// <summary>Versions 8-9, nullable 8-9.</summary>
+        /// <summary>Why the batch was refused, or null.</summary>
+        /// <remarks>Versions 8-9, nullable 8-9.</remarks>
         public string? ErrorMessage { get; set; } = null;
         /// <summary>Tagged fields this version does not know, kept so they survive a read/write round trip.</summary>
         public List<RawTaggedField>? UnknownTaggedFields { get; set; }
@@ -259,9 +270,11 @@ public sealed partial class ProduceResponse : IApiMessage<ProduceResponse>
 
     public sealed partial class BatchIndexAndErrorMessage : IProtocolMessage<BatchIndexAndErrorMessage>
     {
-        /// <summary>Versions 8-9.</summary>
+        /// <summary>The record's index in its batch.</summary>
+        /// <remarks>Versions 8-9.</remarks>
         public int BatchIndex { get; set; } = 0;
-        /// <summary>Versions 8-9, nullable 8-9.</summary>
+        /// <summary>What is wrong with the record, or null.</summary>
+        /// <remarks>Versions 8-9, nullable 8-9.</remarks>
         public string? BatchIndexErrorMessage { get; set; } = null;
         /// <summary>Tagged fields this version does not know, kept so they survive a read/write round trip.</summary>
         public List<RawTaggedField>? UnknownTaggedFields { get; set; }

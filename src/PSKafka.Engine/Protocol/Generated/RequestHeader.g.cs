@@ -12,13 +12,17 @@ public sealed partial class RequestHeader : IProtocolMessage<RequestHeader>
     public const short HighestSupportedVersion = 2;
     public const short FirstFlexibleVersion = 2;
 
-    /// <summary>Versions 0-2. Which API the body belongs to.</summary>
+    /// <summary>Which API the body belongs to.</summary>
+    /// <remarks>Versions 0-2.</remarks>
     public short RequestApiKey { get; set; } = (short)0;
-    /// <summary>Versions 0-2. Version of the body&apos;s schema.</summary>
+    /// <summary>Version of the body's schema.</summary>
+    /// <remarks>Versions 0-2.</remarks>
     public short RequestApiVersion { get; set; } = (short)0;
-    /// <summary>Versions 0-2. Echoed in the response so the client can match it.</summary>
+    /// <summary>Echoed in the response so the client can match it.</summary>
+    /// <remarks>Versions 0-2.</remarks>
     public int CorrelationId { get; set; } = 0;
-    /// <summary>Versions 1-2, nullable 1-2. Always a classic int16-length string, so a broker can read the header of any ApiVersions request.</summary>
+    /// <summary>Always a classic int16-length string, so a broker can read the header of any ApiVersions request.</summary>
+    /// <remarks>Versions 1-2, nullable 1-2.</remarks>
     public string? ClientId { get; set; } = null;
     /// <summary>Tagged fields this version does not know, kept so they survive a read/write round trip.</summary>
     public List<RawTaggedField>? UnknownTaggedFields { get; set; }

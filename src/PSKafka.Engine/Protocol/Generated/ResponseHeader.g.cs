@@ -12,7 +12,8 @@ public sealed partial class ResponseHeader : IProtocolMessage<ResponseHeader>
     public const short HighestSupportedVersion = 1;
     public const short FirstFlexibleVersion = 1;
 
-    /// <summary>Versions 0-1. Copied from the request header.</summary>
+    /// <summary>Copied from the request header.</summary>
+    /// <remarks>Versions 0-1.</remarks>
     public int CorrelationId { get; set; } = 0;
     /// <summary>Tagged fields this version does not know, kept so they survive a read/write round trip.</summary>
     public List<RawTaggedField>? UnknownTaggedFields { get; set; }

@@ -15,19 +15,26 @@ public sealed partial class SyncGroupRequest : IApiMessage<SyncGroupRequest>
     public global::PSKafka.Engine.Protocol.ApiKey ApiKey => (global::PSKafka.Engine.Protocol.ApiKey)14;
     public bool IsRequest => true;
 
-    /// <summary>Versions 0-5.</summary>
+    /// <summary>The group's id.</summary>
+    /// <remarks>Versions 0-5.</remarks>
     public string GroupId { get; set; } = "";
-    /// <summary>Versions 0-5.</summary>
+    /// <summary>The group's generation.</summary>
+    /// <remarks>Versions 0-5.</remarks>
     public int GenerationId { get; set; } = 0;
-    /// <summary>Versions 0-5.</summary>
+    /// <summary>The member id the coordinator gave this member.</summary>
+    /// <remarks>Versions 0-5.</remarks>
     public string MemberId { get; set; } = "";
-    /// <summary>Versions 3-5, nullable 3-5.</summary>
+    /// <summary>The static member's group.instance.id, or null for a dynamic member.</summary>
+    /// <remarks>Versions 3-5, nullable 3-5.</remarks>
     public string? GroupInstanceId { get; set; } = null;
-    /// <summary>Versions 5, nullable 5.</summary>
+    /// <summary>The group's protocol type, checked against the group's when given.</summary>
+    /// <remarks>Versions 5, nullable 5.</remarks>
     public string? ProtocolType { get; set; } = null;
-    /// <summary>Versions 5, nullable 5.</summary>
+    /// <summary>The group's protocol (assignor), checked against the group's when given.</summary>
+    /// <remarks>Versions 5, nullable 5.</remarks>
     public string? ProtocolName { get; set; } = null;
-    /// <summary>Versions 0-5.</summary>
+    /// <summary>From the leader, every member's assignment; empty from the others.</summary>
+    /// <remarks>Versions 0-5.</remarks>
     public List<global::PSKafka.Engine.Protocol.Messages.SyncGroupRequest.SyncGroupRequestAssignment> Assignments { get; set; } = new();
     /// <summary>Tagged fields this version does not know, kept so they survive a read/write round trip.</summary>
     public List<RawTaggedField>? UnknownTaggedFields { get; set; }
@@ -132,9 +139,11 @@ public sealed partial class SyncGroupRequest : IApiMessage<SyncGroupRequest>
 
     public sealed partial class SyncGroupRequestAssignment : IProtocolMessage<SyncGroupRequestAssignment>
     {
-        /// <summary>Versions 0-5.</summary>
+        /// <summary>The member's id.</summary>
+        /// <remarks>Versions 0-5.</remarks>
         public string MemberId { get; set; } = "";
-        /// <summary>Versions 0-5.</summary>
+        /// <summary>The member's assignment (for a consumer, a ConsumerProtocol assignment).</summary>
+        /// <remarks>Versions 0-5.</remarks>
         public byte[] Assignment { get; set; } = global::System.Array.Empty<byte>();
         /// <summary>Tagged fields this version does not know, kept so they survive a read/write round trip.</summary>
         public List<RawTaggedField>? UnknownTaggedFields { get; set; }

@@ -15,15 +15,20 @@ public sealed partial class SyncGroupResponse : IApiMessage<SyncGroupResponse>
     public global::PSKafka.Engine.Protocol.ApiKey ApiKey => (global::PSKafka.Engine.Protocol.ApiKey)14;
     public bool IsRequest => false;
 
-    /// <summary>Versions 1-5.</summary>
+    /// <summary>How long the request was throttled for a quota, in ms; 0 when it was not.</summary>
+    /// <remarks>Versions 1-5.</remarks>
     public int ThrottleTimeMs { get; set; } = 0;
-    /// <summary>Versions 0-5.</summary>
+    /// <summary>The error code, or 0 for none.</summary>
+    /// <remarks>Versions 0-5.</remarks>
     public short ErrorCode { get; set; } = (short)0;
-    /// <summary>Versions 5, nullable 5.</summary>
+    /// <summary>The group's protocol type.</summary>
+    /// <remarks>Versions 5, nullable 5.</remarks>
     public string? ProtocolType { get; set; } = null;
-    /// <summary>Versions 5, nullable 5.</summary>
+    /// <summary>The group's protocol (assignor).</summary>
+    /// <remarks>Versions 5, nullable 5.</remarks>
     public string? ProtocolName { get; set; } = null;
-    /// <summary>Versions 0-5.</summary>
+    /// <summary>This member's assignment.</summary>
+    /// <remarks>Versions 0-5.</remarks>
     public byte[] Assignment { get; set; } = global::System.Array.Empty<byte>();
     /// <summary>Tagged fields this version does not know, kept so they survive a read/write round trip.</summary>
     public List<RawTaggedField>? UnknownTaggedFields { get; set; }
