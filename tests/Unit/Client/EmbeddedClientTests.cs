@@ -40,9 +40,9 @@ public sealed class EmbeddedClientTests
 
         // The new topic's log, not the old one's; its partition 2 does not exist, as the cache had it.
         Assert.Equal(0, client.GetOffsets("again", [0])[0].HighWatermark);
-        var missing = Assert.Throws<KafkaException>(() => client.GetOffsets("again", [2]));
+        var missing = Assert.Throws<PartitionNotFoundException>(() => client.GetOffsets("again", [2]));
         Assert.Equal(ErrorCode.UnknownTopicOrPartition, missing.Code);
-        Assert.Equal("Partition 2 of topic 'again' does not exist (the topic has 1).", missing.Message);
+        Assert.Equal("Partition 2 of topic 'again' does not exist (the topic has 1: 0..0).", missing.Message);
 
         Produce(client, "again", (0, "new"));
         Assert.Equal(1, client.GetOffsets("again", [0])[0].HighWatermark);
