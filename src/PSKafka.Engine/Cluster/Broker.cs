@@ -1,8 +1,8 @@
 using System.Collections.Concurrent;
-using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
 using PSKafka.Engine.Api;
+using PSKafka.Engine.Config;
 using PSKafka.Engine.Logging;
 using PSKafka.Engine.Metadata;
 using PSKafka.Engine.Network;
@@ -24,8 +24,6 @@ public sealed partial class Broker
     private readonly ConcurrentDictionary<TopicPartition, PartitionReplica> _replicas = new();
     private LogManager? _logs;
     private KafkaServer? _server;
-    // fetch.max.bytes, read when the broker starts (a static setting in Kafka).
-    private int _fetchMaxBytes = 57_671_680;
 
     internal Broker(KafkaCluster cluster, BrokerRecord record)
     {
@@ -59,6 +57,8 @@ public sealed partial class Broker
     public bool IsController => _cluster.ControllerId == Id;
     public DateTimeOffset? StartTime { get; private set; }
     public KafkaCluster Cluster => _cluster;
+    /// <summary>fetch.max.bytes, read when the broker starts (a static setting in Kafka).</summary>
+    internal int FetchMaxBytes { get; private set; } = ConfigValues.Defaults.Int(ConfigDefinitions.FetchMaxBytes);
 
     public IReadOnlyCollection<PartitionReplica> Replicas => (IReadOnlyCollection<PartitionReplica>)_replicas.Values;
     public int LeaderCount => _replicas.Values.Count(r => r.IsLeader);
@@ -149,14 +149,9 @@ public sealed partial class Broker
             throw new ArgumentException($"'{listenAddress}' is not an IP address to listen on.");
         var socketLog = Logging.For(KafkaLoggers.SocketServer, $"[SocketServer listenerType=BROKER, nodeId={Id}] ");
         var handler = new KafkaProtocolHandler(new BrokerKafkaApi(this), socketLog);
-        var server = new KafkaServer(handler, new KafkaServerOptions
-        {
-            EndPoint = new IPEndPoint(address, port),
-            MaxRequestSize = int.Parse(_cluster.Controller.GetBrokerConfig("socket.request.max.bytes", Id), CultureInfo.InvariantCulture),
-            QueuedMaxRequestBytes = long.Parse(_cluster.Controller.GetBrokerConfig("queued.max.request.bytes", Id), CultureInfo.InvariantCulture),
-            Log = socketLog,
-        });
-        _fetchMaxBytes = int.Parse(_cluster.Controller.GetBrokerConfig("fetch.max.bytes", Id), CultureInfo.InvariantCulture);
+        var config = _cluster.BrokerConfigs.For(Id);
+        var server = new KafkaServer(handler, KafkaServerOptions.From(config, new IPEndPoint(address, port), socketLog));
+        FetchMaxBytes = config.Int(ConfigDefinitions.FetchMaxBytes);
         try
         {
             server.Start();
@@ -181,10 +176,10 @@ public sealed partial class Broker
             if (_replicas.TryRemove(tp, out var removed)) removed.Close();
             return;
         }
+        var config = settings.ToLogConfig();
         var replica = _replicas.GetOrAdd(tp, key => new PartitionReplica(Id, key,
-            _logs.GetOrCreateLog(key.Topic, key.Partition, settings.ToLogConfig()), settings, CheckpointedHighWatermark(key), Logging));
-        replica.Settings = settings;
-        replica.Log.Config = settings.ToLogConfig();
+            _logs.GetOrCreateLog(key.Topic, key.Partition, config), CheckpointedHighWatermark(key), Logging));
+        replica.Log.Config = config;
         switch (replica.ApplyState(partition, reason))
         {
             case PartitionReplica.RoleChange.BecameLeader or PartitionReplica.RoleChange.WentOffline:
@@ -295,7 +290,7 @@ public sealed partial class Broker
             long bytes = 0;
             // The response's max bytes, for a consumer no more than the broker's fetch.max.bytes (a follower's is bounded by
             // its own replica.fetch.response.max.bytes); the first batch found is sent whatever its size.
-            int budget = Math.Max(0, request.ReplicaId >= 0 ? request.MaxBytes : Math.Min(request.MaxBytes, _fetchMaxBytes));
+            int budget = Math.Max(0, request.ReplicaId >= 0 ? request.MaxBytes : Math.Min(request.MaxBytes, FetchMaxBytes));
             bool anyError = false, highWatermarkNews = false;
             for (int i = 0; i < results.Length; i++)
             {
