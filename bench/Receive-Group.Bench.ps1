@@ -11,7 +11,7 @@ $data = Join-Path ([IO.Path]::GetTempPath()) ("pskafka-bench-ps-groups-" + [guid
 try {
     $null = Start-Broker -DataDirectory $data
     # A new group's first join waits group.initial.rebalance.delay.ms (3 s); the rows compare reading, not that wait.
-    [PSKafka.Cmdlets.Infrastructure.Session]::LocalCluster.Controller.SetBrokerConfig('group.initial.rebalance.delay.ms', '0')
+    [PSKafka.Cmdlets.Infrastructure.Session]::LocalCluster.BrokerConfigs.Set('group.initial.rebalance.delay.ms', '0')
     $null = New-Topic -Name bench -Partitions 1
     $value = 'x' * 100
     $client = [PSKafka.Cmdlets.Infrastructure.Session]::Client

@@ -27,7 +27,7 @@ public sealed class GroupsSuite : IBenchSuite
             var client = new EmbeddedClient(cluster);
             // The join of a new group first waits group.initial.rebalance.delay.ms (3 s, Kafka's default): measured on its own below,
             // it is set to 0 here so the throughput rows compare reading, not waiting.
-            cluster.Controller.SetBrokerConfig("group.initial.rebalance.delay.ms", "0");
+            cluster.BrokerConfigs.Set("group.initial.rebalance.delay.ms", "0");
             Produce(client, "bench", Records);
 
             // Warm-up of both paths (JIT, page cache), then alternating measured runs.
@@ -45,7 +45,7 @@ public sealed class GroupsSuite : IBenchSuite
             output.WriteLine($"| plain consumer (1M x 100 B, 1 partition, median of 3) | {Records / p.TotalSeconds:N0} records/s | {p.TotalMilliseconds:N0} ms |");
             output.WriteLine($"| group consumer, auto-commit per poll (same data, median of 3) | {Records / g.TotalSeconds:N0} records/s | {g.TotalMilliseconds:N0} ms, {g / p:N2}x plain (goal <= 1.2x) |");
 
-            cluster.Controller.SetBrokerConfig("group.initial.rebalance.delay.ms", null);
+            cluster.BrokerConfigs.Set("group.initial.rebalance.delay.ms", null);
             var sw = Stopwatch.StartNew();
             using (var first = client.OpenGroupConsumer(new GroupConsumerSettings { GroupId = "first-join", Topics = ["bench"] }))
                 while (first.GenerationId <= 0) first.Poll(TimeSpan.FromMilliseconds(10), [], CancellationToken.None);

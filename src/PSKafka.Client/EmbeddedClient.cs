@@ -110,13 +110,13 @@ public sealed partial class EmbeddedClient(KafkaCluster cluster) : IKafkaClient
     }
 
     public IReadOnlyList<ConfigEntry> DescribeTopicConfigs(string topic) =>
-        Cluster.Controller.SettingsFor(topic).Values
-            .OrderBy(kv => kv.Key, StringComparer.Ordinal)
-            .Select(kv => new ConfigEntry(kv.Key, kv.Value.Value, SourceName(kv.Value.Source), kv.Value.Source == Engine.Config.ConfigSource.Default))
+        AnyBroker().DescribeConfigs(ConfigResource.ForTopic(topic), Engine.Config.ConfigAccess.Host)
+            .OrderBy(c => c.Name, StringComparer.Ordinal)
+            .Select(c => new ConfigEntry(c.Name, c.Value ?? "", SourceName(c.Source), c.Source == Engine.Config.ConfigSource.Default))
             .ToList();
 
     public void AlterTopicConfigs(string topic, IReadOnlyDictionary<string, string?> changes) =>
-        AnyBroker().AlterTopicConfigs(topic, changes);
+        AnyBroker().AlterConfigs(ConfigResource.ForTopic(topic), changes, Engine.Config.ConfigAccess.Host);
 
     internal static string SourceName(Engine.Config.ConfigSource source) => source switch
     {
@@ -127,11 +127,8 @@ public sealed partial class EmbeddedClient(KafkaCluster cluster) : IKafkaClient
         _ => "DEFAULT_CONFIG",
     };
 
-    public IReadOnlyList<LeaderElectionResult> ElectPreferredLeaders(IReadOnlyList<TopicPartition>? partitions)
-    {
-        AnyBroker(); // a controller must be running
-        return Cluster.Controller.ElectPreferredLeaders(partitions);
-    }
+    public IReadOnlyList<LeaderElectionResult> ElectPreferredLeaders(IReadOnlyList<TopicPartition>? partitions) =>
+        AnyBroker().ElectLeaders(ElectionType.Preferred, partitions);
 
     public IProducerSession OpenProducer(ProducerSettings settings) => new EmbeddedProducer(this, settings);
 

@@ -7,7 +7,7 @@ BeforeAll {
     Import-PSKafkaForTest
     $script:data = Start-TestCluster
     # Tests do not wait Kafka's 3 s for more members of a new group.
-    [PSKafka.Cmdlets.Infrastructure.Session]::LocalCluster.Controller.SetBrokerConfig('group.initial.rebalance.delay.ms', '0')
+    [PSKafka.Cmdlets.Infrastructure.Session]::LocalCluster.BrokerConfigs.Set('group.initial.rebalance.delay.ms', '0')
 
     function Wait-Stable([string] $Group, [int] $Members) {
         Wait-Until { $g = Get-ConsumerGroup -Name $Group -ErrorAction SilentlyContinue; $g.State -eq 'Stable' -and $g.Members.Count -eq $Members } -What "group $Group stable with $Members members"

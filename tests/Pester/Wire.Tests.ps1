@@ -179,7 +179,7 @@ Describe 'Consumer groups over the wire' {
     BeforeAll {
         $script:data = Start-TestCluster -Brokers 3
         # Kafka waits 3 s for more members before a new group's first rebalance; the tests need not.
-        [PSKafka.Cmdlets.Infrastructure.Session]::LocalCluster.Controller.SetBrokerConfig('group.initial.rebalance.delay.ms', '0')
+        [PSKafka.Cmdlets.Infrastructure.Session]::LocalCluster.BrokerConfigs.Set('group.initial.rebalance.delay.ms', '0')
         $script:bootstrap = (Get-Broker | ForEach-Object Address) -join ','
 
         function script:Wait-Until([scriptblock] $Condition, [int] $Seconds = 60, [string] $What) {

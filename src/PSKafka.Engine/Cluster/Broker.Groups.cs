@@ -3,6 +3,7 @@ using PSKafka.Engine.Api;
 using PSKafka.Engine.Config;
 using PSKafka.Engine.Groups;
 using PSKafka.Engine.Logging;
+using PSKafka.Engine.Storage;
 
 namespace PSKafka.Engine.Cluster;
 
@@ -15,7 +16,7 @@ public sealed partial class Broker
     private GroupCoordinator? _groupCoordinator;
     private int _offsetsPartitions;
 
-    private GroupCoordinator GroupCoordinator
+    internal GroupCoordinator GroupCoordinator
     {
         get
         {
@@ -25,13 +26,7 @@ public sealed partial class Broker
         }
     }
 
-    private GroupCoordinatorConfig GroupConfig()
-    {
-        int Int(string name) => int.Parse(_cluster.Controller.GetBrokerConfig(name), CultureInfo.InvariantCulture);
-        return new GroupCoordinatorConfig(Int("group.initial.rebalance.delay.ms"), Int("group.min.session.timeout.ms"),
-            Int("group.max.session.timeout.ms"), Int("offset.metadata.max.bytes"),
-            long.Parse(_cluster.Controller.GetBrokerConfig(ConfigDefinitions.OffsetsRetentionCheckIntervalMs), CultureInfo.InvariantCulture));
-    }
+    private GroupCoordinatorConfig GroupConfig() => GroupCoordinatorConfig.From(_cluster.BrokerConfigs.For(Id));
 
     /// <summary>The groups this broker's coordinator holds after dropping a deleted topic's offsets from them (see GroupCoordinator.OnTopicDeleted).</summary>
     internal IReadOnlyCollection<string> OnTopicDeleted(string topic)
@@ -77,12 +72,16 @@ public sealed partial class Broker
     private void EnsureOffsetsTopic()
     {
         if (_cluster.Controller.TopicExists(CoordinatorPlacement.OffsetsTopic)) return;
-        int Int(string name) => int.Parse(_cluster.Controller.GetBrokerConfig(name), CultureInfo.InvariantCulture);
-        int partitions = Int("offsets.topic.num.partitions");
-        int rf = Math.Min(Int("offsets.topic.replication.factor"), _cluster.RunningBrokerIds().Count);
+        var config = GroupConfig();
+        int rf = Math.Min(config.OffsetsTopicReplicationFactor, _cluster.RunningBrokerIds().Count);
         // A concurrent creation answers TopicAlreadyExists, which is as good.
-        _cluster.Controller.CreateTopics([new CreateTopicParams(CoordinatorPlacement.OffsetsTopic, partitions, (short)Math.Max(rf, 1),
-            new Dictionary<string, string> { ["cleanup.policy"] = "compact", ["segment.bytes"] = "104857600", ["compression.type"] = "producer" })], validateOnly: false);
+        _cluster.Controller.CreateTopics([new CreateTopicParams(CoordinatorPlacement.OffsetsTopic, config.OffsetsTopicPartitions, (short)Math.Max(rf, 1),
+            new Dictionary<string, string>
+            {
+                [ConfigDefinitions.CleanupPolicy] = LogConfig.CleanupPolicyCompact,
+                [ConfigDefinitions.SegmentBytes] = config.OffsetsTopicSegmentBytes.ToString(CultureInfo.InvariantCulture),
+                [ConfigDefinitions.CompressionType] = "producer",
+            })], validateOnly: false);
     }
 
     /// <summary>The coordinator when this broker coordinates the group, else the error to answer (NOT_COORDINATOR).</summary>

@@ -1,4 +1,3 @@
-using System.Globalization;
 using PSKafka.Engine.Api;
 using PSKafka.Engine.Config;
 using PSKafka.Engine.Logging;
@@ -12,14 +11,21 @@ public sealed record LogRetentionResult(string Topic, int Partition, int Segment
 /// <summary>What the log cleaner did to one partition.</summary>
 public sealed record LogCleanerResult(string Topic, int Partition, CleanResult Result);
 
-/// <summary>One broker setting with its effective value and where it came from (kafka-configs.sh --describe --all).</summary>
-public sealed record BrokerConfigValue(string Name, string? Value, ConfigSource Source, bool IsReadOnly, ConfigType Type, string? Default);
+/// <summary>The broker's log scheduler settings (Kafka's LogManager and LogCleaner intervals).</summary>
+internal sealed record LogSchedulerConfig(long RetentionCheckIntervalMs, long FlushSchedulerIntervalMs, bool CleanerEnable, long CleanerBackoffMs)
+{
+    public static LogSchedulerConfig From(IConfigValues values) => new(
+        values.Long(ConfigDefinitions.LogRetentionCheckIntervalMs),
+        values.Long(ConfigDefinitions.LogFlushSchedulerIntervalMs),
+        values.Bool(ConfigDefinitions.LogCleanerEnable),
+        values.Long(ConfigDefinitions.LogCleanerBackoffMs));
+}
 
 /// <summary>
 /// The broker's background work on its logs, Kafka's LogManager scheduler and LogCleaner: every
 /// log.retention.check.interval.ms, time/size retention for cleanup.policy=delete and a checkpoint of recovery points
 /// and log start offsets; every log.flush.scheduler.interval.ms, the log flusher (flush.ms); every log.cleaner.backoff.ms (when log.cleaner.enable), compaction of cleanup.policy=compact
-/// logs that are due. Both can also be run on demand. Plus the read-only views of logs and settings.
+/// logs that are due. Both can also be run on demand. Plus the read-only views of logs.
 /// </summary>
 public sealed partial class Broker
 {
@@ -54,7 +60,8 @@ public sealed partial class Broker
         _maintenanceStop = null;
     }
 
-    private long BrokerLong(string name) => long.Parse(_cluster.Controller.GetBrokerConfig(name, Id), CultureInfo.InvariantCulture);
+    /// <summary>The scheduler's settings now; read every round, so a lowered interval takes effect without a restart.</summary>
+    internal LogSchedulerConfig SchedulerConfig => LogSchedulerConfig.From(_cluster.BrokerConfigs.For(Id));
 
     private void MaintenanceLoop(CancellationToken stop)
     {
@@ -64,22 +71,21 @@ public sealed partial class Broker
             try
             {
                 long now = Now();
-                // Settings are read every round, so a lowered interval takes effect without a restart.
-                if (now - lastRetention >= BrokerLong(ConfigDefinitions.LogRetentionCheckIntervalMs))
+                var config = SchedulerConfig;
+                if (now - lastRetention >= config.RetentionCheckIntervalMs)
                 {
                     lastRetention = now;
                     RunLogRetention(cancellationToken: stop);
                 }
-                if (now - lastFlushCheck >= BrokerLong(ConfigDefinitions.LogFlushSchedulerIntervalMs))
+                if (now - lastFlushCheck >= config.FlushSchedulerIntervalMs)
                 {
                     lastFlushCheck = now;
                     RunLogFlusher(now, stop);
                 }
-                if (now - lastClean >= BrokerLong(ConfigDefinitions.LogCleanerBackoffMs))
+                if (now - lastClean >= config.CleanerBackoffMs)
                 {
                     lastClean = now;
-                    if (_cluster.Controller.GetBrokerConfig(ConfigDefinitions.LogCleanerEnable) == "true")
-                        RunLogCleaner(cancellationToken: stop);
+                    if (config.CleanerEnable) RunLogCleaner(cancellationToken: stop);
                 }
             }
             catch (OperationCanceledException) { return; }
@@ -203,51 +209,4 @@ public sealed partial class Broker
     /// <summary>The segments of this broker's replica of a partition, as <c>ls -l &lt;log.dir&gt;/&lt;topic&gt;-&lt;p&gt;</c> and more.</summary>
     public IReadOnlyList<SegmentSummary> DescribeLogSegments(string topic, int partition) =>
         RequireReplica(topic, partition).Log.DescribeSegments();
-
-    /// <summary>
-    /// Every broker setting with its value and source: fixed at start (this broker's own), then this broker's dynamic
-    /// override, then the cluster-wide setting, then Kafka's default.
-    /// </summary>
-    public IReadOnlyList<BrokerConfigValue> DescribeConfigs()
-    {
-        var dynamic = _cluster.Controller.BrokerConfigs;
-        var own = _cluster.Controller.BrokerOverrides(Id);
-        var result = new List<BrokerConfigValue>();
-        foreach (var def in ConfigDefinitions.Broker.OrderBy(d => d.Name, StringComparer.Ordinal))
-        {
-            string? fixedValue = def.Name switch
-            {
-                ConfigDefinitions.BrokerId => Id.ToString(CultureInfo.InvariantCulture),
-                ConfigDefinitions.LogDirs => LogDirectory,
-                ConfigDefinitions.Listeners => $"PLAINTEXT://{Host}:{Port.ToString(CultureInfo.InvariantCulture)}",
-                _ => null,
-            };
-            if (fixedValue is not null)
-                result.Add(new BrokerConfigValue(def.Name, fixedValue, ConfigSource.StaticBrokerConfig, true, def.Type, def.Default));
-            else if (own.TryGetValue(def.Name, out var mine))
-                result.Add(new BrokerConfigValue(def.Name, mine, ConfigSource.PerBrokerConfig, def.ReadOnly, def.Type, def.Default));
-            else if (dynamic.TryGetValue(def.Name, out var v))
-                result.Add(new BrokerConfigValue(def.Name, v, ConfigSource.DynamicBrokerConfig, def.ReadOnly, def.Type, def.Default));
-            else
-                result.Add(new BrokerConfigValue(def.Name, def.Default, ConfigSource.Default, def.ReadOnly, def.Type, def.Default));
-        }
-        return result;
-    }
-
-    /// <summary>
-    /// Sets (value) or removes (null) a cluster-wide dynamic default, Kafka's
-    /// <c>kafka-configs.sh --alter --entity-type brokers --entity-default</c>; validated, persisted, applied to every log.
-    /// </summary>
-    public void AlterBrokerConfig(string name, string? value)
-    {
-        if (!ConfigDefinitions.TryGetBroker(name, out var def))
-            throw new KafkaException(ErrorCode.InvalidConfig, $"Unknown broker config name: {name}.");
-        if (value is null && def.ReadOnly)
-            throw new KafkaException(ErrorCode.InvalidConfig, $"Cannot update these configs dynamically: {name} (read-only; it is fixed when the broker starts).");
-        _cluster.Controller.SetBrokerConfig(name, value);
-    }
-
-    /// <summary>IncrementalAlterConfigs for a topic: sets non-null values, removes null ones (back to the broker's or Kafka's default).</summary>
-    public void AlterTopicConfigs(string topic, IReadOnlyDictionary<string, string?> changes) =>
-        _cluster.Controller.AlterTopicConfigs(topic, changes);
 }

@@ -1,5 +1,5 @@
-using System.Globalization;
 using PSKafka.Engine.Api;
+using PSKafka.Engine.Config;
 using PSKafka.Engine.Logging;
 using PSKafka.Engine.Storage;
 
@@ -183,8 +183,8 @@ public sealed partial class Broker
         }
     }
 
-    private long ReplicaLagTimeMaxMs() =>
-        long.Parse(_cluster.Controller.GetBrokerConfig("replica.lag.time.max.ms"), CultureInfo.InvariantCulture);
+    /// <summary>replica.lag.time.max.ms, read every round so a change applies without a restart.</summary>
+    internal long ReplicaLagTimeMaxMs() => _cluster.BrokerConfigs.For(Id).Long(ConfigDefinitions.ReplicaLagTimeMaxMs);
 
     // ---- replication-offset-checkpoint: each replica's high watermark survives a restart ----
 

@@ -1,6 +1,6 @@
 using System.Collections.Concurrent;
-using System.Globalization;
 using PSKafka.Engine.Api;
+using PSKafka.Engine.Config;
 using PSKafka.Engine.Logging;
 using PSKafka.Engine.Metadata;
 using PSKafka.Engine.Storage;
@@ -21,8 +21,6 @@ public sealed partial class Broker
     private readonly ConcurrentDictionary<TopicPartition, PartitionReplica> _replicas = new();
     private readonly IBrokerListener _listener;
     private LogManager? _logs;
-    // fetch.max.bytes, read when the broker starts (a static setting in Kafka).
-    private int _fetchMaxBytes = 57_671_680;
 
     internal Broker(KafkaCluster cluster, BrokerRecord record, IBrokerListener listener)
     {
@@ -53,6 +51,8 @@ public sealed partial class Broker
     public bool IsController => _cluster.ControllerId == Id;
     public DateTimeOffset? StartTime { get; private set; }
     public KafkaCluster Cluster => _cluster;
+    /// <summary>fetch.max.bytes, read when the broker starts (a static setting in Kafka).</summary>
+    internal int FetchMaxBytes { get; private set; } = ConfigValues.Defaults.Int(ConfigDefinitions.FetchMaxBytes);
 
     public IReadOnlyCollection<PartitionReplica> Replicas => (IReadOnlyCollection<PartitionReplica>)_replicas.Values;
     public int LeaderCount => _replicas.Values.Count(r => r.IsLeader);
@@ -83,7 +83,7 @@ public sealed partial class Broker
         }
         Port = boundPort;
         if (listenAddress is not null) ListenAddress = listenAddress;
-        _fetchMaxBytes = int.Parse(_cluster.Controller.GetBrokerConfig("fetch.max.bytes", Id), CultureInfo.InvariantCulture);
+        FetchMaxBytes = _cluster.BrokerConfigs.For(Id).Int(ConfigDefinitions.FetchMaxBytes); // static in Kafka: read at start
         Logging.For(KafkaLoggers.KafkaConfig, Log.Ident).Info("KafkaConfig values: \n" +
             string.Concat(DescribeConfigs().Select(c => $"\t{c.Name} = {c.Value ?? "null"}\n")));
         try
@@ -148,10 +148,10 @@ public sealed partial class Broker
             if (_replicas.TryRemove(tp, out var removed)) removed.Close();
             return;
         }
+        var config = settings.ToLogConfig();
         var replica = _replicas.GetOrAdd(tp, key => new PartitionReplica(Id, key,
-            _logs.GetOrCreateLog(key.Topic, key.Partition, settings.ToLogConfig()), settings, CheckpointedHighWatermark(key), Logging));
-        replica.Settings = settings;
-        replica.Log.Config = settings.ToLogConfig();
+            _logs.GetOrCreateLog(key.Topic, key.Partition, config), CheckpointedHighWatermark(key), Logging));
+        replica.Log.Config = config;
         switch (replica.ApplyState(partition, reason))
         {
             case PartitionReplica.RoleChange.BecameLeader or PartitionReplica.RoleChange.WentOffline:
@@ -262,7 +262,7 @@ public sealed partial class Broker
             long bytes = 0;
             // The response's max bytes, for a consumer no more than the broker's fetch.max.bytes (a follower's is bounded by
             // its own replica.fetch.response.max.bytes); the first batch found is sent whatever its size.
-            int budget = Math.Max(0, request.ReplicaId >= 0 ? request.MaxBytes : Math.Min(request.MaxBytes, _fetchMaxBytes));
+            int budget = Math.Max(0, request.ReplicaId >= 0 ? request.MaxBytes : Math.Min(request.MaxBytes, FetchMaxBytes));
             bool anyError = false, highWatermarkNews = false;
             for (int i = 0; i < results.Length; i++)
             {

@@ -16,17 +16,23 @@ public sealed class Controller
     private readonly MetadataStore _store;
     private readonly Lock _gate = new();
     private readonly Dictionary<string, TopicRecord> _topics;
-    private readonly ClusterRecord _clusterRecord;
+    private readonly BrokerConfigStore _configs;
 
-    internal Controller(KafkaCluster cluster, MetadataStore store)
+    internal Controller(KafkaCluster cluster, MetadataStore store, string clusterId, BrokerConfigStore configs)
     {
         _cluster = cluster;
         _store = store;
-        _clusterRecord = store.LoadOrCreateCluster();
+        ClusterId = clusterId;
+        _configs = configs;
         _topics = store.LoadTopics().ToDictionary(t => t.Name, StringComparer.Ordinal);
+        // Topics take their defaults from the broker settings: a change there is a change of every topic's settings.
+        configs.Changed += () =>
+        {
+            lock (_gate) foreach (var topic in _topics.Values) PublishTopic(topic);
+        };
     }
 
-    public string ClusterId => _clusterRecord.ClusterId;
+    public string ClusterId { get; }
 
     // controller.log and state-change.log, named for the broker that is the controller when the line is written.
     private KafkaLogger Log => _cluster.Logging.For(KafkaLoggers.Controller, $"[Controller id={_cluster.ControllerId}] ");
@@ -44,81 +50,6 @@ public sealed class Controller
             $"with state LeaderAndIsr(leader={p.Leader}, leaderEpoch={p.LeaderEpoch}, isr=[{string.Join(",", p.Isr)}], partitionEpoch={p.PartitionEpoch}) (reason: {reason})");
     }
 
-    public IReadOnlyDictionary<string, string> BrokerConfigs
-    {
-        get { lock (_gate) return new Dictionary<string, string>(_clusterRecord.BrokerConfigs); }
-    }
-
-    public string GetBrokerConfig(string name)
-    {
-        lock (_gate)
-        {
-            if (_clusterRecord.BrokerConfigs.TryGetValue(name, out var v)) return v;
-            return ConfigDefinitions.TryGetBroker(name, out var def) ? def.Default ?? "" : throw new KafkaException(ErrorCode.InvalidConfig, $"Unknown broker config name: {name}.");
-        }
-    }
-
-    /// <summary>A setting as broker <paramref name="brokerId"/> sees it: its own override, else the cluster-wide value, else the default.</summary>
-    public string GetBrokerConfig(string name, int brokerId)
-    {
-        lock (_gate)
-            return PerBroker(brokerId) is { } own && own.TryGetValue(name, out var v) ? v : GetBrokerConfig(name);
-    }
-
-    /// <summary>The dynamic overrides of one broker (kafka-configs.sh --entity-type brokers --entity-name N).</summary>
-    public IReadOnlyDictionary<string, string> BrokerOverrides(int brokerId)
-    {
-        lock (_gate) return PerBroker(brokerId) is { } own ? new Dictionary<string, string>(own) : new Dictionary<string, string>();
-    }
-
-    private Dictionary<string, string>? PerBroker(int brokerId) =>
-        _clusterRecord.PerBrokerConfigs.GetValueOrDefault(brokerId.ToString(System.Globalization.CultureInfo.InvariantCulture));
-
-    /// <summary>Sets (or with null, resets) a cluster-wide broker setting and re-applies topic settings.</summary>
-    public void SetBrokerConfig(string name, string? value) =>
-        AlterBrokerConfigs(null, new Dictionary<string, string?> { [name] = value });
-
-    /// <summary>
-    /// Changes broker settings all at once or not at all: cluster-wide (<paramref name="brokerId"/> null; any setting
-    /// but the ones fixed at start) or one broker's overrides (dynamic settings only, as in Kafka). Null values remove.
-    /// With <paramref name="replaceDynamic"/> (legacy AlterConfigs) the dynamic settings not named are removed too;
-    /// server.properties-like settings stay. Re-applies topic settings on every broker.
-    /// </summary>
-    public void AlterBrokerConfigs(int? brokerId, IReadOnlyDictionary<string, string?> changes, bool replaceDynamic = false)
-    {
-        lock (_gate)
-        {
-            var current = brokerId is { } id ? PerBroker(id) ?? [] : _clusterRecord.BrokerConfigs;
-            var next = new Dictionary<string, string>(current);
-            if (replaceDynamic)
-                foreach (var name in current.Keys.Where(n => ConfigDefinitions.TryGetBroker(n, out var d) && d.Dynamic && !changes.ContainsKey(n)))
-                    next.Remove(name);
-            foreach (var (name, value) in changes)
-            {
-                if (!ConfigDefinitions.TryGetBroker(name, out var def))
-                    throw new KafkaException(ErrorCode.InvalidConfig, $"Unknown broker config name: {name}.");
-                if (brokerId is not null && !def.Dynamic)
-                    throw new KafkaException(ErrorCode.InvalidConfig, $"Cannot update these configs dynamically: {name} (per-broker overrides are for Kafka's dynamic broker configs; set it cluster-wide).");
-                if (value is null && def.ReadOnly)
-                    throw new KafkaException(ErrorCode.InvalidConfig, $"Cannot update these configs dynamically: {name} (read-only; it is fixed when the broker starts).");
-                if (value is null) next.Remove(name);
-                else next[name] = ConfigDefinitions.ValidateBrokerConfig(name, value);
-            }
-            if (brokerId is { } broker)
-            {
-                var key = broker.ToString(System.Globalization.CultureInfo.InvariantCulture);
-                if (next.Count == 0) _clusterRecord.PerBrokerConfigs.Remove(key);
-                else _clusterRecord.PerBrokerConfigs[key] = next;
-            }
-            else
-            {
-                _clusterRecord.BrokerConfigs = next;
-            }
-            _store.SaveCluster(_clusterRecord);
-            foreach (var topic in _topics.Values) PublishTopic(topic);
-        }
-    }
-
     /// <summary>A topic's effective settings; as broker <paramref name="brokerId"/> applies them when given (its own overrides first).</summary>
     public TopicSettings SettingsFor(string topic, int? brokerId = null)
     {
@@ -126,7 +57,7 @@ public sealed class Controller
         {
             if (!_topics.TryGetValue(topic, out var record))
                 throw TopicChecks.UnknownTopic(topic);
-            return new TopicSettings(record.Configs, _clusterRecord.BrokerConfigs, brokerId is { } id ? PerBroker(id) : null);
+            return new TopicSettings(record.Configs, _configs.ClusterWide, brokerId is { } id ? _configs.Overrides(id) : null);
         }
     }
 
@@ -152,8 +83,6 @@ public sealed class Controller
     private KafkaException? Missing(TopicPartition tp) =>
         !_topics.TryGetValue(tp.Topic, out var topic) ? TopicChecks.UnknownTopic(tp.Topic)
         : TopicChecks.MissingPartition(tp.Topic, tp.Partition, topic.Partitions.Count);
-
-    private int IntConfig(string name) => int.Parse(GetBrokerConfig(name), System.Globalization.CultureInfo.InvariantCulture);
 
     public IReadOnlyList<CreateTopicResult> CreateTopics(IReadOnlyList<CreateTopicParams> requests, bool validateOnly)
     {
@@ -187,8 +116,8 @@ public sealed class Controller
         var live = _cluster.RunningBrokerIds();
         if (live.Count == 0) throw new KafkaException(ErrorCode.BrokerNotAvailable, "No broker is running.");
         var manual = request.Assignments is { Count: > 0 } ? ManualAssignment(request) : null;
-        int partitions = manual?.Count ?? (request.Partitions == -1 ? IntConfig("num.partitions") : request.Partitions);
-        int rf = manual?[0].Count ?? (request.ReplicationFactor == -1 ? IntConfig("default.replication.factor") : request.ReplicationFactor);
+        int partitions = manual?.Count ?? (request.Partitions == -1 ? _configs.Cluster.Int(ConfigDefinitions.NumPartitions) : request.Partitions);
+        int rf = manual?[0].Count ?? (request.ReplicationFactor == -1 ? _configs.Cluster.Int(ConfigDefinitions.DefaultReplicationFactor) : request.ReplicationFactor);
         if (partitions > MaxPartitionsPerTopic)
             throw new KafkaException(ErrorCode.InvalidPartitions, $"Number of partitions {partitions} is more than PSKafka allows per topic ({MaxPartitionsPerTopic}).");
         if (partitions < 1) throw new KafkaException(ErrorCode.InvalidPartitions, $"Number of partitions must be larger than 0 (was {partitions}).");
@@ -196,9 +125,9 @@ public sealed class Controller
         if (manual is null && rf > live.Count)
             throw new KafkaException(ErrorCode.InvalidReplicationFactor, $"Replication factor: {rf} larger than available brokers: {live.Count}.");
         var configs = ConfigDefinitions.ValidateTopicConfigs(request.Configs);
-        var settings = new TopicSettings(configs, _clusterRecord.BrokerConfigs);
-        if (settings.MinInsyncReplicas > rf && configs.ContainsKey(ConfigDefinitions.MinInsyncReplicas))
-            throw new KafkaException(ErrorCode.InvalidConfig, $"min.insync.replicas ({settings.MinInsyncReplicas}) is larger than the replication factor ({rf}).");
+        int minInsync = new TopicSettings(configs, _configs.ClusterWide).Int(ConfigDefinitions.MinInsyncReplicas);
+        if (minInsync > rf && configs.ContainsKey(ConfigDefinitions.MinInsyncReplicas))
+            throw new KafkaException(ErrorCode.InvalidConfig, $"min.insync.replicas ({minInsync}) is larger than the replication factor ({rf}).");
 
         var assignment = manual ?? ReplicaAssignment.Assign(live, partitions, rf);
         if (validateOnly) return new CreateTopicResult(request.Name, ErrorCode.None, null, Guid.Empty, partitions, (short)rf);
@@ -299,7 +228,7 @@ public sealed class Controller
     {
         lock (_gate)
         {
-            bool enabled = GetBrokerConfig("delete.topic.enable") == "true";
+            bool enabled = _configs.Cluster.Bool(ConfigDefinitions.DeleteTopicEnable);
             foreach (var name in names)
             {
                 if (!enabled && _topics.ContainsKey(name))
@@ -405,11 +334,12 @@ public sealed class Controller
         {
             Log.Info($"Newly added brokers: {broker.Id}, deleted brokers: , bounced brokers: , all live brokers: {string.Join(",", _cluster.RunningBrokerIds())}");
             string reason = $"broker {broker.Id} started";
+            var clusterWide = _configs.ClusterWide;
             var changed = new List<TopicRecord>();
             foreach (var topic in _topics.Values)
             {
                 bool touched = false;
-                bool unclean = new TopicSettings(topic.Configs, _clusterRecord.BrokerConfigs)[ConfigDefinitions.UncleanLeaderElectionEnable] == "true";
+                bool unclean = new TopicSettings(topic.Configs, clusterWide).ToLogConfig().UncleanLeaderElectionEnable;
                 foreach (var p in topic.Partitions.Where(p => p.Leader == -1 && p.Replicas.Contains(broker.Id)))
                 {
                     var before = Snapshot(p);
@@ -444,11 +374,12 @@ public sealed class Controller
             Log.Info(killed ? $"Broker failure callback for {brokerId}" : $"Shutting down broker {brokerId}");
             string reason = killed ? $"broker {brokerId} failed" : $"broker {brokerId} controlled shutdown";
             var live = _cluster.RunningBrokerIds().Where(id => id != brokerId).ToHashSet();
+            var clusterWide = _configs.ClusterWide;
             var changed = new List<TopicRecord>();
             foreach (var topic in _topics.Values)
             {
                 bool touched = false;
-                bool unclean = new TopicSettings(topic.Configs, _clusterRecord.BrokerConfigs)[ConfigDefinitions.UncleanLeaderElectionEnable] == "true";
+                bool unclean = new TopicSettings(topic.Configs, clusterWide).ToLogConfig().UncleanLeaderElectionEnable;
                 foreach (var p in topic.Partitions.Where(p => p.Replicas.Contains(brokerId)))
                 {
                     bool partitionChanged = false;
@@ -601,9 +532,10 @@ public sealed class Controller
 
     private void PublishTopic(TopicRecord topic, Broker? onlyTo = null, string? reason = null)
     {
+        var clusterWide = _configs.ClusterWide;
         foreach (var broker in onlyTo is null ? _cluster.Brokers : [onlyTo])
         {
-            var settings = new TopicSettings(topic.Configs, _clusterRecord.BrokerConfigs, PerBroker(broker.Id));
+            var settings = new TopicSettings(topic.Configs, clusterWide, _configs.Overrides(broker.Id));
             foreach (var p in topic.Partitions)
                 broker.ApplyPartitionState(topic.Name, p, settings, reason);
         }
@@ -612,7 +544,7 @@ public sealed class Controller
     /// <summary>The metadata a client sees: brokers, controller, and topics with leaders, replicas and ISR.</summary>
     public ClusterMetadata Describe(IReadOnlyList<string>? names, bool allowAutoTopicCreation)
     {
-        if (allowAutoTopicCreation && names is not null && GetBrokerConfig("auto.create.topics.enable") == "true")
+        if (allowAutoTopicCreation && names is not null && _configs.Cluster.Bool(ConfigDefinitions.AutoCreateTopicsEnable))
         {
             var missing = names.Where(n => !TopicExists(n) && TopicNames.Problem(n) is null).ToList();
             if (missing.Count > 0) CreateTopics(missing.Select(n => new CreateTopicParams(n)).ToList(), validateOnly: false);

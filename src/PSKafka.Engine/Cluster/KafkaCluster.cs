@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using PSKafka.Engine.Config;
 using PSKafka.Engine.Logging;
 using PSKafka.Engine.Metadata;
 using PSKafka.Engine.Server;
@@ -7,7 +8,7 @@ namespace PSKafka.Engine.Cluster;
 
 /// <summary>
 /// A local Kafka cluster over one data directory: the embeddable server object. It holds the data
-/// directory's lock, the metadata store and controller, and the brokers, which run on their own
+/// directory's lock, the metadata store, the broker settings and controller, and the brokers, which run on their own
 /// threads inside this process, each served on the network by its <see cref="BrokerServer"/>. One instance per data
 /// directory per process; every runspace of the process shares it.
 /// </summary>
@@ -55,7 +56,9 @@ public sealed class KafkaCluster : IDisposable
         {
             Logging = BrokerLogging.Open(Path.Combine(dataDirectory, BrokerLogging.DirectoryName));
             _store = new MetadataStore(dataDirectory);
-            Controller = new Controller(this, _store);
+            var clusterRecord = _store.LoadOrCreateCluster();
+            BrokerConfigs = new BrokerConfigStore(_store, clusterRecord);
+            Controller = new Controller(this, _store, clusterRecord.ClusterId, BrokerConfigs);
             foreach (var record in _store.LoadBrokers())
                 _servers[record.Id] = new BrokerServer(this, record);
         }
@@ -97,6 +100,8 @@ public sealed class KafkaCluster : IDisposable
     public BrokerLogging Logging { get; } = BrokerLogging.None;
     public string ClusterId => Controller.ClusterId;
     public Controller Controller { get; }
+    /// <summary>The brokers' settings, cluster-wide and per broker (Get-BrokerConfig, Set-BrokerConfig).</summary>
+    public BrokerConfigStore BrokerConfigs { get; }
     internal MetadataStore Store => _store;
 
     public IReadOnlyList<Broker> Brokers

@@ -43,7 +43,7 @@ public sealed class PartitionReplica
     private readonly KafkaLogger _log;
     private readonly KafkaLogger _stateChange;
 
-    internal PartitionReplica(int brokerId, TopicPartition topicPartition, PartitionLog log, TopicSettings settings, long checkpointedHighWatermark,
+    internal PartitionReplica(int brokerId, TopicPartition topicPartition, PartitionLog log, long checkpointedHighWatermark,
         BrokerLogging? logging = null)
     {
         logging ??= BrokerLogging.None;
@@ -52,7 +52,6 @@ public sealed class PartitionReplica
         BrokerId = brokerId;
         TopicPartition = topicPartition;
         Log = log;
-        Settings = settings;
         _highWatermark = Math.Clamp(checkpointedHighWatermark, log.LogStartOffset, log.LogEndOffset);
         // Retries that matter come within seconds, so the active segment's batches are enough to rebuild from.
         _producers = ProducerStateTable.Rebuild(log, log.ActiveSegment.BaseOffset);
@@ -63,7 +62,6 @@ public sealed class PartitionReplica
     internal KafkaLogger Logger => _log;
     public TopicPartition TopicPartition { get; }
     public PartitionLog Log { get; }
-    public TopicSettings Settings { get; internal set; }
     public bool IsLeader { get; private set; }
     public int LeaderEpoch { get; private set; } = -1;
     public int PartitionEpoch { get; private set; } = -1;
@@ -190,9 +188,9 @@ public sealed class PartitionReplica
             {
                 if (!IsLeader)
                     return (new(data.Topic, data.Partition, ErrorCode.NotLeaderOrFollower, ErrorMessage: $"Broker {BrokerId} is not the leader of {TopicPartition}."), -1);
-                if (acks == Acks.All && Isr.Count < Settings.MinInsyncReplicas)
+                if (acks == Acks.All && Isr.Count < Log.Config.MinInsyncReplicas)
                     return (new(data.Topic, data.Partition, ErrorCode.NotEnoughReplicas,
-                        ErrorMessage: $"The in-sync replicas of {TopicPartition} ({Isr.Count}: [{string.Join(",", Isr)}]) are fewer than min.insync.replicas ({Settings.MinInsyncReplicas})."), -1);
+                        ErrorMessage: $"The in-sync replicas of {TopicPartition} ({Isr.Count}: [{string.Join(",", Isr)}]) are fewer than min.insync.replicas ({Log.Config.MinInsyncReplicas})."), -1);
             }
             var verdict = _producers.Check(data.Records.Span, TopicPartition.ToString());
             if (verdict.IsDuplicate) // a retried batch: already written, answered with its first offset once it is committed
@@ -237,7 +235,7 @@ public sealed class PartitionReplica
     }
 
     private ErrorCode EnoughReplicasLocked() =>
-        Isr.Count >= Settings.MinInsyncReplicas ? ErrorCode.None : ErrorCode.NotEnoughReplicasAfterAppend;
+        Isr.Count >= Log.Config.MinInsyncReplicas ? ErrorCode.None : ErrorCode.NotEnoughReplicasAfterAppend;
 
     /// <summary>
     /// A follower fetched from <paramref name="fetchOffset"/>: that is its log end offset. Updates its

@@ -4,10 +4,6 @@ using PSKafka.Engine.Metadata;
 
 namespace PSKafka.Engine.Groups;
 
-/// <summary>Group settings the coordinator reads from the broker configs (Kafka's group.* settings).</summary>
-public sealed record GroupCoordinatorConfig(int InitialRebalanceDelayMs = 3000, int MinSessionTimeoutMs = 6000, int MaxSessionTimeoutMs = 1_800_000, int OffsetMetadataMaxBytes = 4096,
-    long OffsetsRetentionCheckIntervalMs = 600_000);
-
 /// <summary>
 /// One broker's group coordinator for the classic protocol (Kafka's GroupCoordinator): the state
 /// machine Empty → PreparingRebalance → CompletingRebalance → Stable (and Dead), joins that wait
@@ -44,6 +40,9 @@ public sealed class GroupCoordinator : IDisposable
     }
 
     private long _lastGroupCleanup;
+
+    /// <summary>The settings in effect now (read on every use, so a changed broker setting applies at once).</summary>
+    internal GroupCoordinatorConfig Config => _config();
 
     private static string OffsetsPartition(ClassicGroup group) => $"{CoordinatorPlacement.OffsetsTopic}-{group.OffsetsPartition}";
 

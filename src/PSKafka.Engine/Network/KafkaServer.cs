@@ -39,6 +39,9 @@ public sealed class KafkaServer : IAsyncDisposable
         if (_options.QueuedMaxRequestBytes > 0) _budget = new RequestMemoryBudget(_options.QueuedMaxRequestBytes);
     }
 
+    /// <summary>The settings the listener runs with.</summary>
+    public KafkaServerOptions Options => _options;
+
     /// <summary>This listener's own request memory (queued.max.request.bytes), if it has a bound of its own.</summary>
     public RequestMemoryBudget? RequestMemory => _budget;
 
@@ -131,7 +134,7 @@ public sealed class KafkaServer : IAsyncDisposable
             while (!_stop.IsCancellationRequested)
             {
                 // The idle clock covers the wait for, and the arrival of, one whole frame.
-                long deadline = Environment.TickCount64 + (long)_options.IdleTimeout.TotalMilliseconds;
+                long deadline = _options.IdleTimeout < TimeSpan.Zero ? long.MaxValue : Environment.TickCount64 + (long)_options.IdleTimeout.TotalMilliseconds;
                 if (!ReceiveExactly(socket, sizeBuffer, deadline))
                 {
                     abort = false; // clean EOF between frames

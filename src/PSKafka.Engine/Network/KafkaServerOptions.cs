@@ -1,21 +1,23 @@
 using System.Net;
+using PSKafka.Engine.Config;
 using PSKafka.Engine.Logging;
 
 namespace PSKafka.Engine.Network;
 
+/// <summary>A listener's settings: where it binds, and the socket settings of the broker configs (Kafka's defaults unless built with <see cref="From"/>).</summary>
 public sealed class KafkaServerOptions
 {
-    /// <summary>Kafka's socket.request.max.bytes default.</summary>
-    public const int DefaultMaxRequestSize = 104_857_600;
-
     /// <summary>Where to listen; port 0 picks a free port (see <see cref="KafkaServer.Port"/>).</summary>
     public IPEndPoint EndPoint { get; init; } = new(IPAddress.Loopback, 0);
 
-    /// <summary>Frames whose size prefix is negative or larger than this close the connection, as in Kafka.</summary>
-    public int MaxRequestSize { get; init; } = DefaultMaxRequestSize;
+    /// <summary>socket.request.max.bytes: frames whose size prefix is negative or larger close the connection, as in Kafka.</summary>
+    public int MaxRequestSize { get; init; } = ConfigValues.Defaults.Int(ConfigDefinitions.SocketRequestMaxBytes);
 
-    /// <summary>connections.max.idle.ms: a connection that does not complete a request frame in this time is closed.</summary>
-    public TimeSpan IdleTimeout { get; init; } = TimeSpan.FromMilliseconds(600_000);
+    /// <summary>
+    /// connections.max.idle.ms: a connection that does not complete a request frame in this time is closed; negative
+    /// for never, as in Kafka.
+    /// </summary>
+    public TimeSpan IdleTimeout { get; init; } = TimeSpan.FromMilliseconds(ConfigValues.Defaults.Long(ConfigDefinitions.ConnectionsMaxIdleMs));
 
     public int Backlog { get; init; } = 512;
 
@@ -23,8 +25,18 @@ public sealed class KafkaServerOptions
     /// queued.max.request.bytes: request bytes this listener holds at once; -1 (Kafka's default) leaves only the
     /// process-wide bound (<see cref="RequestMemoryBudget.Process"/>).
     /// </summary>
-    public long QueuedMaxRequestBytes { get; init; } = -1;
+    public long QueuedMaxRequestBytes { get; init; } = ConfigValues.Defaults.Long(ConfigDefinitions.QueuedMaxRequestBytes);
 
     /// <summary>Where rejected frames (WARN) and failed connections (ERROR) are logged.</summary>
     public KafkaLogger Log { get; init; } = KafkaLogger.None;
+
+    /// <summary>A listener on <paramref name="endPoint"/> with a broker's socket settings.</summary>
+    public static KafkaServerOptions From(IConfigValues values, IPEndPoint endPoint, KafkaLogger log) => new()
+    {
+        EndPoint = endPoint,
+        MaxRequestSize = values.Int(ConfigDefinitions.SocketRequestMaxBytes),
+        IdleTimeout = TimeSpan.FromMilliseconds(values.Long(ConfigDefinitions.ConnectionsMaxIdleMs)),
+        QueuedMaxRequestBytes = values.Long(ConfigDefinitions.QueuedMaxRequestBytes),
+        Log = log,
+    };
 }

@@ -1,8 +1,6 @@
-using System.Globalization;
 using PSKafka.Engine.Api;
 using PSKafka.Engine.Cluster;
 using PSKafka.Engine.Config;
-using PSKafka.Engine.Logging;
 using PSKafka.Engine.Protocol.Messages;
 
 namespace PSKafka.Engine.Protocol;
@@ -11,9 +9,6 @@ namespace PSKafka.Engine.Protocol;
 // AlterConfigs, IncrementalAlterConfigs, DescribeConfigs.
 public sealed partial class BrokerKafkaApi
 {
-    // Kafka's resource types (org.apache.kafka.common.config.ConfigResource.Type).
-    private const sbyte TopicResource = 2, BrokerResource = 4, BrokerLoggerResource = 8;
-
     // ---------------- CreateTopics (19) ----------------
 
     public ValueTask<CreateTopicsResponse> CreateTopicsAsync(CreateTopicsRequest request, RequestContext context, CancellationToken cancellationToken) =>
@@ -67,7 +62,7 @@ public sealed partial class BrokerKafkaApi
                 {
                     // v5+: the new topic's effective configs, so a client need not ask with DescribeConfigs.
                     var settings = request.validateOnly
-                        ? new TopicSettings(asked.First(a => a.Name == r.Name).Configs!, _broker.Cluster.Controller.BrokerConfigs)
+                        ? new TopicSettings(asked.First(a => a.Name == r.Name).Configs!, _broker.Cluster.BrokerConfigs.ClusterWide)
                         : _broker.Cluster.Controller.SettingsFor(r.Name);
                     result.Configs = settings.Values.Select(kv => new CreateTopicsResponse.CreatableTopicConfigs
                     {
@@ -126,16 +121,14 @@ public sealed partial class BrokerKafkaApi
     // ---------------- ElectLeaders (43) ----------------
 
     /// <summary>
-    /// kafka-leader-election.sh: the controller's election per partition (Controller.ElectLeaders). As in Kafka, a
-    /// request for every partition (null) leaves out the partitions that already have the leader asked for.
+    /// kafka-leader-election.sh: the broker's ElectLeaders. As in Kafka, a request for every partition (null) leaves out
+    /// the partitions that already have the leader asked for.
     /// </summary>
     public ValueTask<ElectLeadersResponse> ElectLeadersAsync(ElectLeadersRequest request, RequestContext context, CancellationToken cancellationToken) =>
         Guard(() =>
         {
-            if (!Enum.IsDefined((ElectionType)request.ElectionType))
-                throw new KafkaException(ErrorCode.InvalidRequest, $"Unknown election type {request.ElectionType}");
             var wanted = request.TopicPartitions?.SelectMany(t => t.Partitions.Select(p => new TopicPartition(t.Topic, p))).ToList();
-            var results = _broker.Cluster.Controller.ElectLeaders((ElectionType)request.ElectionType, wanted);
+            var results = _broker.ElectLeaders((ElectionType)request.ElectionType, wanted);
             var response = new ElectLeadersResponse();
             foreach (var topic in results.GroupBy(r => r.Partition.Topic, StringComparer.Ordinal))
                 response.ReplicaElectionResults.Add(new ElectLeadersResponse.ReplicaElectionResult
@@ -226,8 +219,8 @@ public sealed partial class BrokerKafkaApi
 
     /// <summary>
     /// One resource of AlterConfigs or IncrementalAlterConfigs, with Kafka's checks in Kafka's order: the resource
-    /// named once, each config once, no null values, then the resource's own rules; null values in
-    /// <paramref name="configs"/> remove. Returns the resource's error code and message.
+    /// named once, each config once, no null values, then the resource's own rules (Broker.AlterConfigs); null values
+    /// in <paramref name="configs"/> remove. Returns the resource's error code and message.
     /// </summary>
     private (ErrorCode, string?) AlterResource(int timesNamed, sbyte type, string name, List<(string Name, string? Value)> configs, bool replace, bool validateOnly)
     {
@@ -239,54 +232,13 @@ public sealed partial class BrokerKafkaApi
             var nulls = configs.Where(c => replace ? c.Value is null : ReferenceEquals(c.Value, NullSet)).Select(c => c.Name).ToList();
             if (nulls.Count > 0) throw new KafkaException(ErrorCode.InvalidRequest, $"Null value not supported for : {string.Join(", ", nulls)}");
             var changes = configs.ToDictionary(c => c.Name, c => c.Value, StringComparer.Ordinal);
-            var controller = _broker.Cluster.Controller;
-            switch (type)
-            {
-                case TopicResource:
-                    controller.SettingsFor(name); // UNKNOWN_TOPIC_OR_PARTITION first
-                    ConfigDefinitions.ValidateTopicConfigs(changes.Where(c => c.Value is not null).ToDictionary(c => c.Key, c => c.Value!));
-                    foreach (var removed in changes.Where(c => c.Value is null && !ConfigDefinitions.TryGetTopic(c.Key, out _)))
-                        throw new KafkaException(ErrorCode.InvalidConfig, $"Unknown topic config name: {removed.Key}.");
-                    if (!validateOnly) controller.AlterTopicConfigs(name, changes, replace);
-                    break;
-                case BrokerResource:
-                    int? broker = BrokerResourceId(name);
-                    foreach (var (key, value) in changes) ConfigDefinitions.ValidateDynamicBrokerConfig(key, value);
-                    if (!validateOnly) controller.AlterBrokerConfigs(broker, changes, replaceDynamic: replace);
-                    break;
-                case BrokerLoggerResource:
-                    // kafka-configs.sh --entity-type broker-loggers: SET a level, DELETE back to the default. The brokers
-                    // of a cluster share one set of loggers, so a change applies to all of them, as Set-BrokerLogLevel does.
-                    if (replace) throw new KafkaException(ErrorCode.InvalidRequest, "AlterConfigs does not support the BROKER_LOGGER resource type; use IncrementalAlterConfigs.");
-                    if (BrokerResourceId(name) is null) throw new KafkaException(ErrorCode.InvalidRequest, "A BROKER_LOGGER resource names a broker id.");
-                    var levels = _broker.Logging.Levels;
-                    var parsed = changes.Select(c => (c.Key, Level: c.Value is null ? (BrokerLogLevel?)null : BrokerLogEntry.ParseLevel(c.Value))).ToList();
-                    foreach (var (logger, _) in parsed) levels.Get(logger); // an unknown logger fails before any level changes
-                    if (!validateOnly) foreach (var (logger, level) in parsed) levels.Set(logger, level);
-                    break;
-                default:
-                    throw new KafkaException(ErrorCode.InvalidRequest, $"Unknown resource type {type}");
-            }
+            _broker.AlterConfigs(new ConfigResource((ConfigResourceType)type, name), changes, ConfigAccess.KafkaApi, replace, validateOnly);
             return (ErrorCode.None, null);
         }
         catch (KafkaException e)
         {
             return (e.Code, e.Message);
         }
-    }
-
-    /// <summary>
-    /// A broker resource names the cluster-wide default ("", null here) or the broker that received the request, as in
-    /// Kafka, which answers any other id with INVALID_REQUEST (clients send a broker's resource to that broker).
-    /// </summary>
-    private int? BrokerResourceId(string name)
-    {
-        if (name.Length == 0) return null;
-        if (!int.TryParse(name, NumberStyles.None, CultureInfo.InvariantCulture, out int id))
-            throw new KafkaException(ErrorCode.InvalidRequest, $"Node id must be an integer, but it is: {name}");
-        if (id != _broker.Id)
-            throw new KafkaException(ErrorCode.InvalidRequest, $"Unexpected broker id, expected {_broker.Id} or empty string, but received {name}");
-        return id;
     }
 
     // ---------------- DescribeConfigs (32) ----------------
@@ -304,13 +256,7 @@ public sealed partial class BrokerKafkaApi
                 response.Results.Add(result);
                 try
                 {
-                    var entries = resource.ResourceType switch
-                    {
-                        TopicResource => TopicConfigEntries(resource.ResourceName),
-                        BrokerResource => BrokerConfigEntries(resource.ResourceName),
-                        BrokerLoggerResource => BrokerLoggerEntries(resource.ResourceName),
-                        _ => throw new KafkaException(ErrorCode.InvalidRequest, $"Unsupported resource type: {resource.ResourceType}"),
-                    };
+                    var entries = _broker.DescribeConfigs(new ConfigResource((ConfigResourceType)resource.ResourceType, resource.ResourceName));
                     // Null or empty: every config.
                     var keys = resource.ConfigurationKeys is { Count: > 0 } asked ? asked.ToHashSet(StringComparer.Ordinal) : null;
                     foreach (var e in entries.Where(e => keys is null || keys.Contains(e.Name)))
@@ -318,7 +264,7 @@ public sealed partial class BrokerKafkaApi
                         {
                             Name = e.Name,
                             Value = e.Value,
-                            ReadOnly = e.ReadOnly,
+                            ReadOnly = e.IsReadOnly,
                             IsDefault = context.ApiVersion == 0 && e.Source == ConfigSource.Default, // v1+ says it with ConfigSource
                             ConfigSource = WireSource(e.Source),
                             IsSensitive = false,
@@ -341,80 +287,6 @@ public sealed partial class BrokerKafkaApi
                 ResourceType = r.ResourceType, ResourceName = r.ResourceName, ErrorCode = (short)code, ErrorMessage = message,
             }).ToList(),
         });
-
-    private sealed record ConfigEntry(ConfigDefinition Definition, string Name, string? Value, ConfigSource Source, IReadOnlyList<(string Name, string? Value, ConfigSource Source)> Synonyms, bool ReadOnly = false);
-
-    /// <summary>
-    /// A topic's configs as Kafka describes them: the effective value and its source, and the synonyms in order of
-    /// precedence: the topic override, the cluster-wide broker setting, then the broker default.
-    /// </summary>
-    private IEnumerable<ConfigEntry> TopicConfigEntries(string topic)
-    {
-        var controller = _broker.Cluster.Controller;
-        var settings = controller.SettingsFor(topic, _broker.Id); // UNKNOWN_TOPIC_OR_PARTITION for a topic that does not exist
-        var brokerConfigs = controller.BrokerConfigs;
-        var own = controller.BrokerOverrides(_broker.Id);
-        foreach (var def in ConfigDefinitions.Topic)
-        {
-            var (value, source) = settings.Values[def.Name];
-            var synonyms = new List<(string, string?, ConfigSource)>();
-            if (source == ConfigSource.TopicConfig) synonyms.Add((def.Name, value, ConfigSource.TopicConfig));
-            if (def.BrokerSynonym is { } brokerName)
-            {
-                if (own.TryGetValue(brokerName, out var mine)) synonyms.Add((brokerName, mine, ConfigSource.PerBrokerConfig));
-                // log.retention.ms and log.roll.ms are unset by default and fall back to their *.hours settings.
-                string? hours = brokerName switch { "log.retention.ms" => "log.retention.hours", "log.roll.ms" => "log.roll.hours", _ => null };
-                if (brokerConfigs.TryGetValue(brokerName, out var b)) synonyms.Add((brokerName, b, ConfigSource.DynamicBrokerConfig));
-                if (hours is not null && brokerConfigs.TryGetValue(hours, out var h)) synonyms.Add((hours, h, ConfigSource.DynamicBrokerConfig));
-                if (hours is null) synonyms.Add((brokerName, def.Default, ConfigSource.Default));
-                else if (ConfigDefinitions.TryGetBroker(hours, out var hoursDef)) synonyms.Add((hours, hoursDef.Default, ConfigSource.Default));
-            }
-            yield return new ConfigEntry(def, def.Name, value, source, synonyms);
-        }
-    }
-
-    /// <summary>
-    /// Broker configs as Kafka describes them: for "" the cluster-wide settings that are set (DYNAMIC_DEFAULT_BROKER_CONFIG);
-    /// for this broker's id every setting with its synonyms in order of precedence (this broker's override, the
-    /// cluster-wide setting, the default). Read-only is Kafka's: what AlterConfigs cannot change.
-    /// </summary>
-    private IEnumerable<ConfigEntry> BrokerConfigEntries(string name)
-    {
-        var controller = _broker.Cluster.Controller;
-        var clusterWide = controller.BrokerConfigs;
-        if (BrokerResourceId(name) is null)
-        {
-            foreach (var def in ConfigDefinitions.Broker.Where(d => clusterWide.ContainsKey(d.Name)))
-            {
-                var value = clusterWide[def.Name];
-                yield return new ConfigEntry(def, def.Name, value, ConfigSource.DynamicBrokerConfig, [(def.Name, value, ConfigSource.DynamicBrokerConfig)], !def.Dynamic);
-            }
-            yield break;
-        }
-        var own = controller.BrokerOverrides(_broker.Id);
-        foreach (var v in _broker.DescribeConfigs())
-        {
-            ConfigDefinitions.TryGetBroker(v.Name, out var def);
-            var synonyms = new List<(string, string?, ConfigSource)>();
-            if (v.Source == ConfigSource.StaticBrokerConfig) synonyms.Add((v.Name, v.Value, ConfigSource.StaticBrokerConfig));
-            if (own.TryGetValue(v.Name, out var mine)) synonyms.Add((v.Name, mine, ConfigSource.PerBrokerConfig));
-            if (clusterWide.TryGetValue(v.Name, out var all)) synonyms.Add((v.Name, all, ConfigSource.DynamicBrokerConfig));
-            if (def.Default is not null) synonyms.Add((v.Name, def.Default, ConfigSource.Default));
-            yield return new ConfigEntry(def, v.Name, v.Value, v.Source, synonyms, def.ReadOnly || !def.Dynamic);
-        }
-    }
-
-    /// <summary>Every logger with its level, as Kafka describes a BROKER_LOGGER resource.</summary>
-    private IEnumerable<ConfigEntry> BrokerLoggerEntries(string name)
-    {
-        if (BrokerResourceId(name) is null) throw new KafkaException(ErrorCode.InvalidRequest, "A BROKER_LOGGER resource names a broker id.");
-        var levels = _broker.Logging.Levels;
-        foreach (var logger in KafkaLoggers.All)
-        {
-            var level = BrokerLogEntry.LevelName(levels.Get(logger));
-            yield return new ConfigEntry(new ConfigDefinition(logger, ConfigType.String, null), logger, level, ConfigSource.DynamicBrokerLoggerConfig, []);
-        }
-    }
 
     /// <summary>
     /// Kafka's DescribeConfigsResponse.ConfigSource numbers. PSKafka's broker settings apply to the whole cluster,

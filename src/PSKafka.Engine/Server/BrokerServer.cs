@@ -1,4 +1,3 @@
-using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
 using PSKafka.Engine.Cluster;
@@ -33,14 +32,7 @@ public sealed class BrokerServer : IBrokerListener
             throw new ArgumentException($"'{listenAddress}' is not an IP address to listen on.");
         var socketLog = Broker.Logging.For(KafkaLoggers.SocketServer, $"[SocketServer listenerType=BROKER, nodeId={Broker.Id}] ");
         var handler = new KafkaProtocolHandler(new BrokerKafkaApi(Broker), socketLog);
-        var controller = Broker.Cluster.Controller;
-        var server = new KafkaServer(handler, new KafkaServerOptions
-        {
-            EndPoint = new IPEndPoint(address, port),
-            MaxRequestSize = int.Parse(controller.GetBrokerConfig("socket.request.max.bytes", Broker.Id), CultureInfo.InvariantCulture),
-            QueuedMaxRequestBytes = long.Parse(controller.GetBrokerConfig("queued.max.request.bytes", Broker.Id), CultureInfo.InvariantCulture),
-            Log = socketLog,
-        });
+        var server = new KafkaServer(handler, KafkaServerOptions.From(Broker.Cluster.BrokerConfigs.For(Broker.Id), new IPEndPoint(address, port), socketLog));
         try
         {
             server.Start();

@@ -17,7 +17,7 @@ internal sealed unsafe class OffsetIndex : SegmentIndex
 {
     public const int EntryBytes = 8;
 
-    public OffsetIndex(string path, long baseOffset, int maxIndexSize = LogConfig.DefaultSegmentIndexBytes, bool preallocate = true)
+    public OffsetIndex(string path, long baseOffset, int maxIndexSize, bool preallocate = true)
         : base(path, baseOffset, maxIndexSize, preallocate) { }
 
     protected override int EntrySize => EntryBytes;

@@ -17,7 +17,7 @@ internal sealed unsafe class TimeIndex : SegmentIndex
 {
     public const int EntryBytes = 12;
 
-    public TimeIndex(string path, long baseOffset, int maxIndexSize = LogConfig.DefaultSegmentIndexBytes, bool preallocate = true)
+    public TimeIndex(string path, long baseOffset, int maxIndexSize, bool preallocate = true)
         : base(path, baseOffset, maxIndexSize, preallocate) { }
 
     protected override int EntrySize => EntryBytes;

@@ -59,7 +59,7 @@ public sealed class ClusterTests : IDisposable
         var fetch = new FetchParams { MaxWaitMs = 0, MaxBytes = 50_000_000, Partitions = [new("t", 0, 0, 1_048_576)] };
         Assert.True((await broker.FetchAsync(fetch))[0].Records.Length > 4096);
 
-        cluster.Controller.SetBrokerConfig("fetch.max.bytes", "4096");
+        cluster.BrokerConfigs.Set("fetch.max.bytes", "4096");
         cluster.StopBroker(0);
         broker = cluster.StartBroker(0); // read when a broker starts, as in Kafka
         Assert.InRange((await broker.FetchAsync(fetch))[0].Records.Length, 1, 4096);

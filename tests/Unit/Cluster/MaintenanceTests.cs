@@ -204,7 +204,7 @@ public sealed class MaintenanceTests : IDisposable
 
         broker.AlterTopicConfigs("t", new Dictionary<string, string?> { ["segment.bytes"] = null });
         Assert.Equal(ConfigSource.Default, cluster.Controller.SettingsFor("t").Values["segment.bytes"].Source);
-        Assert.Equal(LogConfig.DefaultSegmentBytes, log.Config.SegmentBytes);
+        Assert.Equal(LogConfig.Default.SegmentBytes, log.Config.SegmentBytes);
     }
 
     [Fact]

@@ -75,7 +75,7 @@ public sealed class ReplicationTests(ITestOutputHelper output)
     public async Task AcksAll_IsrShrinksBelowMinAfterAppend_NotEnoughReplicasAfterAppend()
     {
         using var t = new TestCluster(2);
-        t.Cluster.Controller.SetBrokerConfig("replica.lag.time.max.ms", "200");
+        t.Cluster.BrokerConfigs.Set("replica.lag.time.max.ms", "200");
         t.CreateTopic("after", 1, 2, new() { ["min.insync.replicas"] = "2" });
         Assert.Equal(ErrorCode.None, (await t.ProduceAsync("after", 0, TestCluster.Batch(0, 5))).Result.Error);
         var follower = t.Cluster.GetBroker(t.Partition("after", 0).Replicas.Single(id => id != t.Leader("after", 0)!.Id))!;
@@ -105,7 +105,7 @@ public sealed class ReplicationTests(ITestOutputHelper output)
     public async Task LaggingFollower_LeavesIsr_AndRejoinsWhenCaughtUp_EpochUnchanged()
     {
         using var t = new TestCluster(3);
-        t.Cluster.Controller.SetBrokerConfig("replica.lag.time.max.ms", "300");
+        t.Cluster.BrokerConfigs.Set("replica.lag.time.max.ms", "300");
         t.CreateTopic("lag", 1, 3);
         var changes = new List<string>();
         t.Cluster.Controller.IsrChanged += (tp, isr, reason) => { lock (changes) changes.Add($"{tp} [{string.Join(",", isr)}] {reason}"); };

@@ -14,7 +14,7 @@ public sealed class GroupCoordinatorTests : IDisposable
 {
     private readonly TempDir _dir = new();
     private readonly MetadataStore _store;
-    private GroupCoordinatorConfig _config = new(InitialRebalanceDelayMs: 0, MinSessionTimeoutMs: 10);
+    private GroupCoordinatorConfig _config = GroupCoordinatorConfig.Default with { InitialRebalanceDelayMs = 0, MinSessionTimeoutMs = 10 };
     private readonly GroupCoordinator _coordinator;
 
     public GroupCoordinatorTests()

@@ -199,13 +199,13 @@ public sealed class AdminApiVersionTests : IDisposable
     [Fact]
     public void Broker_resources_are_the_cluster_wide_default_or_the_broker_asked_and_only_dynamic_configs_change()
     {
-        var controller = _c.Cluster.Controller;
-        controller.SetBrokerConfig("group.initial.rebalance.delay.ms", "0"); // server.properties-like: stays when "" is replaced
+        var configs = _c.Cluster.BrokerConfigs;
+        configs.Set("group.initial.rebalance.delay.ms", "0"); // server.properties-like: stays when "" is replaced
         (short, string?) Send(int broker, AlterConfigsRequest r) => Only(Call<AlterConfigsRequest, AlterConfigsResponse>(Api(broker).AlterConfigsAsync, r, 2));
 
         Assert.Equal(0, Send(0, Alter(4, "", false, ("log.retention.ms", "3600000"))).Item1);
-        Assert.Equal("3600000", controller.BrokerConfigs["log.retention.ms"]);
-        Assert.Equal("0", controller.BrokerConfigs["group.initial.rebalance.delay.ms"]);
+        Assert.Equal("3600000", configs.ClusterWide["log.retention.ms"]);
+        Assert.Equal("0", configs.ClusterWide["group.initial.rebalance.delay.ms"]);
 
         var readOnly = Send(0, Alter(4, "", false, ("num.partitions", "3")));
         Assert.Equal((short)ErrorCode.InvalidRequest, readOnly.Item1);
@@ -218,8 +218,8 @@ public sealed class AdminApiVersionTests : IDisposable
         Assert.Equal((short)ErrorCode.InvalidRequest, wrong.Item1);
         Assert.Contains("Unexpected broker id", wrong.Item2);
         Assert.Equal(0, Send(1, Alter(4, "1", false, ("log.segment.bytes", "1048576"))).Item1);
-        Assert.Equal("1048576", controller.BrokerOverrides(1)["log.segment.bytes"]);
-        Assert.Empty(controller.BrokerOverrides(0));
+        Assert.Equal("1048576", configs.Overrides(1)["log.segment.bytes"]);
+        Assert.Empty(configs.Overrides(0));
 
         // the override reaches broker 1's logs only
         _c.CreateTopic("per-broker", partitions: 1, replicationFactor: 3);
@@ -228,8 +228,8 @@ public sealed class AdminApiVersionTests : IDisposable
 
         // replacing "" drops the dynamic defaults not named, keeps the rest
         Assert.Equal(0, Send(2, Alter(4, "", false)).Item1);
-        Assert.False(controller.BrokerConfigs.ContainsKey("log.retention.ms"));
-        Assert.Equal("0", controller.BrokerConfigs["group.initial.rebalance.delay.ms"]);
+        Assert.False(configs.ClusterWide.ContainsKey("log.retention.ms"));
+        Assert.Equal("0", configs.ClusterWide["group.initial.rebalance.delay.ms"]);
     }
 
     private static IncrementalAlterConfigsRequest Incremental(sbyte type, string name, params (string Name, sbyte Op, string? Value)[] configs) => new()
@@ -300,7 +300,7 @@ public sealed class AdminApiVersionTests : IDisposable
         var delete = Call<IncrementalAlterConfigsRequest, IncrementalAlterConfigsResponse>(Api(2).IncrementalAlterConfigsAsync,
             Incremental(4, "2", ("log.retention.ms", 1, null), ("min.insync.replicas", 1, null)), 1);
         Assert.Equal(0, delete.Responses[0].ErrorCode);
-        Assert.Empty(_c.Cluster.Controller.BrokerOverrides(2));
+        Assert.Empty(_c.Cluster.BrokerConfigs.Overrides(2));
         Assert.Equal(3, Describe(2, "2", 1, "log.retention.ms").Configs[0].ConfigSource);
     }
 }

@@ -62,7 +62,7 @@ public sealed class AdminInteropTests : IDisposable
         Assert.Equal("1", entries["broker.id"].Value);
         Assert.Equal(ConfigSource.StaticBrokerConfig, entries["broker.id"].Source);
         Assert.True(entries["num.partitions"].IsReadOnly);
-        Assert.Equal("3600000", _c.Cluster.Controller.BrokerOverrides(1)["log.retention.ms"]);
+        Assert.Equal("3600000", _c.Cluster.BrokerConfigs.Overrides(1)["log.retention.ms"]);
 
         // What Kafka cannot change at runtime is refused per resource.
         var refused = await Assert.ThrowsAsync<IncrementalAlterConfigsException>(() => admin.IncrementalAlterConfigsAsync(new Dictionary<ConfigResource, List<ConfigEntry>>
@@ -76,7 +76,7 @@ public sealed class AdminInteropTests : IDisposable
         {
             [broker1] = [new ConfigEntry { Name = "log.retention.ms", IncrementalOperation = AlterConfigOpType.Delete }],
         });
-        Assert.Empty(_c.Cluster.Controller.BrokerOverrides(1));
+        Assert.Empty(_c.Cluster.BrokerConfigs.Overrides(1));
     }
 
     [SkippableFact]
@@ -114,7 +114,7 @@ public sealed class AdminInteropTests : IDisposable
         Assert.Equal("1073741824", root.GetProperty("topic_configs").GetProperty("segment.bytes").GetString()); // replaced: not in the set given
         Assert.Equal("2", root.GetProperty("broker_configs").GetProperty("broker.id").GetString());
         Assert.Equal("7200000", root.GetProperty("broker_configs").GetProperty("log.retention.ms").GetString());
-        Assert.Equal("7200000", _c.Cluster.Controller.BrokerConfigs["log.retention.ms"]);
-        Assert.Equal("1", _c.Cluster.Controller.GetBrokerConfig("num.partitions"));
+        Assert.Equal("7200000", _c.Cluster.BrokerConfigs.ClusterWide["log.retention.ms"]);
+        Assert.Equal("1", _c.Cluster.BrokerConfigs.Get("num.partitions"));
     }
 }

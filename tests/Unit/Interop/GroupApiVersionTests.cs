@@ -18,7 +18,7 @@ public sealed class GroupApiVersionTests : IDisposable
 {
     private readonly WireCluster _c = new(brokers: 3);
 
-    public GroupApiVersionTests() => _c.Cluster.Controller.SetBrokerConfig("group.initial.rebalance.delay.ms", "0");
+    public GroupApiVersionTests() => _c.Cluster.BrokerConfigs.Set("group.initial.rebalance.delay.ms", "0");
 
     public void Dispose() => _c.Dispose();
 

@@ -20,7 +20,7 @@ public sealed class GroupInteropTests : IDisposable
     public GroupInteropTests()
     {
         // Kafka waits 3 s for more members before a new group's first rebalance; tests need not.
-        _c.Cluster.Controller.SetBrokerConfig("group.initial.rebalance.delay.ms", "0");
+        _c.Cluster.BrokerConfigs.Set("group.initial.rebalance.delay.ms", "0");
     }
 
     public void Dispose() => _c.Dispose();

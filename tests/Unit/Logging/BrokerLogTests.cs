@@ -244,7 +244,7 @@ public sealed class BrokerLogTests
     public async Task A_lagging_follower_leaves_the_ISR_with_replica_lag_time_max_ms_named()
     {
         using var t = new TestCluster(2);
-        t.Cluster.Controller.SetBrokerConfig("replica.lag.time.max.ms", "200");
+        t.Cluster.BrokerConfigs.Set("replica.lag.time.max.ms", "200");
         t.CreateTopic("lag", 1, 2);
         int leader = t.Partition("lag", 0).Leader;
         var follower = t.Cluster.GetBroker(t.Partition("lag", 0).Replicas.Single(id => id != leader))!;

@@ -72,7 +72,7 @@ public sealed class FuzzTests(ITestOutputHelper output)
     {
         using var c = new PSKafka.Tests.Interop.WireCluster(brokers: 1);
         // Random valid Metadata requests would otherwise auto-create thousands of topics with random names.
-        c.Cluster.Controller.SetBrokerConfig("auto.create.topics.enable", "false");
+        c.Cluster.BrokerConfigs.Set("auto.create.topics.enable", "false");
         c.CreateTopic("after-the-storm-topic", partitions: 2);
         var server = c.Cluster.GetServer(c.Cluster.Brokers[0].Id)!;
         await FuzzAsync(server.Listener!, () => server.ProtocolHandler!.RejectedRequests);

@@ -73,7 +73,7 @@ public class LogManagerTests
             for (int i = 0; i < 20; i++) log.AppendAsLeader(Batches.Make(10, valueSize: 40), 0, 0);
         }
         mgr.Abandon();
-        Assert.Equal(LogConfig.DefaultSegmentIndexBytes, new FileInfo(LogFileNames.IndexFile(Path.Combine(dir.Path, "t-0"), 0)).Length);
+        Assert.Equal(LogConfig.Default.SegmentIndexBytes, new FileInfo(LogFileNames.IndexFile(Path.Combine(dir.Path, "t-0"), 0)).Length);
 
         using var again = LogManager.Open(dir.Path, config);
         Assert.False(again.HadCleanShutdown);

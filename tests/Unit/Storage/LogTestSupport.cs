@@ -38,5 +38,5 @@ internal static class Batches
     }
 
     public static LogConfig Small(int segmentBytes = 4096, int indexInterval = 256) =>
-        new() { SegmentBytes = segmentBytes, IndexIntervalBytes = indexInterval, SegmentIndexBytes = 4096, FileDeleteDelayMs = 0 };
+        LogConfig.Default with { SegmentBytes = segmentBytes, IndexIntervalBytes = indexInterval, SegmentIndexBytes = 4096, FileDeleteDelayMs = 0 };
 }
