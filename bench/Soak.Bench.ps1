@@ -182,7 +182,7 @@ foreach ($g in $groups) {
 }
 $baseline = $samples | Where-Object Seconds -GE 120 | Select-Object -First 1
 $rssGrowth = if ($baseline) { (($samples | Where-Object Seconds -GE 120 | Measure-Object RssMB -Maximum).Maximum / $baseline.RssMB) - 1 } else { [double]::NaN }
-if ($rssGrowth -ge 0.10) { $failures.Add(("RSS grew {0:P0} after the first 2 minutes ({1} MB at 2 min)" -f $rssGrowth, $baseline.RssMB)) }
+if ($rssGrowth -ge 0.10) { $failures.Add(("RSS grew {0:P1} after the first 2 minutes ({1} MB at 2 min)" -f $rssGrowth, $baseline.RssMB)) }
 
 $recoveries = foreach ($e in $events) {
     $after = $lagSeries | Where-Object { $_.Time -gt $e.Time }
@@ -229,5 +229,5 @@ Remove-Item $work -Recurse -Force -ErrorAction SilentlyContinue
 $acked = $ledger.AckedCount
 $verdict = if ($failures.Count) { 'FAILED: ' + ($failures -join '; ') } else { 'passed' }
 $recoveryText = ($recoveries | ForEach-Object { "$($_.Event) $($_.Seconds) s" }) -join ', '
-"| soak$(if ($Churn) { ' -Churn' }) ($Minutes min) | $verdict | $acked acknowledged, 0 lost/duplicated unless stated; RSS +{0:P0} after 2 min; p99 outside restarts {1} ms; lag back to 0: {2}$churnNote; samples in docs/soak/$name.csv, chart docs/soak/$name.png |" -f $rssGrowth, $quietP99, $recoveryText
+"| soak$(if ($Churn) { ' -Churn' }) ($Minutes min) | $verdict | $acked acknowledged, 0 lost/duplicated unless stated; RSS +{0:P1} after 2 min ({3} MB at 2 min, {4} MB at most after); p99 outside restarts {1} ms; lag back to 0: {2}$churnNote; samples in docs/soak/$name.csv, chart docs/soak/$name.png |" -f $rssGrowth, $quietP99, $recoveryText, $baseline.RssMB, ($samples | Where-Object Seconds -GE 120 | Measure-Object RssMB -Maximum).Maximum
 if ($failures.Count) { exit 1 }
