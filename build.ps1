@@ -174,7 +174,7 @@ function Invoke-Bench {
         if ($LASTEXITCODE -ne 0) { throw "Benchmarks failed (exit code $LASTEXITCODE)." }
     }
     # Benchmarks through the cmdlets, each in a pwsh of its own, by suite name: replication through Send-Message -Acks All
-    # (the way issue 3 states the goal; the engine-level figure is above), the pipeline, the remote path (-BootstrapServer)
+    # (what a user's producer gets; the engine-level figure is above), the pipeline, the remote path (-BootstrapServer)
     # against kcat, Receive-Message -Group against no group, and a pausing pipeline read live by kcat (linger.ms).
     $cmdletBenches = [ordered]@{
         replication = 'Replication.Bench.ps1'

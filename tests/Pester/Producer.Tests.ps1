@@ -1,5 +1,5 @@
 # Send-Message times batches as Kafka's producer does (batch.size, linger.ms): a message goes out while the
-# pipeline that feeds it is still running, not when the pipeline ends (issue 14).
+# pipeline that feeds it is still running, not when the pipeline ends.
 
 BeforeDiscovery {
     $hasKcat = [bool](Get-Command kcat -ErrorAction SilentlyContinue)

@@ -218,7 +218,7 @@ Describe 'Cmdlets that need the local brokers, while connected remotely' {
     }
 }
 
-Describe 'Issue 8''s check (tools/Test-RemoteCluster.ps1)' {
+Describe 'The remote check (tools/Test-RemoteCluster.ps1)' {
     It 'a process with no broker of its own drives a PSKafka cluster in a second process, and librdkafka''s mock, with the same cmdlets' {
         # Three processes: this one (Pester), the check (no broker of its own), the PSKafka cluster it starts.
         $manifest = (Get-Module PSKafka).Path -replace 'PSKafka\.dll$', 'PSKafka.psd1'

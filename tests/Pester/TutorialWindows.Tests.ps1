@@ -1,4 +1,4 @@
-# The tutorial across windows: the seed tutorial runs kafka-console-producer.sh in one terminal and
+# The tutorial across windows: the Kafka tutorial (docs/tutorial.md follows it) runs kafka-console-producer.sh in one terminal and
 # kafka-console-consumer.sh "from other window". Here the first window is a PSKafka session in its own
 # process hosting 3 brokers (Start-ClusterProcess -Interactive: the test types commands into it), and the
 # second window is kcat, the console producer and consumer of the librdkafka world, reaching it only
