@@ -16,9 +16,11 @@ $config.Run.PassThru = $true
 $config.Output.Verbosity = 'Detailed'
 $config.TestResult.Enabled = $false
 $result = Invoke-Pester -Configuration $config
-# build.ps1 adds these counts to its closing 'N passed, N failed' line.
+# build.ps1 adds these counts to its closing 'N passed, N failed, N skipped' line, and names each skipped test.
 if ($env:PSKAFKA_PESTER_SUMMARY) {
-    @{ Passed = $result.PassedCount; Failed = $result.FailedCount + $result.FailedBlocksCount + $result.FailedContainersCount; Skipped = $result.SkippedCount } |
-        ConvertTo-Json | Set-Content $env:PSKAFKA_PESTER_SUMMARY
+    @{
+        Passed = $result.PassedCount; Failed = $result.FailedCount + $result.FailedBlocksCount + $result.FailedContainersCount
+        Skipped = $result.SkippedCount; SkippedTests = @($result.Skipped | ForEach-Object ExpandedPath)
+    } | ConvertTo-Json | Set-Content $env:PSKAFKA_PESTER_SUMMARY
 }
 exit $(if ($result.Result -eq 'Passed') { 0 } else { 1 })
