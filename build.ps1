@@ -88,22 +88,15 @@ function Invoke-Build {
     if (-not $Quiet) { Write-Host "Module $version at $moduleOut" -ForegroundColor Green }
 }
 
-# What the tests drive besides .NET: real Kafka clients (kcat, kafka-python) and a real terminal (tmux, for
-# Show-Cluster), each with the Debian package that brings it. A test never skips for a missing tool: 'test' checks
-# them before it builds anything, installs them when it runs as root with apt-get, and otherwise stops, naming them.
-$testTools = @(
-    @{ Name = 'kcat'; Package = 'kcat'; Present = { [bool](Get-Command kcat -CommandType Application -ErrorAction Ignore) } }
-    @{ Name = 'tmux'; Package = 'tmux'; Present = { [bool](Get-Command tmux -CommandType Application -ErrorAction Ignore) } }
-    @{ Name = 'kafka-python for /usr/bin/python3'; Package = 'python3-kafka'; Present = {
-            (Test-Path /usr/bin/python3) -and $(& /usr/bin/python3 -c 'import kafka' 2>$null; $LASTEXITCODE -eq 0) } }
-)
-
 # Tests allowed to skip, by full name (xunit's test name, Pester's path of blocks and test), with the reason the
 # closing lines show. A skip not listed here fails the run.
 $allowedSkips = @{}
 
+# A test never skips for a missing tool (kcat, tmux, kafka-python: tests/Pester/TestTools.psm1): 'test' checks them
+# before it builds anything, installs the missing ones when it runs as root with apt-get, and otherwise stops, naming them.
 function Assert-TestTools {
-    $missing = @($testTools | Where-Object { -not (& $_.Present) })
+    Import-Module (Join-Path $root 'tests/Pester/TestTools.psm1') -Force
+    $missing = @(Get-TestTool | Where-Object { -not $_.Installed })
     if (-not $missing) { return }
     $packages = @($missing | ForEach-Object Package)
     $aptGet = Get-Command apt-get -CommandType Application -ErrorAction Ignore
@@ -113,7 +106,7 @@ function Assert-TestTools {
             apt-get update -qq
             if ($LASTEXITCODE -eq 0) { apt-get install -y -qq @packages | Out-Null }
         }
-        $missing = @($testTools | Where-Object { -not (& $_.Present) })
+        $missing = @(Get-TestTool | Where-Object { -not $_.Installed })
         if (-not $missing) { return }
     }
     $names = ($missing | ForEach-Object Name) -join ', '

@@ -1,10 +1,6 @@
 # Send-Message times batches as Kafka's producer does (batch.size, linger.ms): a message goes out while the
 # pipeline that feeds it is still running, not when the pipeline ends.
 
-BeforeDiscovery {
-    $hasKcat = [bool](Get-Command kcat -ErrorAction SilentlyContinue)
-}
-
 BeforeAll {
     Import-Module (Join-Path $PSScriptRoot 'TestHelpers.psm1') -Force
     Import-PSKafkaForTest
@@ -17,7 +13,8 @@ Describe 'Send-Message from a live pipeline' {
     }
     AfterAll { Stop-TestCluster }
 
-    It 'a consumer in another process (kcat) sees each message while the pipeline still runs' -Skip:(-not $hasKcat) {
+    It 'a consumer in another process (kcat) sees each message while the pipeline still runs' {
+        Assert-TestTool kcat
         $null = New-Topic -Name live -Partitions 1
         $out = Join-Path $TestDrive 'kcat-live.txt'
         $kcat = Start-Process kcat -ArgumentList @('-b', $bootstrap, '-C', '-t', 'live', '-o', 'beginning', '-u', '-f', '%s\n') `

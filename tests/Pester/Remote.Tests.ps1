@@ -5,10 +5,10 @@
 
 BeforeDiscovery {
     $targets = @(
-        @{ Name = 'the in-process cluster'; Kind = 'local'; Skip = '' }
-        @{ Name = 'librdkafka''s mock cluster'; Kind = 'mock'; Skip = '' }
+        @{ Name = 'the in-process cluster'; Kind = 'local' }
+        @{ Name = 'librdkafka''s mock cluster'; Kind = 'mock' }
         # A 3-broker PSKafka cluster in a child pwsh, reached only through its Kafka listeners.
-        @{ Name = 'a PSKafka cluster in another process'; Kind = 'process'; Skip = '' }
+        @{ Name = 'a PSKafka cluster in another process'; Kind = 'process' }
     )
 }
 
@@ -48,10 +48,6 @@ Describe 'Lab checks on <Name>' -ForEach $targets {
         if ($mock) { $mock.Dispose() }
         if ($Kind -eq 'process') { Stop-ClusterProcess $child }
         if ($Kind -eq 'local') { Stop-TestCluster }
-    }
-
-    BeforeEach {
-        if ($Skip) { Set-ItResult -Skipped -Because $Skip }
     }
 
     It 'lists and describes a topic with leaders, replicas and in-sync replicas' {

@@ -57,7 +57,8 @@ Describe 'Show-Cluster' {
         [int]("$line" -replace '.*MS=') | Should -BeLessThan 2000
     }
 
-    It 'draws brokers and partitions in a terminal, follows messages and a crash from its keys, and gives the terminal back' -Skip:(-not (Get-Command tmux -ErrorAction SilentlyContinue)) {
+    It 'draws brokers and partitions in a terminal, follows messages and a crash from its keys, and gives the terminal back' {
+        Assert-TestTool tmux
         $data = Join-Path $TestDrive 'tmux-cluster'
         $trigger = Join-Path $TestDrive 'send-now'
         $script = Join-Path $TestDrive 'console.ps1'
@@ -121,7 +122,8 @@ Show-Cluster
         $modes = @(($screen -split "`n") | Where-Object { $_ -notmatch 'stty' -and $_ -match '\s(-?icanon)\s*$' } | ForEach-Object { $Matches[1] })
         $modes | Should -Be @('icanon', 'icanon') -Because "the screen was:`n$screen"
     }
-    It 'shows a PSKafka cluster in another process through -BootstrapServer and Connect-Cluster, refuses the broker keys and sees a broker leave' -Skip:(-not (Get-Command tmux -ErrorAction SilentlyContinue)) {
+    It 'shows a PSKafka cluster in another process through -BootstrapServer and Connect-Cluster, refuses the broker keys and sees a broker leave' {
+        Assert-TestTool tmux
         $cluster = Start-ClusterProcess -Brokers 3 -DataDirectory (Join-Path $TestDrive 'other-process') -Interactive
         try {
             $on = @{ BootstrapServer = $cluster.BootstrapServers }

@@ -1,6 +1,9 @@
 # Shared set-up for the Pester files: each file imports the built module and runs its own cluster
 # in a data directory under TestDrive.
 
+# Assert-TestTool: a test that drives kcat, kafka-python or tmux fails, naming it, when it is missing.
+Import-Module (Join-Path $PSScriptRoot 'TestTools.psm1') -Force
+
 function Import-PSKafkaForTest {
     $module = if ($env:PSKAFKA_MODULE) { $env:PSKAFKA_MODULE } else { Join-Path $PSScriptRoot '../../out/PSKafka/PSKafka.psd1' }
     Import-Module $module -Force -Global -ErrorAction Stop
@@ -121,4 +124,4 @@ function Assert-StopsCleanly {
     $PowerShell.Streams.Error.Count | Should -Be 0
 }
 
-Export-ModuleMember -Function Assert-StopsCleanly, Wait-Until, Start-ClusterProcess, Stop-ClusterProcess, Invoke-ClusterProcess, Import-PSKafkaForTest, Start-TestCluster, Stop-TestCluster, Get-PwshCommand
+Export-ModuleMember -Function Assert-TestTool, Assert-StopsCleanly, Wait-Until, Start-ClusterProcess, Stop-ClusterProcess, Invoke-ClusterProcess, Import-PSKafkaForTest, Start-TestCluster, Stop-TestCluster, Get-PwshCommand

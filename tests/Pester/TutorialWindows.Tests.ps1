@@ -4,10 +4,6 @@
 # second window is kcat, the console producer and consumer of the librdkafka world, reaching it only
 # through the brokers' Kafka listeners.
 
-BeforeDiscovery {
-    $hasKcat = [bool](Get-Command kcat -ErrorAction SilentlyContinue)
-}
-
 BeforeAll {
     Import-Module (Join-Path $PSScriptRoot 'TestHelpers.psm1') -Force
     Import-PSKafkaForTest
@@ -31,8 +27,9 @@ BeforeAll {
     function script:Get-Consumed($Consumer) { @(Get-Content $Consumer.Output -ErrorAction SilentlyContinue) }
 }
 
-Describe 'The tutorial with PSKafka in one window and kcat in another' -Skip:(-not $hasKcat) {
+Describe 'The tutorial with PSKafka in one window and kcat in another' {
     BeforeAll {
+        Assert-TestTool kcat
         $script:window1 = Start-ClusterProcess -Brokers 3 -DataDirectory (Join-Path $TestDrive 'window1') -Interactive
         $script:bootstrap = $window1.BootstrapServers
         $script:consumers = [Collections.Generic.List[object]]::new()

@@ -148,7 +148,7 @@ public sealed class ClusterTests : IDisposable
     {
         // The soak's finding: every restart after a crash made each recovered partition's 10 MB .index and .timeindex
         // resident and dirty (50 partitions: 1 GB). Now the index mappings hold what recovery wrote: a page or so each.
-        if (!ProcessStats.Available) return;
+        ProcessStats.Require();
         var cluster = KafkaCluster.Open(_dir);
         var broker = cluster.StartBroker(port: 0);
         broker.CreateTopics([new CreateTopicRequest("many", 50)]);

@@ -58,10 +58,10 @@ public sealed class GroupInteropTests : IDisposable
 
     private DescribedGroup Describe(string group) => Coordinator(group).DescribeGroups([group])[0];
 
-    [SkippableFact]
+    [Fact]
     public void Kcat_consumes_as_a_group_commits_and_resumes_where_it_left_off()
     {
-        Skip.IfNot(Tools.HasKcat, Tools.NoKcat);
+        Tools.RequireKcat();
         _c.CreateTopic("grouped", partitions: 3, replicationFactor: 2);
         var lines = Enumerable.Range(0, 300).Select(i => $"line-{i:D3}").ToList();
         // Keyed, so every partition gets lines (keyless lines stick to one partition per batch).
@@ -90,13 +90,13 @@ public sealed class GroupInteropTests : IDisposable
         Assert.All(_c.Cluster.Brokers, b => Assert.Equal(0, b.ProtocolHandler!.FailedRequests));
     }
 
-    [SkippableFact]
+    [Fact]
     public void Two_kcat_members_split_the_partitions()
     {
-        Skip.IfNot(Tools.HasKcat, Tools.NoKcat);
+        Tools.RequireKcat();
         _c.CreateTopic("split", partitions: 4, replicationFactor: 1);
-        using var a = new LineProcess("kcat", ["-b", _c.Bootstrap, "-u", "-G", "pair", "-X", "auto.offset.reset=earliest", "-f", "%p %s\n", "split"]);
-        using var b = new LineProcess("kcat", ["-b", _c.Bootstrap, "-u", "-G", "pair", "-X", "auto.offset.reset=earliest", "-f", "%p %s\n", "split"]);
+        using var a = Tools.KcatProcess(_c.Bootstrap, ["-u", "-G", "pair", "-X", "auto.offset.reset=earliest", "-f", "%p %s\n", "split"]);
+        using var b = Tools.KcatProcess(_c.Bootstrap, ["-u", "-G", "pair", "-X", "auto.offset.reset=earliest", "-f", "%p %s\n", "split"]);
         WaitFor(() => Describe("pair") is { GroupState: "Stable", Members.Count: 2 }, 60, "both kcat members in a stable group");
 
         // 100 lines into each partition (kcat's sticky partitioner would put keyless lines in one batch, one partition).
@@ -194,10 +194,10 @@ public sealed class GroupInteropTests : IDisposable
         Assert.DoesNotContain(_c.Cluster.Brokers, b => b.IsRunning && b.ProtocolHandler!.FailedRequests > 0);
     }
 
-    [SkippableFact]
+    [Fact]
     public void Kafka_python_consumes_with_a_group_id_and_commits()
     {
-        Skip.IfNot(Tools.HasKafkaPython, Tools.NoKafkaPython);
+        Tools.RequireKafkaPython();
         _c.CreateTopic("pyg", partitions: 3, replicationFactor: 2);
         var lines = Enumerable.Range(0, 90).Select(i => $"py-{i:D2}").ToList();
         using (var producer = new ProducerBuilder<Null, string>(new ProducerConfig { BootstrapServers = _c.Bootstrap }).Build())
@@ -219,7 +219,7 @@ public sealed class GroupInteropTests : IDisposable
             print('assigned', sorted(tp.partition for tp in c.assignment()))
             c.close()
             """;
-        var r = Tools.Run("/usr/bin/python3", ["-c", script, _c.Bootstrap], null, TimeSpan.FromSeconds(90));
+        var r = Tools.Python(script, [_c.Bootstrap]);
         Assert.True(r.ExitCode == 0, r.ToString());
         var outLines = r.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries);
         Assert.Equal("assigned [0, 1, 2]", outLines[^1]);
