@@ -47,11 +47,14 @@ AfterAll {
 
 Describe 'Show-Cluster' {
     It 'fails at once with NoTerminal when its input is redirected' {
+        # ./pskafka starts a broker: on a free port ($env:PSKAFKA_PORT=0), never one that must be free.
+        $saved = $env:PSKAFKA_DATA, $env:PSKAFKA_PORT
         $env:PSKAFKA_DATA = Join-Path $TestDrive 'redirected'
+        $env:PSKAFKA_PORT = '0'
         try {
             $script = '$sw = [Diagnostics.Stopwatch]::StartNew(); try { Show-Cluster; "RETURNED" } catch { "ERRORID=$($_.FullyQualifiedErrorId) MS=$($sw.ElapsedMilliseconds)" }'
             $output = '' | & $pskafka -Command $script 2>&1
-        } finally { Remove-Item Env:PSKAFKA_DATA }
+        } finally { $env:PSKAFKA_DATA, $env:PSKAFKA_PORT = $saved }
         $line = @($output | Where-Object { "$_" -match 'ERRORID=' })[0]
         "$line" | Should -Match 'ERRORID=NoTerminal,PSKafka\.Cmdlets\.Commands\.ShowClusterCommand'
         [int]("$line" -replace '.*MS=') | Should -BeLessThan 2000
@@ -78,7 +81,7 @@ Show-Cluster
 `$job | Remove-Job -Force
 "@
         & tmux -L $socket new-session -d -s console -x 160 -y 45 sh
-        & tmux -L $socket send-keys -t console "stty -a | grep -o -- ' -*icanon' ; PSKAFKA_DATA='$data' '$pskafka' -File '$script'" Enter
+        & tmux -L $socket send-keys -t console "stty -a | grep -o -- ' -*icanon' ; PSKAFKA_DATA='$data' PSKAFKA_PORT=0 '$pskafka' -File '$script'" Enter
 
         # The console comes up with three running brokers and the partitions of the only topic, fully replicated.
         $screen = Wait-Screen { param($s) $s -match 'Partitions of orders' -and @(Get-PartitionRows $s).Count -eq 3 } -What 'the partitions of orders'
