@@ -29,7 +29,7 @@ public sealed class AdminInteropTests : IDisposable
         int preferred = State("elect", 0).Preferred;
         _c.Cluster.StopBroker(preferred);
         _c.Cluster.StartBroker(preferred);
-        var deadline = DateTime.UtcNow.AddSeconds(20);
+        var deadline = DateTime.UtcNow + Patience.Deadline;
         while (!State("elect", 0).Isr.Contains(preferred) && DateTime.UtcNow < deadline) await Task.Delay(20);
         Assert.NotEqual(preferred, State("elect", 0).Leader);
 

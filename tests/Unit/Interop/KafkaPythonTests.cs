@@ -65,7 +65,7 @@ public sealed class KafkaPythonTests : IDisposable
     }
 
     [Fact]
-    public void Messages_cross_between_kafka_python_kcat_and_Confluent_byte_for_byte()
+    public async Task Messages_cross_between_kafka_python_kcat_and_Confluent_byte_for_byte()
     {
         Tools.RequireKafkaPython();
         Tools.RequireKcat();
@@ -79,16 +79,16 @@ public sealed class KafkaPythonTests : IDisposable
             """);
         // Confluent writes; kafka-python reads.
         using (var producer = new ProducerBuilder<string, byte[]>(new ProducerConfig { BootstrapServers = _c.Bootstrap }).Build())
-            producer.ProduceAsync("cross", new Message<string, byte[]>
+            await producer.ProduceAsync("cross", new Message<string, byte[]>
             {
                 Key = "from-dotnet", Value = [0, 1, 2, 255, 254], Timestamp = new Timestamp(1_700_000_000_456, TimestampType.CreateTime),
                 Headers = new Headers { { "src", "dotnet"u8.ToArray() } },
-            }).GetAwaiter().GetResult();
+            });
 
         using (var consumer = new ConsumerBuilder<string, byte[]>(new ConsumerConfig { BootstrapServers = _c.Bootstrap, GroupId = "assign-only", EnableAutoCommit = false }).Build())
         {
             consumer.Assign(new TopicPartitionOffset("cross", 0, 0));
-            var first = consumer.Consume(TimeSpan.FromSeconds(20))!;
+            var first = consumer.Consume(Patience.Deadline)!;
             Assert.Equal("from-python", first.Message.Key);
             Assert.Equal(Enumerable.Range(0, 256).Select(i => (byte)i), first.Message.Value);
             Assert.Equal(1_700_000_000_123, first.Message.Timestamp.UnixTimestampMs);
