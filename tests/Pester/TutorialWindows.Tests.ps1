@@ -8,14 +8,6 @@ BeforeAll {
     Import-Module (Join-Path $PSScriptRoot 'TestHelpers.psm1') -Force
     Import-PSKafkaForTest
 
-    function script:Wait-Until([scriptblock] $Condition, [int] $Seconds = 60, [string] $What) {
-        $deadline = (Get-Date).AddSeconds($Seconds)
-        while (-not (& $Condition)) {
-            if ((Get-Date) -gt $deadline) { throw "Timed out after $Seconds s waiting for $What" }
-            Start-Sleep -Milliseconds 200
-        }
-    }
-
     # A kafka-console-consumer.sh --group left running in the second window: kcat -G, lines into a file.
     function script:Start-GroupConsumer([string] $Group, [string] $Topic) {
         $out = Join-Path $TestDrive "$Group-$([guid]::NewGuid().ToString('N')).txt"

@@ -158,8 +158,7 @@ for m in c:
     if m.offset == 1: break
 '@
         $job = Start-ThreadJob { param($s, $b) /usr/bin/python3 -c $s $b 2>&1 } -ArgumentList $script, $bootstrap
-        $deadline = (Get-Date).AddSeconds(30)
-        while (-not (Receive-Message -Topic py -FromBeginning -Timeout 1) -and (Get-Date) -lt $deadline) { }
+        Wait-Until { Receive-Message -Topic py -FromBeginning -Timeout 1 } -What 'the message kafka-python sent'
         $m = Receive-Message -Topic py -FromBeginning
         $m.Key | Should -Be 'pk'
         $m.Value | Should -Be 'from python'
@@ -178,14 +177,6 @@ Describe 'Consumer groups over the wire' {
         # Kafka waits 3 s for more members before a new group's first rebalance; the tests need not.
         [PSKafka.Cmdlets.Infrastructure.Session]::LocalCluster.Controller.SetBrokerConfig('group.initial.rebalance.delay.ms', '0')
         $script:bootstrap = (Get-Broker | ForEach-Object Address) -join ','
-
-        function script:Wait-Until([scriptblock] $Condition, [int] $Seconds = 60, [string] $What) {
-            $deadline = (Get-Date).AddSeconds($Seconds)
-            while (-not (& $Condition)) {
-                if ((Get-Date) -gt $deadline) { throw "Timed out after $Seconds s waiting for $What" }
-                Start-Sleep -Milliseconds 100
-            }
-        }
     }
     AfterAll { Stop-TestCluster }
 
