@@ -75,13 +75,15 @@ public sealed class ReplicationTests(ITestOutputHelper output)
     public async Task AcksAll_IsrShrinksBelowMinAfterAppend_NotEnoughReplicasAfterAppend()
     {
         using var t = new TestCluster(2);
-        t.Cluster.Controller.SetBrokerConfig("replica.lag.time.max.ms", "200");
         t.CreateTopic("after", 1, 2, new() { ["min.insync.replicas"] = "2" });
         Assert.Equal(ErrorCode.None, (await t.ProduceAsync("after", 0, TestCluster.Batch(0, 5))).Result.Error);
+        // Only once the follower has replicated (a loaded machine may be slow to): a follower dropped for lag before
+        // the append below would make it NOT_ENOUGH_REPLICAS, not the AFTER_APPEND this is about.
+        t.Cluster.Controller.SetBrokerConfig("replica.lag.time.max.ms", "200");
         var follower = t.Cluster.GetBroker(t.Partition("after", 0).Replicas.Single(id => id != t.Leader("after", 0)!.Id))!;
         follower.ReplicationSuspended = true;
         // Accepted (ISR still 2), then the follower is dropped for lag: the high watermark passes the batch with an ISR of 1.
-        var r = await t.ProduceOnceAsync("after", 0, TestCluster.Batch(5, 5), Acks.All, timeoutMs: 10_000);
+        var r = await t.ProduceOnceAsync("after", 0, TestCluster.Batch(5, 5), Acks.All, timeoutMs: 60_000);
         Assert.Equal(ErrorCode.NotEnoughReplicasAfterAppend, r.Error);
         Assert.Single(t.Partition("after", 0).Isr);
     }
