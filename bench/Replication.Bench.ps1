@@ -1,6 +1,6 @@
 <#
 .SYNOPSIS
-    Replication through the cmdlets, as issue 3 states it: `$lines | Send-Message -Acks All` of 1,000,000 lines of
+    Replication through the cmdlets, as a user's producer gets it: `$lines | Send-Message -Acks All` of 1,000,000 lines of
     100 bytes into a topic with replication factor 3 on 3 brokers, against `-Acks 1` into replication factor 1 on
     the same brokers, same process, alternating rounds. Prints Markdown table rows.
 .DESCRIPTION

@@ -1,6 +1,6 @@
 <#
 .SYNOPSIS
-    Issue 8's check: the same cmdlets drive a Kafka cluster in another process through -BootstrapServer.
+    The remote check: the same cmdlets drive a Kafka cluster in another process through -BootstrapServer.
 .DESCRIPTION
     A PSKafka cluster runs in a child process (or give -BootstrapServer for one already running, e.g. a
     second terminal's ./pskafka, or any Kafka). This process has no broker of its own: it Connect-Clusters

@@ -1,7 +1,7 @@
 using PSKafka.Bench;
 
 // Suites by name; add new ones here. Each prints Markdown table rows; build.ps1 writes the table header.
-IBenchSuite[] suites = [new EngineSuite(), new ReplicationSuite(), new WireSuite(), new GroupsSuite()];
+IBenchSuite[] suites = [new EngineSuite(), new ReplicationSuite(), new WireSuite(), new GroupsSuite(), new ConsoleSuite()];
 
 // `chart <csv> <png> <title>`: the soak benchmark's chart (bench/Soak.Bench.ps1 samples, drawn with ScottPlot).
 if (args is ["chart", var csv, var png, var title]) return SoakChart.Draw(csv, png, title);

@@ -82,8 +82,7 @@ Describe 'Validating Kafka (the tutorial)' {
 
         Remove-Topic -Name test
         (Get-Topic).Name | Should -Not -Contain 'test'
-        Start-Sleep -Milliseconds 200
-        @(Get-ChildItem (Join-Path $data 'broker-0') -Directory -Filter 'test-0').Count | Should -Be 0
+        Wait-Until { @(Get-ChildItem (Join-Path $data 'broker-0') -Directory -Filter 'test-0').Count -eq 0 } -What 'the partition directory to go'
     }
 
     It 'reads only new messages without -FromBeginning and stops when caught up' {

@@ -7,6 +7,7 @@ BeforeAll {
 
     # Runs a script in a ./pskafka session on its own data directory and free ports; its output lines come back.
     function script:Invoke-PSKafkaSession([string] $Name, [string] $Script) {
+        $saved = $env:PSKAFKA_DATA, $env:PSKAFKA_PORT
         $env:PSKAFKA_DATA = Join-Path $TestDrive $Name
         $env:PSKAFKA_PORT = '0'
         try {
@@ -14,7 +15,7 @@ BeforeAll {
             if ($LASTEXITCODE -ne 0) { throw "./pskafka exited with $LASTEXITCODE`n$($output -join "`n")" }
             $output | ForEach-Object { "$_" }
         } finally {
-            Remove-Item Env:PSKAFKA_DATA, Env:PSKAFKA_PORT -ErrorAction SilentlyContinue
+            $env:PSKAFKA_DATA, $env:PSKAFKA_PORT = $saved
         }
     }
 }

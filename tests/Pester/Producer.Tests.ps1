@@ -1,9 +1,5 @@
 # Send-Message times batches as Kafka's producer does (batch.size, linger.ms): a message goes out while the
-# pipeline that feeds it is still running, not when the pipeline ends (issue 14).
-
-BeforeDiscovery {
-    $hasKcat = [bool](Get-Command kcat -ErrorAction SilentlyContinue)
-}
+# pipeline that feeds it is still running, not when the pipeline ends.
 
 BeforeAll {
     Import-Module (Join-Path $PSScriptRoot 'TestHelpers.psm1') -Force
@@ -17,7 +13,8 @@ Describe 'Send-Message from a live pipeline' {
     }
     AfterAll { Stop-TestCluster }
 
-    It 'a consumer in another process (kcat) sees each message while the pipeline still runs' -Skip:(-not $hasKcat) {
+    It 'a consumer in another process (kcat) sees each message while the pipeline still runs' {
+        Assert-TestTool kcat
         $null = New-Topic -Name live -Partitions 1
         $out = Join-Path $TestDrive 'kcat-live.txt'
         $kcat = Start-Process kcat -ArgumentList @('-b', $bootstrap, '-C', '-t', 'live', '-o', 'beginning', '-u', '-f', '%s\n') `
@@ -29,12 +26,12 @@ Describe 'Send-Message from a live pipeline' {
                 Start-Sleep -Milliseconds 500
                 $previous = "live-$($_ - 1)"
                 if ($_ -gt 1) {
-                    Wait-Until { @(Get-Content $out -ErrorAction SilentlyContinue) -contains $previous }.GetNewClosure() -Seconds 30 `
+                    Wait-Until { @(Get-Content $out -ErrorAction SilentlyContinue) -contains $previous }.GetNewClosure() `
                         -What "kcat to print $previous while the pipeline runs"
                 }
                 "live-$_"
             } | Send-Message -Topic live
-            Wait-Until { @(Get-Content $out) -contains 'live-4' } -Seconds 30 -What 'kcat to print live-4'
+            Wait-Until { @(Get-Content $out) -contains 'live-4' } -What 'kcat to print live-4'
             Get-Content $out | Should -Be @('live-1', 'live-2', 'live-3', 'live-4')
         } finally {
             Stop-Process -Id $kcat.Id -ErrorAction SilentlyContinue
@@ -46,7 +43,7 @@ Describe 'Send-Message from a live pipeline' {
         1..3 | ForEach-Object {
             $before = $_ - 1
             if ($before -gt 0) {
-                Wait-Until { ((Get-Topic -Name live2).Partitions | Measure-Object LogEndOffset -Sum).Sum -eq $before }.GetNewClosure() -Seconds 30 `
+                Wait-Until { ((Get-Topic -Name live2).Partitions | Measure-Object LogEndOffset -Sum).Sum -eq $before }.GetNewClosure() `
                     -What "message $before in the log while the pipeline runs"
             }
             "m$_"

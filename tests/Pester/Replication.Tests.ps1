@@ -52,8 +52,7 @@ Describe 'A multi-broker cluster' {
         Assert-ExactlyOnceInOrder (Receive-Message flow -FromBeginning) 6000
 
         $null = Start-Broker -Id $leader
-        $deadline = (Get-Date).AddSeconds(15)
-        while (((Get-Topic flow).Partitions | Where-Object { $_.Isr.Count -lt 3 }) -and (Get-Date) -lt $deadline) { Start-Sleep -Milliseconds 50 }
+        Wait-Until { -not ((Get-Topic flow).Partitions | Where-Object { $_.Isr.Count -lt 3 }) } -What 'every ISR back to 3'
         (Get-Topic flow).Partitions | ForEach-Object { $_.Isr.Count | Should -Be 3 }
     }
 

@@ -23,6 +23,8 @@ Describe 'docs/tutorial.md' {
         $manifest = if ($env:PSKAFKA_MODULE) { $env:PSKAFKA_MODULE } else { Join-Path $PSScriptRoot '../../out/PSKafka/PSKafka.psd1' }
         # The reader's session: what ./pskafka gives, on a data directory of its own.
         $data = Join-Path $TestDrive 'tutorial'
+        # Environment variables are per process: the reader's session sets its own, and they are put back after.
+        $script:savedEnv = $env:PSKAFKA_DATA, $env:PSKAFKA_PORT
         $runspace = [runspacefactory]::CreateRunspace()
         $runspace.Open()
         $session = [PowerShell]::Create()
@@ -41,10 +43,10 @@ Start-Broker | Out-Null
 
     # Inside the Describe: TestDrive (the data directory) is removed when the block ends.
     AfterAll {
-        # Environment variables are per process: leave none behind for the next test file.
-        $null = $session.AddScript('Stop-LogGenerator -ErrorAction SilentlyContinue; Stop-Broker -ErrorAction SilentlyContinue; Remove-Item Env:PSKAFKA_PORT, Env:PSKAFKA_DATA -ErrorAction SilentlyContinue').Invoke()
+        $null = $session.AddScript('Stop-LogGenerator -ErrorAction SilentlyContinue; Stop-Broker -ErrorAction SilentlyContinue').Invoke()
         $session.Dispose()
         $runspace.Dispose()
+        $env:PSKAFKA_DATA, $env:PSKAFKA_PORT = $savedEnv
     }
 
     It 'has blocks to run' {

@@ -1,24 +1,12 @@
-# The tutorial across windows: the seed tutorial runs kafka-console-producer.sh in one terminal and
+# The tutorial across windows: the Kafka tutorial (docs/tutorial.md follows it) runs kafka-console-producer.sh in one terminal and
 # kafka-console-consumer.sh "from other window". Here the first window is a PSKafka session in its own
 # process hosting 3 brokers (Start-ClusterProcess -Interactive: the test types commands into it), and the
 # second window is kcat, the console producer and consumer of the librdkafka world, reaching it only
 # through the brokers' Kafka listeners.
 
-BeforeDiscovery {
-    $hasKcat = [bool](Get-Command kcat -ErrorAction SilentlyContinue)
-}
-
 BeforeAll {
     Import-Module (Join-Path $PSScriptRoot 'TestHelpers.psm1') -Force
     Import-PSKafkaForTest
-
-    function script:Wait-Until([scriptblock] $Condition, [int] $Seconds = 60, [string] $What) {
-        $deadline = (Get-Date).AddSeconds($Seconds)
-        while (-not (& $Condition)) {
-            if ((Get-Date) -gt $deadline) { throw "Timed out after $Seconds s waiting for $What" }
-            Start-Sleep -Milliseconds 200
-        }
-    }
 
     # A kafka-console-consumer.sh --group left running in the second window: kcat -G, lines into a file.
     function script:Start-GroupConsumer([string] $Group, [string] $Topic) {
@@ -31,8 +19,9 @@ BeforeAll {
     function script:Get-Consumed($Consumer) { @(Get-Content $Consumer.Output -ErrorAction SilentlyContinue) }
 }
 
-Describe 'The tutorial with PSKafka in one window and kcat in another' -Skip:(-not $hasKcat) {
+Describe 'The tutorial with PSKafka in one window and kcat in another' {
     BeforeAll {
+        Assert-TestTool kcat
         $script:window1 = Start-ClusterProcess -Brokers 3 -DataDirectory (Join-Path $TestDrive 'window1') -Interactive
         $script:bootstrap = $window1.BootstrapServers
         $script:consumers = [Collections.Generic.List[object]]::new()

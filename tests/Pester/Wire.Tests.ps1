@@ -1,13 +1,6 @@
 # The brokers speak the Kafka wire protocol: listeners on their ports, and real clients (kcat, kafka-python)
 # exchanging messages with Send-Message and Receive-Message byte for byte.
 
-BeforeDiscovery {
-    # -Skip is decided at discovery: a client that is not installed shows as skipped, never as passed.
-    $hasKcat = [bool](Get-Command kcat -ErrorAction SilentlyContinue)
-    $hasPython = $false
-    if (Test-Path /usr/bin/python3) { /usr/bin/python3 -c 'import kafka' 2>$null; $hasPython = $LASTEXITCODE -eq 0 }
-}
-
 BeforeAll {
     Import-Module (Join-Path $PSScriptRoot 'TestHelpers.psm1') -Force
     Import-PSKafkaForTest
@@ -108,7 +101,8 @@ Describe 'Real clients and the cmdlets' {
     }
     AfterAll { Stop-TestCluster }
 
-    It 'Receive-Message reads what kcat produced, with keys, headers and timestamps' -Skip:(-not $hasKcat) {
+    It 'Receive-Message reads what kcat produced, with keys, headers and timestamps' {
+        Assert-TestTool kcat
         New-Topic -Name from-kcat -Partitions 1 | Out-Null
         "k1:hello`nk2:wörld`n" | kcat -b $bootstrap -P -t from-kcat -K: -H 'src=kcat' -H 'n=1' 2>&1 | Out-Null
         $LASTEXITCODE | Should -Be 0
@@ -123,7 +117,8 @@ Describe 'Real clients and the cmdlets' {
         [long[]]$ts | Should -Be ([long[]]($m.Timestamp | ForEach-Object ToUnixTimeMilliseconds))
     }
 
-    It 'kcat reads what Send-Message sent, byte for byte' -Skip:(-not $hasKcat) {
+    It 'kcat reads what Send-Message sent, byte for byte' {
+        Assert-TestTool kcat
         New-Topic -Name to-kcat -Partitions 1 | Out-Null
         $t = [DateTimeOffset]::FromUnixTimeMilliseconds(1700000000999)
         Send-Message -Topic to-kcat -Key 'k€y' -Value 'välue' -Header @{ trace = 'xyz' } -Timestamp $t
@@ -131,7 +126,8 @@ Describe 'Real clients and the cmdlets' {
         $line | Should -Be 'k€y|välue|1700000000999|trace=xyz'
     }
 
-    It 'keyed kcat messages (murmur2, Java''s partitioner) land where Send-Message -Key puts the same keys' -Skip:(-not $hasKcat) {
+    It 'keyed kcat messages (murmur2, Java''s partitioner) land where Send-Message -Key puts the same keys' {
+        Assert-TestTool kcat
         New-Topic -Name keyed -Partitions 5 | Out-Null
         $keys = 1..40 | ForEach-Object { "key-$_" }
         # kcat's default partitioner is consistent_random (CRC32); murmur2_random is the Java client's.
@@ -143,7 +139,8 @@ Describe 'Real clients and the cmdlets' {
         foreach ($s in $sent) { $byKcat[$s.Key] | Should -Be $s.Partition -Because "key $($s.Key)" }
     }
 
-    It 'Receive-Message reads what kafka-python produced, and kafka-python reads Send-Message' -Skip:(-not $hasPython) {
+    It 'Receive-Message reads what kafka-python produced, and kafka-python reads Send-Message' {
+        Assert-TestTool kafka-python
         New-Topic -Name py -Partitions 1 | Out-Null
         $script = @'
 import sys
@@ -161,8 +158,7 @@ for m in c:
     if m.offset == 1: break
 '@
         $job = Start-ThreadJob { param($s, $b) /usr/bin/python3 -c $s $b 2>&1 } -ArgumentList $script, $bootstrap
-        $deadline = (Get-Date).AddSeconds(30)
-        while (-not (Receive-Message -Topic py -FromBeginning -Timeout 1) -and (Get-Date) -lt $deadline) { }
+        Wait-Until { Receive-Message -Topic py -FromBeginning -Timeout 1 } -What 'the message kafka-python sent'
         $m = Receive-Message -Topic py -FromBeginning
         $m.Key | Should -Be 'pk'
         $m.Value | Should -Be 'from python'
@@ -181,18 +177,11 @@ Describe 'Consumer groups over the wire' {
         # Kafka waits 3 s for more members before a new group's first rebalance; the tests need not.
         [PSKafka.Cmdlets.Infrastructure.Session]::LocalCluster.BrokerConfigs.Set('group.initial.rebalance.delay.ms', '0')
         $script:bootstrap = (Get-Broker | ForEach-Object Address) -join ','
-
-        function script:Wait-Until([scriptblock] $Condition, [int] $Seconds = 60, [string] $What) {
-            $deadline = (Get-Date).AddSeconds($Seconds)
-            while (-not (& $Condition)) {
-                if ((Get-Date) -gt $deadline) { throw "Timed out after $Seconds s waiting for $What" }
-                Start-Sleep -Milliseconds 100
-            }
-        }
     }
     AfterAll { Stop-TestCluster }
 
-    It 'a kcat group member and Receive-Message -Group in the same group split the partitions' -Skip:(-not $hasKcat) {
+    It 'a kcat group member and Receive-Message -Group in the same group split the partitions' {
+        Assert-TestTool kcat
         New-Topic -Name shared -Partitions 4 | Out-Null
         $out = Join-Path $TestDrive 'kcat-member.txt'
         $kcat = Start-Process kcat -ArgumentList @('-b', $bootstrap, '-u', '-G', 'mixed', '-X', 'auto.offset.reset=earliest', '-f', '%p:%s\n', 'shared') `

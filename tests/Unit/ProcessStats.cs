@@ -9,6 +9,9 @@ internal static class ProcessStats
 {
     public static bool Available => File.Exists("/proc/self/smaps");
 
+    /// <summary>Fails a test that measures through /proc where there is none, rather than letting it pass unmeasured.</summary>
+    public static void Require() => Assert.True(Available, "this test measures through /proc/self/smaps, which only Linux has");
+
     public static int? OpenFileDescriptors => Directory.Exists("/proc/self/fd") ? Directory.GetFileSystemEntries("/proc/self/fd").Length : null;
 
     public static int? MappedRegions => File.Exists("/proc/self/maps") ? File.ReadLines("/proc/self/maps").Count() : null;

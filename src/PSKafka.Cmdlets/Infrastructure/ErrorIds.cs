@@ -46,6 +46,12 @@ public static class ErrorIds
     public const string NotFromGroupConsumer = "NotFromGroupConsumer";
     public const string NoCommittedOffset = "NoCommittedOffset";
     public const string BrokerLogNotFound = "BrokerLogNotFound";
+    public const string AccessLogNotFound = "AccessLogNotFound";
+    public const string InvalidAccessLogLine = "InvalidAccessLogLine";
+    public const string LogGeneratorAlreadyRunning = "LogGeneratorAlreadyRunning";
+    public const string LogGeneratorNotFound = "LogGeneratorNotFound";
+    public const string LogFileNotWritable = "LogFileNotWritable";
+    public const string PathNotFileSystem = "PathNotFileSystem";
 
     public static (string ErrorId, ErrorCategory Category) For(ErrorCode code) => code switch
     {

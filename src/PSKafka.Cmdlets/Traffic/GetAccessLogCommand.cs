@@ -1,4 +1,5 @@
 using System.Management.Automation;
+using PSKafka.Cmdlets.Infrastructure;
 
 namespace PSKafka.Cmdlets;
 
@@ -9,17 +10,12 @@ namespace PSKafka.Cmdlets;
 [Cmdlet(VerbsCommon.Get, "AccessLog", DefaultParameterSetName = "Line")]
 [OutputType(typeof(string), ParameterSetName = ["Line"])]
 [OutputType(typeof(AccessLogEntry), ParameterSetName = ["Object"])]
-public sealed class GetAccessLogCommand : PSCmdlet, IDisposable
+public sealed class GetAccessLogCommand : KafkaCmdlet
 {
-    public const string InvalidLineErrorId = "InvalidAccessLogLine";
-    public const string NotFoundErrorId = "AccessLogNotFound";
-
     // How often -Follow looks for new lines; also bounds how long Ctrl+C takes.
     private static readonly TimeSpan FollowPollInterval = TimeSpan.FromMilliseconds(100);
     // Like tail -f: start from the last ten lines when following and -Tail isn't given.
     private const int FollowDefaultTail = 10;
-
-    private readonly CancellationTokenSource _stopping = new();
 
     /// <summary>The log file; default &lt;data dir&gt;/logs/access.log. Binds from Get-LogGenerator output.</summary>
     [Parameter(Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
@@ -40,7 +36,7 @@ public sealed class GetAccessLogCommand : PSCmdlet, IDisposable
     [Parameter(ParameterSetName = "Object", Mandatory = true)]
     public SwitchParameter AsObject { get; set; }
 
-    protected override void ProcessRecord()
+    protected override void Process()
     {
         var path = TrafficCmdletPaths.Resolve(this, Path);
         if (!File.Exists(path))
@@ -49,14 +45,14 @@ public sealed class GetAccessLogCommand : PSCmdlet, IDisposable
             {
                 WriteError(new ErrorRecord(
                     new FileNotFoundException($"The access log '{path}' does not exist. Start-LogGenerator creates it.", path),
-                    NotFoundErrorId, ErrorCategory.ObjectNotFound, path));
+                    ErrorIds.AccessLogNotFound, ErrorCategory.ObjectNotFound, path));
                 return;
             }
             // Following a log that a generator is about to create is normal: wait for it.
             WriteVerbose($"Waiting for '{path}' to be created.");
             while (!File.Exists(path))
             {
-                if (_stopping.Token.WaitHandle.WaitOne(FollowPollInterval)) return;
+                if (StopToken.WaitHandle.WaitOne(FollowPollInterval)) return;
             }
         }
 
@@ -65,14 +61,14 @@ public sealed class GetAccessLogCommand : PSCmdlet, IDisposable
         if (tail is int lines) reader.SeekToLastLines(lines);
         // A line without its newline yet is still being written when a generator of this session writes the file.
         bool includeUnterminated = !Follow && LogGeneratorRegistry.Find(path) is null;
-        while (!_stopping.IsCancellationRequested)
+        while (!StopToken.IsCancellationRequested)
         {
             foreach (var line in reader.ReadAvailableLines(includeUnterminated))
             {
                 if (line.Length > 0) Emit(line);
             }
             if (!Follow) return;
-            if (_stopping.Token.WaitHandle.WaitOne(FollowPollInterval)) return;
+            if (StopToken.WaitHandle.WaitOne(FollowPollInterval)) return;
         }
     }
 
@@ -89,14 +85,9 @@ public sealed class GetAccessLogCommand : PSCmdlet, IDisposable
             return;
         }
         // One bad line shouldn't end a long-running tail: report it and carry on.
-        WriteError(new ErrorRecord(new FormatException(error), InvalidLineErrorId, ErrorCategory.InvalidData, line)
+        WriteError(new ErrorRecord(new FormatException(error), ErrorIds.InvalidAccessLogLine, ErrorCategory.InvalidData, line)
         {
             ErrorDetails = new ErrorDetails($"Cannot parse access log line: {error} Line: {line}"),
         });
     }
-
-    protected override void StopProcessing() => _stopping.Cancel();
-
-    // PowerShell disposes the cmdlet after the pipeline, stopped or not: StopProcessing may still race EndProcessing.
-    public void Dispose() => _stopping.Dispose();
 }

@@ -1,11 +1,12 @@
 using System.Management.Automation;
+using PSKafka.Cmdlets.Infrastructure;
 
 namespace PSKafka.Cmdlets;
 
 /// <summary>Lists this process's log generators (running, or failed and not yet stopped).</summary>
 [Cmdlet(VerbsCommon.Get, "LogGenerator")]
 [OutputType(typeof(LogGenerator))]
-public sealed class GetLogGeneratorCommand : PSCmdlet
+public sealed class GetLogGeneratorCommand : KafkaCmdlet
 {
     /// <summary>Only generators writing to these files; wildcards allowed.</summary>
     [Parameter(Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
@@ -13,7 +14,7 @@ public sealed class GetLogGeneratorCommand : PSCmdlet
     [ValidateNotNullOrEmpty]
     public string[]? Path { get; set; }
 
-    protected override void ProcessRecord()
+    protected override void Process()
     {
         var generators = LogGeneratorRegistry.All;
         if (Path is null)
@@ -40,7 +41,7 @@ public sealed class GetLogGeneratorCommand : PSCmdlet
             {
                 WriteError(new ErrorRecord(
                     new ItemNotFoundException($"No log generator is writing to '{fullPath}'."),
-                    StopLogGeneratorCommand.NotFoundErrorId, ErrorCategory.ObjectNotFound, fullPath));
+                    ErrorIds.LogGeneratorNotFound, ErrorCategory.ObjectNotFound, fullPath));
             }
         }
     }

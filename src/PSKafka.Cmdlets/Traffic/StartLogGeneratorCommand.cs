@@ -1,14 +1,13 @@
 using System.Management.Automation;
+using PSKafka.Cmdlets.Infrastructure;
 
 namespace PSKafka.Cmdlets;
 
 /// <summary>start_logs.sh: writes simulated shop traffic to an access log in the background.</summary>
 [Cmdlet(VerbsLifecycle.Start, "LogGenerator", SupportsShouldProcess = true)]
 [OutputType(typeof(LogGenerator))]
-public sealed class StartLogGeneratorCommand : PSCmdlet
+public sealed class StartLogGeneratorCommand : KafkaCmdlet
 {
-    public const string AlreadyRunningErrorId = "LogGeneratorAlreadyRunning";
-
     /// <summary>The log file; default &lt;data dir&gt;/logs/access.log. Appended to, created if missing.</summary>
     [Parameter(Position = 0, ValueFromPipelineByPropertyName = true)]
     [ValidateNotNullOrEmpty]
@@ -23,7 +22,7 @@ public sealed class StartLogGeneratorCommand : PSCmdlet
     [Parameter]
     public int? Seed { get; set; }
 
-    protected override void ProcessRecord()
+    protected override void Process()
     {
         var path = TrafficCmdletPaths.Resolve(this, Path);
         if (!ShouldProcess(path, $"Start writing {Rate} access log line(s) per second")) return;
@@ -38,13 +37,13 @@ public sealed class StartLogGeneratorCommand : PSCmdlet
                     new InvalidOperationException(
                         $"A log generator is already writing to '{path}' ({generator.Rate} lines/s since {generator.StartTime:T}). " +
                         "Stop it with Stop-LogGenerator first, or choose another -Path."),
-                    AlreadyRunningErrorId, ErrorCategory.ResourceExists, generator));
+                    ErrorIds.LogGeneratorAlreadyRunning, ErrorCategory.ResourceExists, generator));
                 return;
             }
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            WriteError(new ErrorRecord(e, "LogFileNotWritable", ErrorCategory.WriteError, path));
+            WriteError(new ErrorRecord(e, ErrorIds.LogFileNotWritable, ErrorCategory.WriteError, path));
             return;
         }
         WriteObject(generator);

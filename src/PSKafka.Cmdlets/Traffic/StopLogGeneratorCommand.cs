@@ -1,14 +1,13 @@
 using System.Management.Automation;
+using PSKafka.Cmdlets.Infrastructure;
 
 namespace PSKafka.Cmdlets;
 
 /// <summary>stop_logs.sh: stops log generators (all of them unless -Path is given).</summary>
 [Cmdlet(VerbsLifecycle.Stop, "LogGenerator", SupportsShouldProcess = true)]
 [OutputType(typeof(LogGenerator))]
-public sealed class StopLogGeneratorCommand : PSCmdlet
+public sealed class StopLogGeneratorCommand : KafkaCmdlet
 {
-    public const string NotFoundErrorId = "LogGeneratorNotFound";
-
     /// <summary>Log files whose generators to stop; binds from Get-LogGenerator output.</summary>
     [Parameter(Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
     [ValidateNotNullOrEmpty]
@@ -18,7 +17,7 @@ public sealed class StopLogGeneratorCommand : PSCmdlet
     [Parameter]
     public SwitchParameter PassThru { get; set; }
 
-    protected override void ProcessRecord()
+    protected override void Process()
     {
         if (Path is null)
         {
@@ -35,7 +34,7 @@ public sealed class StopLogGeneratorCommand : PSCmdlet
             {
                 WriteError(new ErrorRecord(
                     new ItemNotFoundException($"No log generator is writing to '{fullPath}'."),
-                    NotFoundErrorId, ErrorCategory.ObjectNotFound, fullPath));
+                    ErrorIds.LogGeneratorNotFound, ErrorCategory.ObjectNotFound, fullPath));
                 continue;
             }
             StopOne(fullPath);

@@ -18,7 +18,7 @@ internal static class TrafficCmdletPaths
         {
             cmdlet.ThrowTerminatingError(new ErrorRecord(
                 new ArgumentException($"'{path}' is not a file-system path."),
-                "PathNotFileSystem", ErrorCategory.InvalidArgument, path));
+                ErrorIds.PathNotFileSystem, ErrorCategory.InvalidArgument, path));
         }
         return resolved;
     }

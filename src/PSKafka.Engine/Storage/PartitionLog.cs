@@ -20,8 +20,10 @@ public readonly record struct LogAppendInfo(
         new(code, -1, -1, 0, NoTimestamp, NoTimestamp, logStartOffset, message);
 }
 
-/// <summary>Result of a read: whole batches (possibly starting before the requested offset), or an error.</summary>
-/// <summary>A read of the log. <see cref="Lease"/>: the pooled array behind <see cref="Records"/> when the read was asked to rent.</summary>
+/// <summary>
+/// Result of a read: whole batches (possibly starting before the requested offset), or an error. <see cref="Lease"/>:
+/// the pooled array behind <see cref="Records"/> when the read was asked to rent.
+/// </summary>
 public readonly record struct LogReadResult(ErrorCode Error, ReadOnlyMemory<byte> Records, long LogStartOffset, long LogEndOffset, byte[]? Lease = null);
 
 /// <summary>

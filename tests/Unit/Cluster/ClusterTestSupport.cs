@@ -111,15 +111,8 @@ internal sealed class TestCluster : IDisposable
         return ms.ToArray();
     }
 
-    public static async Task WaitUntil(Func<bool> condition, int timeoutMs = 10_000, string? what = null)
-    {
-        var deadline = Environment.TickCount64 + timeoutMs;
-        while (!condition())
-        {
-            if (Environment.TickCount64 > deadline) Assert.Fail($"Timed out after {timeoutMs} ms waiting for {what ?? "the condition"}.");
-            await Task.Delay(5);
-        }
-    }
+    public static Task WaitUntil(Func<bool> condition, int? timeoutMs = null, string? what = null) =>
+        Patience.Until(condition, what ?? "the condition", timeoutMs is int ms ? TimeSpan.FromMilliseconds(ms) : null);
 
     /// <summary>Every replica of the partition runs, is in the ISR and has the leader's log end offset as its high watermark.</summary>
     public bool FullyReplicated(string topic, int partition)

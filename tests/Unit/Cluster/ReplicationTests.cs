@@ -75,13 +75,15 @@ public sealed class ReplicationTests(ITestOutputHelper output)
     public async Task AcksAll_IsrShrinksBelowMinAfterAppend_NotEnoughReplicasAfterAppend()
     {
         using var t = new TestCluster(2);
-        t.Cluster.BrokerConfigs.Set("replica.lag.time.max.ms", "200");
         t.CreateTopic("after", 1, 2, new() { ["min.insync.replicas"] = "2" });
         Assert.Equal(ErrorCode.None, (await t.ProduceAsync("after", 0, TestCluster.Batch(0, 5))).Result.Error);
+        // Only once the follower has replicated (a loaded machine may be slow to): a follower dropped for lag before
+        // the append below would make it NOT_ENOUGH_REPLICAS, not the AFTER_APPEND this is about.
+        t.Cluster.BrokerConfigs.Set("replica.lag.time.max.ms", "200");
         var follower = t.Cluster.GetBroker(t.Partition("after", 0).Replicas.Single(id => id != t.Leader("after", 0)!.Id))!;
         follower.ReplicationSuspended = true;
         // Accepted (ISR still 2), then the follower is dropped for lag: the high watermark passes the batch with an ISR of 1.
-        var r = await t.ProduceOnceAsync("after", 0, TestCluster.Batch(5, 5), Acks.All, timeoutMs: 10_000);
+        var r = await t.ProduceOnceAsync("after", 0, TestCluster.Batch(5, 5), Acks.All, timeoutMs: 60_000);
         Assert.Equal(ErrorCode.NotEnoughReplicasAfterAppend, r.Error);
         Assert.Single(t.Partition("after", 0).Isr);
     }
@@ -113,13 +115,13 @@ public sealed class ReplicationTests(ITestOutputHelper output)
         var laggard = t.Cluster.GetBroker(before.Replicas[2])!;
         laggard.ReplicationSuspended = true;
         for (int i = 0; i < 5; i++) await t.ProduceAsync("lag", 0, TestCluster.Batch(i * 10, 10));
-        await TestCluster.WaitUntil(() => !t.Partition("lag", 0).Isr.Contains(laggard.Id), 5000, "the laggard to leave the ISR");
+        await TestCluster.WaitUntil(() => !t.Partition("lag", 0).Isr.Contains(laggard.Id), what: "the laggard to leave the ISR");
         var shrunk = t.Partition("lag", 0);
         Assert.Equal(before.LeaderEpoch, shrunk.LeaderEpoch);
         Assert.Equal(before.Leader, shrunk.Leader);
 
         laggard.ReplicationSuspended = false;
-        await TestCluster.WaitUntil(() => t.FullyReplicated("lag", 0), 5000, "the laggard to rejoin");
+        await TestCluster.WaitUntil(() => t.FullyReplicated("lag", 0), what: "the laggard to rejoin");
         Assert.Equal(before.Replicas, t.Partition("lag", 0).Isr);
         Assert.Equal(before.LeaderEpoch, t.Partition("lag", 0).LeaderEpoch);
         lock (changes)
@@ -131,16 +133,15 @@ public sealed class ReplicationTests(ITestOutputHelper output)
     }
 
     [Fact]
-    public async Task LeaderCrash_NewLeaderFromIsrWithinASecond_EpochUp_OldLeaderRejoins()
+    public async Task LeaderCrash_NewLeaderFromIsrWhenTheKillReturns_EpochUp_OldLeaderRejoins()
     {
         using var t = new TestCluster(3);
         t.CreateTopic("fail", 1, 3);
         await t.ProduceAsync("fail", 0, TestCluster.Batch(0, 100));
         var before = t.Partition("fail", 0);
-        var sw = System.Diagnostics.Stopwatch.StartNew();
+        // The new leader is elected within the kill, not later: how fast is the replication bench's failover row.
         t.Cluster.StopBroker(before.Leader, kill: true);
         var after = t.Partition("fail", 0);
-        Assert.True(sw.ElapsedMilliseconds < 1000, $"failover took {sw.ElapsedMilliseconds} ms");
         Assert.NotEqual(before.Leader, after.Leader);
         Assert.Contains(after.Leader, before.Isr);
         Assert.Equal(before.LeaderEpoch + 1, after.LeaderEpoch);

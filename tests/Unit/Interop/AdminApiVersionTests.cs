@@ -34,16 +34,6 @@ public sealed class AdminApiVersionTests : IDisposable
         return (p.Leader, p.Isr.ToArray());
     }
 
-    private static void WaitUntil(Func<bool> condition, string what)
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(20);
-        while (!condition())
-        {
-            if (DateTime.UtcNow > deadline) throw new TimeoutException(what);
-            Thread.Sleep(20);
-        }
-    }
-
     private int Preferred(string topic, int partition) => _c.Cluster.Controller.Describe([topic], false).Topics[0].Partitions[partition].Replicas[0];
 
     /// <summary>The preferred replica of partition 0 restarts: another broker leads it, and the preferred one is back in the ISR.</summary>
@@ -52,7 +42,7 @@ public sealed class AdminApiVersionTests : IDisposable
         int preferred = Preferred(topic, 0);
         _c.Cluster.StopBroker(preferred);
         _c.Cluster.StartBroker(preferred);
-        WaitUntil(() => State(topic, 0).Isr.Contains(preferred), $"broker {preferred} back in the ISR of {topic}-0");
+        Patience.Wait(() => State(topic, 0).Isr.Contains(preferred), $"broker {preferred} back in the ISR of {topic}-0");
         Assert.NotEqual(preferred, State(topic, 0).Leader);
     }
 

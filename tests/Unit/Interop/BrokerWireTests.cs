@@ -210,7 +210,7 @@ public sealed class BrokerWireTests
         using (var evil = await TestClient.ConnectAsync(port))
         {
             await evil.SendAsync(MessageFixtures.Framed(payload[..14]));
-            Assert.True(await evil.IsClosedByServerAsync(TimeSpan.FromSeconds(10)));
+            Assert.True(await evil.IsClosedByServerAsync(Patience.Deadline));
         }
 
         using var good = await TestClient.ConnectAsync(port);

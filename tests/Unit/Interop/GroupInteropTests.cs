@@ -46,22 +46,12 @@ public sealed class GroupInteropTests : IDisposable
         Assert.True(p.ExitCode == 0, p.ToString());
     }
 
-    private static void WaitFor(Func<bool> condition, int seconds, string what)
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(seconds);
-        while (!condition())
-        {
-            if (DateTime.UtcNow > deadline) Assert.Fail($"Timed out after {seconds} s waiting for {what}.");
-            Thread.Sleep(50);
-        }
-    }
-
     private DescribeGroupResult Describe(string group) => Coordinator(group).DescribeGroups([group])[0];
 
-    [SkippableFact]
+    [Fact]
     public void Kcat_consumes_as_a_group_commits_and_resumes_where_it_left_off()
     {
-        Skip.IfNot(Tools.HasKcat, Tools.NoKcat);
+        Tools.RequireKcat();
         _c.CreateTopic("grouped", partitions: 3, replicationFactor: 2);
         var lines = Enumerable.Range(0, 300).Select(i => $"line-{i:D3}").ToList();
         // Keyed, so every partition gets lines (keyless lines stick to one partition per batch).
@@ -90,14 +80,14 @@ public sealed class GroupInteropTests : IDisposable
         Assert.All(_c.Cluster.Brokers, b => Assert.Equal(0, _c.Cluster.GetServer(b.Id)!.ProtocolHandler!.FailedRequests));
     }
 
-    [SkippableFact]
+    [Fact]
     public void Two_kcat_members_split_the_partitions()
     {
-        Skip.IfNot(Tools.HasKcat, Tools.NoKcat);
+        Tools.RequireKcat();
         _c.CreateTopic("split", partitions: 4, replicationFactor: 1);
-        using var a = new LineProcess("kcat", ["-b", _c.Bootstrap, "-u", "-G", "pair", "-X", "auto.offset.reset=earliest", "-f", "%p %s\n", "split"]);
-        using var b = new LineProcess("kcat", ["-b", _c.Bootstrap, "-u", "-G", "pair", "-X", "auto.offset.reset=earliest", "-f", "%p %s\n", "split"]);
-        WaitFor(() => Describe("pair") is { GroupState: "Stable", Members.Count: 2 }, 60, "both kcat members in a stable group");
+        using var a = Tools.KcatProcess(_c.Bootstrap, ["-u", "-G", "pair", "-X", "auto.offset.reset=earliest", "-f", "%p %s\n", "split"]);
+        using var b = Tools.KcatProcess(_c.Bootstrap, ["-u", "-G", "pair", "-X", "auto.offset.reset=earliest", "-f", "%p %s\n", "split"]);
+        Patience.Wait(() => Describe("pair") is { GroupState: "Stable", Members.Count: 2 }, "both kcat members in a stable group");
 
         // 100 lines into each partition (kcat's sticky partitioner would put keyless lines in one batch, one partition).
         var lines = Enumerable.Range(0, 400).Select(i => $"m{i}").ToList();
@@ -106,7 +96,7 @@ public sealed class GroupInteropTests : IDisposable
             var p = Tools.Kcat(_c.Bootstrap, ["-P", "-t", "split", "-p", chunk.p.ToString()], string.Concat(chunk.c.Select(l => l + "\n")));
             Assert.True(p.ExitCode == 0, p.ToString());
         }
-        WaitFor(() => a.Lines.Count + b.Lines.Count >= lines.Count, 60, $"400 messages (a has {a.Lines.Count}, b {b.Lines.Count})");
+        Patience.Wait(() => a.Lines.Count + b.Lines.Count >= lines.Count, $"400 messages (a has {a.Lines.Count}, b {b.Lines.Count})");
 
         var fromA = a.Lines.Select(l => l.Split(' ')).ToList();
         var fromB = b.Lines.Select(l => l.Split(' ')).ToList();
@@ -151,7 +141,7 @@ public sealed class GroupInteropTests : IDisposable
 
         var members = new[] { Member("c1"), Member("c2") };
         foreach (var m in members) m.Start();
-        WaitFor(() => Describe("billing") is { GroupState: "Stable", Members.Count: 2 } && assignments.Count == 2, 60, "a stable group of two");
+        Patience.Wait(() => Describe("billing") is { GroupState: "Stable", Members.Count: 2 } && assignments.Count == 2, "a stable group of two");
         Assert.Empty(assignments["c1"].Intersect(assignments["c2"]));
         Assert.Equal(4, assignments["c1"].Count + assignments["c2"].Count);
 
@@ -184,20 +174,20 @@ public sealed class GroupInteropTests : IDisposable
         Assert.Equal(total, HighWatermarks("orders").Values.Sum());
         Assert.NotEqual(victim, Coordinator("billing").Id);
 
-        WaitFor(() => acknowledged.All(consumed.ContainsKey), 90,
-            $"every acknowledged message to be consumed ({acknowledged.Count(consumed.ContainsKey)} of {acknowledged.Count})");
+        Patience.Wait(() => acknowledged.All(consumed.ContainsKey),
+            $"every acknowledged message to be consumed ({acknowledged.Count(consumed.ContainsKey)} of {acknowledged.Count})", TimeSpan.FromSeconds(90));
         // The group committed everything: once the commits settle, nothing is left to read.
-        WaitFor(() => Committed("billing", "orders").OrderBy(kv => kv.Key).SequenceEqual(HighWatermarks("orders").OrderBy(kv => kv.Key)), 30,
+        Patience.Wait(() => Committed("billing", "orders").OrderBy(kv => kv.Key).SequenceEqual(HighWatermarks("orders").OrderBy(kv => kv.Key)),
             "the committed offsets to reach the high watermarks");
         stop.Cancel();
-        foreach (var m in members) Assert.True(m.Join(TimeSpan.FromSeconds(30)), $"{m.Name} did not close");
+        foreach (var m in members) Assert.True(m.Join(Patience.Deadline), $"{m.Name} did not close");
         Assert.DoesNotContain(_c.Cluster.Brokers, b => b.IsRunning && _c.Cluster.GetServer(b.Id)!.ProtocolHandler!.FailedRequests > 0);
     }
 
-    [SkippableFact]
+    [Fact]
     public void Kafka_python_consumes_with_a_group_id_and_commits()
     {
-        Skip.IfNot(Tools.HasKafkaPython, Tools.NoKafkaPython);
+        Tools.RequireKafkaPython();
         _c.CreateTopic("pyg", partitions: 3, replicationFactor: 2);
         var lines = Enumerable.Range(0, 90).Select(i => $"py-{i:D2}").ToList();
         using (var producer = new ProducerBuilder<Null, string>(new ProducerConfig { BootstrapServers = _c.Bootstrap }).Build())
@@ -219,7 +209,7 @@ public sealed class GroupInteropTests : IDisposable
             print('assigned', sorted(tp.partition for tp in c.assignment()))
             c.close()
             """;
-        var r = Tools.Run("/usr/bin/python3", ["-c", script, _c.Bootstrap], null, TimeSpan.FromSeconds(90));
+        var r = Tools.Python(script, [_c.Bootstrap]);
         Assert.True(r.ExitCode == 0, r.ToString());
         var outLines = r.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries);
         Assert.Equal("assigned [0, 1, 2]", outLines[^1]);

@@ -14,10 +14,10 @@ public sealed class KcatTests : IDisposable
 
     public void Dispose() => _c.Dispose();
 
-    [SkippableFact]
+    [Fact]
     public void Metadata_lists_brokers_topics_leaders_replicas_and_isr()
     {
-        Skip.IfNot(Tools.HasKcat, Tools.NoKcat);
+        Tools.RequireKcat();
         _c.CreateTopic("orders", partitions: 4, replicationFactor: 2);
         var r = Tools.Kcat(_c.Bootstrap, ["-L", "-J"]);
         Assert.True(r.ExitCode == 0, r.ToString());
@@ -41,10 +41,10 @@ public sealed class KcatTests : IDisposable
         }
     }
 
-    [SkippableFact]
+    [Fact]
     public void Produces_a_file_of_lines_and_consumes_them_back()
     {
-        Skip.IfNot(Tools.HasKcat, Tools.NoKcat);
+        Tools.RequireKcat();
         _c.CreateTopic("lines", partitions: 3);
         var lines = Enumerable.Range(0, 5000).Select(i => $"line {i:D5} " + new string('x', i % 50)).ToList();
         var file = Path.Combine(_c.DataDirectory, "lines.txt");
@@ -67,10 +67,10 @@ public sealed class KcatTests : IDisposable
         Assert.All(_c.Cluster.Brokers, b => Assert.Equal(0, _c.Cluster.GetServer(b.Id)!.ProtocolHandler!.FailedRequests));
     }
 
-    [SkippableFact]
+    [Fact]
     public void Keyed_messages_land_on_the_partitions_of_Kafkas_partitioner()
     {
-        Skip.IfNot(Tools.HasKcat, Tools.NoKcat);
+        Tools.RequireKcat();
         _c.CreateTopic("keyed", partitions: 6);
         var keys = Enumerable.Range(0, 200).Select(i => $"user-{i}").ToList();
         // kcat's librdkafka defaults to consistent_random (CRC32); murmur2_random is the Java client's partitioner,
@@ -90,10 +90,10 @@ public sealed class KcatTests : IDisposable
         Assert.Equal(keys.Count, total);
     }
 
-    [SkippableFact]
+    [Fact]
     public void Headers_keys_and_timestamps_from_kcat_arrive_byte_for_byte()
     {
-        Skip.IfNot(Tools.HasKcat, Tools.NoKcat);
+        Tools.RequireKcat();
         _c.CreateTopic("hdr", partitions: 1);
         var p = Tools.Kcat(_c.Bootstrap, ["-P", "-t", "hdr", "-K:", "-H", "trace=abc", "-H", "empty=", "-p", "0"], "k1:v1\nk2:héllo wörld\n");
         Assert.True(p.ExitCode == 0, p.ToString());

@@ -33,20 +33,27 @@ internal sealed class WireCluster : IDisposable
     }
 }
 
-/// <summary>Runs the real client tools (kcat, python3 with kafka-python) that the interop tests drive.</summary>
+/// <summary>
+/// Runs the real client tools (kcat, python3 with kafka-python) that the interop tests drive. A test that needs one
+/// fails, naming it and how to install it, when it is missing: it never skips (./build.sh test checks them first).
+/// </summary>
 internal static class Tools
 {
-    public static readonly bool HasKcat = Exists("kcat", "-V");
-    public static readonly bool HasKafkaPython = Exists("/usr/bin/python3", "-c \"import kafka\"");
+    private const string KafkaPython = "/usr/bin/python3";
+    private static readonly Lazy<bool> HasKcat = new(() => Exists("kcat", "-V"));
+    private static readonly Lazy<bool> HasKafkaPython = new(() => Exists(KafkaPython, "-c \"import kafka\""));
 
-    public const string NoKcat = "kcat is not installed (apt-get install -y kcat; .ci/run installs it)";
-    public const string NoKafkaPython = "kafka-python is not installed (apt-get install -y python3-kafka; .ci/run installs it)";
+    public static void RequireKcat() =>
+        Assert.True(HasKcat.Value, "kcat is not installed: sudo apt-get install -y kcat (./build.sh test installs it when run as root)");
+
+    public static void RequireKafkaPython() =>
+        Assert.True(HasKafkaPython.Value, $"kafka-python is not installed for {KafkaPython}: sudo apt-get install -y python3-kafka (./build.sh test installs it when run as root)");
 
     private static bool Exists(string file, string args)
     {
         try
         {
-            var r = Run(file, args, null, TimeSpan.FromSeconds(20));
+            var r = Run(file, args, null, TimeSpan.FromSeconds(60));
             return r.ExitCode == 0;
         }
         catch (System.ComponentModel.Win32Exception) { return false; }
@@ -88,9 +95,23 @@ internal static class Tools
         return new Result(p.ExitCode, stdout.Result, stderr.Result);
     }
 
-    public static Result Kcat(string bootstrap, string[] arguments, string? stdin = null, int timeoutSeconds = 60) =>
-        Run("kcat", ["-b", bootstrap, .. arguments], stdin, TimeSpan.FromSeconds(timeoutSeconds));
+    public static Result Kcat(string bootstrap, string[] arguments, string? stdin = null, int timeoutSeconds = 60)
+    {
+        RequireKcat();
+        return Run("kcat", ["-b", bootstrap, .. arguments], stdin, TimeSpan.FromSeconds(timeoutSeconds));
+    }
 
-    public static Result Python(string script, string? stdin = null, int timeoutSeconds = 90) =>
-        Run("/usr/bin/python3", ["-c", script], stdin, TimeSpan.FromSeconds(timeoutSeconds));
+    /// <summary>A kcat that keeps running (a group member), its output lines collected as they come.</summary>
+    public static LineProcess KcatProcess(string bootstrap, string[] arguments)
+    {
+        RequireKcat();
+        return new LineProcess("kcat", ["-b", bootstrap, .. arguments]);
+    }
+
+    /// <summary>A Python script with kafka-python; <paramref name="arguments"/> are its sys.argv[1:].</summary>
+    public static Result Python(string script, string[]? arguments = null, string? stdin = null, int timeoutSeconds = 90)
+    {
+        RequireKafkaPython();
+        return Run(KafkaPython, ["-c", script, .. arguments ?? []], stdin, TimeSpan.FromSeconds(timeoutSeconds));
+    }
 }

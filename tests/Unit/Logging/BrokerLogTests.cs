@@ -244,10 +244,15 @@ public sealed class BrokerLogTests
     public async Task A_lagging_follower_leaves_the_ISR_with_replica_lag_time_max_ms_named()
     {
         using var t = new TestCluster(2);
-        t.Cluster.BrokerConfigs.Set("replica.lag.time.max.ms", "200");
         t.CreateTopic("lag", 1, 2);
         int leader = t.Partition("lag", 0).Leader;
         var follower = t.Cluster.GetBroker(t.Partition("lag", 0).Replicas.Single(id => id != leader))!;
+        // The follower's first fetch, before it stalls: until then the leader knows no end offset of it (a loaded
+        // machine may not have run that fetch yet), and the line below names the one it had. The lag limit drops to
+        // 200 ms only then, so a follower slow to start is not dropped (and taken back) before it stalls.
+        var leaderReplica = t.Cluster.GetBroker(leader)!.GetReplica(new TopicPartition("lag", 0))!;
+        await TestCluster.WaitUntil(() => !leaderReplica.FollowerMissesHighWatermark(follower.Id), what: "the follower's first fetch");
+        t.Cluster.BrokerConfigs.Set("replica.lag.time.max.ms", "200");
         follower.ReplicationSuspended = true;
         string logs = Path.Combine(t.DataDirectory, BrokerLogging.DirectoryName);
         await TestCluster.WaitUntil(() => t.Partition("lag", 0).Isr.Count == 1, what: "the follower to leave the ISR");

@@ -29,12 +29,6 @@ public sealed class RequestMemoryTests
         return frame;
     }
 
-    static async Task Eventually(Func<bool> condition, string what)
-    {
-        for (int i = 0; i < 400 && !condition(); i++) await Task.Delay(25);
-        Assert.True(condition(), what);
-    }
-
     [Fact]
     public async Task A_frame_that_does_not_fit_waits_until_earlier_requests_release_their_bytes()
     {
@@ -46,11 +40,11 @@ public sealed class RequestMemoryTests
         using var small = await TestClient.ConnectAsync(server.Port);
 
         await first.SendAsync(Frame(80_000, 1));
-        await Eventually(() => handler.Entered == 1 && server.RequestMemory!.Used == 80_000, "the first request is being handled");
+        await Patience.Until(() => handler.Entered == 1 && server.RequestMemory!.Used == 80_000, "the first request is being handled");
         await second.SendAsync(Frame(80_000, 2));
         // A small request still fits beside the first: the bound is in bytes, not requests.
         await small.SendAsync(Frame(10_000, 3));
-        await Eventually(() => handler.Entered == 2 && server.RequestMemory!.Used == 90_000, "the small request is being handled");
+        await Patience.Until(() => handler.Entered == 2 && server.RequestMemory!.Used == 90_000, "the small request is being handled");
         await Task.Delay(300);
         Assert.Equal(2, handler.Entered); // the second large frame is still in its socket
 
@@ -58,7 +52,7 @@ public sealed class RequestMemoryTests
         Assert.Equal(1, BinaryPrimitives.ReadInt32BigEndian((await first.ReadFrameAsync())!));
         Assert.Equal(3, BinaryPrimitives.ReadInt32BigEndian((await small.ReadFrameAsync())!));
         Assert.Equal(2, BinaryPrimitives.ReadInt32BigEndian((await second.ReadFrameAsync())!));
-        await Eventually(() => server.RequestMemory!.Used == 0, "every request's bytes released");
+        await Patience.Until(() => server.RequestMemory!.Used == 0, "every request's bytes released");
         Assert.Equal(3, handler.Entered);
     }
 
@@ -72,7 +66,7 @@ public sealed class RequestMemoryTests
         using var bystander = await TestClient.ConnectAsync(server.Port);
         using var greedy = await TestClient.ConnectAsync(server.Port);
         await greedy.SendAsync(Frame(60_000, 1)[..1000]);
-        Assert.True(await greedy.IsClosedByServerAsync(TimeSpan.FromSeconds(10)));
+        Assert.True(await greedy.IsClosedByServerAsync(Patience.Deadline));
         await bystander.SendAsync(Frame(40_000, 7));
         Assert.Equal(7, BinaryPrimitives.ReadInt32BigEndian((await bystander.ReadFrameAsync())!));
         Assert.Equal(0, server.RequestMemory!.Used);
@@ -86,7 +80,7 @@ public sealed class RequestMemoryTests
         Assert.False(budget.TryAcquire(60, Environment.TickCount64 + 50, CancellationToken.None));
         var waiting = Task.Run(() => budget.TryAcquire(60, Environment.TickCount64 + 60_000, CancellationToken.None));
         budget.Release(60);
-        Assert.True(await waiting.WaitAsync(TimeSpan.FromSeconds(30)));
+        Assert.True(await waiting.WaitAsync(Patience.Deadline));
         Assert.Equal(60, budget.Used);
         Assert.Throws<ArgumentOutOfRangeException>(() => budget.TryAcquire(101, Environment.TickCount64 + 1000, CancellationToken.None));
         using var stopped = new CancellationTokenSource();

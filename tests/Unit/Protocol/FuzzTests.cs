@@ -61,7 +61,8 @@ public sealed class FuzzTests(ITestOutputHelper output)
     public async Task Server_survives_100k_hostile_frames_and_keeps_serving()
     {
         var handler = new KafkaProtocolHandler(new FakeKafkaApi());
-        await using var server = new KafkaServer(handler, new KafkaServerOptions { IdleTimeout = TimeSpan.FromSeconds(5) });
+        // Kafka's idle timeout, as the real broker below has: a bystander slowed by a loaded machine is never closed as idle.
+        await using var server = new KafkaServer(handler, new KafkaServerOptions());
         server.Start();
         await FuzzAsync(server, () => handler.RejectedRequests);
     }
@@ -83,7 +84,7 @@ public sealed class FuzzTests(ITestOutputHelper output)
         using var consumer = new Confluent.Kafka.ConsumerBuilder<string, string>(new Confluent.Kafka.ConsumerConfig { BootstrapServers = c.Bootstrap, GroupId = "assign-only", EnableAutoCommit = false }).Build();
         consumer.Assign([new Confluent.Kafka.TopicPartitionOffset("after-the-storm-topic", 0, 0), new Confluent.Kafka.TopicPartitionOffset("after-the-storm-topic", 1, 0)]);
         var values = new List<string>();
-        var deadline = DateTime.UtcNow.AddSeconds(30);
+        var deadline = DateTime.UtcNow + Patience.Deadline;
         while (values.Count < 10 && DateTime.UtcNow < deadline)
             if (consumer.Consume(TimeSpan.FromMilliseconds(500)) is { } r) values.Add(r.Message.Value);
         Assert.Equal(Enumerable.Range(0, 10).Select(i => $"v{i}").Order(), values.Order());
@@ -156,7 +157,7 @@ public sealed class FuzzTests(ITestOutputHelper output)
                     while (true)
                     {
                         byte[]? frame;
-                        try { frame = await c.ReadFrameAsync(TimeSpan.FromSeconds(10)); }
+                        try { frame = await c.ReadFrameAsync(Patience.Deadline); }
                         catch (OperationCanceledException) { Assert.Fail("server neither answered nor closed"); return; }
                         if (frame is null) { open = false; break; }
                         if (BinaryPrimitives.ReadInt32BigEndian(frame) == SentinelCorrelation) break;
@@ -180,7 +181,6 @@ public sealed class FuzzTests(ITestOutputHelper output)
         output.WriteLine($"working set {workingSetBefore >> 20} MiB -> {process.WorkingSet64 >> 20} MiB");
         Assert.True(memoryAfter - memoryBefore < 64L * 1024 * 1024, "managed memory grew by more than 64 MiB");
         Assert.True(process.WorkingSet64 - workingSetBefore < 512L * 1024 * 1024, "working set grew by more than 512 MiB");
-        for (int i = 0; i < 100 && server.ConnectionCount > 1; i++) await Task.Delay(50); // bystander remains
-        Assert.True(server.ConnectionCount <= 1, $"{server.ConnectionCount} connections still open");
+        await Patience.Until(() => server.ConnectionCount <= 1, $"the storm's connections to close ({server.ConnectionCount} open; the bystander remains)");
     }
 }

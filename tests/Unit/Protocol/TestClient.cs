@@ -29,7 +29,7 @@ internal sealed class TestClient : IDisposable
     /// <summary>Next response payload, or null when the server closed the connection.</summary>
     public async Task<byte[]?> ReadFrameAsync(TimeSpan? timeout = null)
     {
-        using var cts = new CancellationTokenSource(timeout ?? TimeSpan.FromSeconds(10));
+        using var cts = new CancellationTokenSource(timeout ?? Patience.Deadline);
         try
         {
             var size = new byte[4];

@@ -63,7 +63,7 @@ public class LogManagerTests
         // 50 logs with Kafka's preallocated 10 MB indexes, crashed (indexes left at full length, untrimmed) and reopened:
         // recovery rebuilds both indexes of every active segment. Resetting an index by clearing its mapping would make
         // 50 x 2 x 10 MB resident and dirty (written back to disk too); truncating the file touches none of it.
-        if (!ProcessStats.Available) return;
+        ProcessStats.Require();
         using var dir = new TempDir();
         var config = LogConfig.Default with { IndexIntervalBytes = 256, FileDeleteDelayMs = 0 };
         var mgr = LogManager.Open(dir.Path, config);

@@ -101,7 +101,7 @@ public sealed class ClusterConsoleViewTests
 
         answer = true;
         h.App!.InjectKey(Key.K);
-        Assert.True(SpinWait.SpinUntil(() => h.Cluster.GetBroker(0)!.State == BrokerState.Crashed, TimeSpan.FromSeconds(10)));
+        Assert.True(SpinWait.SpinUntil(() => h.Cluster.GetBroker(0)!.State == BrokerState.Crashed, Patience.Deadline));
         h.Refresh();
         var screen = h.Screen();
         Assert.Equal("crashed", BrokerRow(screen, 0)[2]);
@@ -111,7 +111,7 @@ public sealed class ClusterConsoleViewTests
 
         // r brings it back without asking (nothing is destroyed); the ISR is the controller's to grow again.
         h.App!.InjectKey(Key.R);
-        Assert.True(SpinWait.SpinUntil(() => h.Cluster.GetBroker(0)!.IsRunning, TimeSpan.FromSeconds(10)));
+        Assert.True(SpinWait.SpinUntil(() => h.Cluster.GetBroker(0)!.IsRunning, Patience.Deadline));
         Assert.Equal(["Crash broker 0", "Crash broker 0"], asked);
     }
 
@@ -169,7 +169,7 @@ public sealed class ClusterConsoleViewTests
         view.Confirm = (title, message) => title == "Delete topic doomed" && message.Contains("cannot be undone", StringComparison.Ordinal);
 
         h.App!.InjectKey(Key.D);
-        Assert.True(SpinWait.SpinUntil(() => !h.Cluster.Controller.TopicExists("doomed"), TimeSpan.FromSeconds(10)));
+        Assert.True(SpinWait.SpinUntil(() => !h.Cluster.Controller.TopicExists("doomed"), Patience.Deadline));
         h.Refresh();
         var screen = h.Screen();
         Assert.DoesNotContain("│doomed", screen);
@@ -220,6 +220,6 @@ public sealed class ClusterConsoleViewTests
         view.Confirm = (title, _) => { asked.Add(title); return true; };
         h.App!.InjectKey(Terminal.Gui.Input.Key.O);
         Assert.Equal(["Reset group billing"], asked);
-        Assert.True(SpinWait.SpinUntil(() => coordinator.OffsetFetch(new OffsetFetchParams("billing")).Partitions.Single().Offset == 0, TimeSpan.FromSeconds(10)));
+        Assert.True(SpinWait.SpinUntil(() => coordinator.OffsetFetch(new OffsetFetchParams("billing")).Partitions.Single().Offset == 0, Patience.Deadline));
     }
 }

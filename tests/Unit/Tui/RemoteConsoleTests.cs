@@ -161,11 +161,11 @@ public sealed class RemoteConsoleTests(ITestOutputHelper output) : IDisposable
         // The first topic is selected: d deletes it after asking, through the admin client.
         Assert.Equal("doomed", view.SelectedTopic()?.Name);
         h.App!.InjectKey(Key.D);
-        Assert.True(SpinWait.SpinUntil(() => !h.Cluster.Controller.TopicExists("doomed"), TimeSpan.FromSeconds(15)), view.StatusText);
+        Assert.True(SpinWait.SpinUntil(() => !h.Cluster.Controller.TopicExists("doomed"), Patience.Deadline), view.StatusText);
 
         // o resets the only group (no members) to the earliest offsets.
         h.App!.InjectKey(Key.O);
-        Assert.True(SpinWait.SpinUntil(() => Client.FetchCommittedOffsets("billing").Single().Offset == 0, TimeSpan.FromSeconds(15)), view.StatusText);
+        Assert.True(SpinWait.SpinUntil(() => Client.FetchCommittedOffsets("billing").Single().Offset == 0, Patience.Deadline), view.StatusText);
         Assert.Equal(["Delete topic doomed", "Reset group billing"], asked);
 
         h.Refresh();
@@ -194,11 +194,12 @@ public sealed class RemoteConsoleTests(ITestOutputHelper output) : IDisposable
     }
 
     /// <summary>
-    /// A refresh is a handful of requests whatever the number of partitions (offsets in one batch per leader),
-    /// so a one-second timer keeps up: 20 topics of 3 partitions, a group and the tail, measured.
+    /// A refresh is a handful of requests whatever the number of partitions (offsets in one batch per leader), so a
+    /// one-second timer keeps up: 20 topics of 3 partitions, a group and the tail, counted in the requests the
+    /// brokers read. How long a refresh takes is printed; it is not asserted (a loaded machine would decide it).
     /// </summary>
     [Fact]
-    public void ARefreshOfSixtyPartitionsTakesWellUnderTheOneSecondTimer()
+    public void ARefreshOfSixtyPartitionsIsAHandfulOfRequests()
     {
         using var h = Harness(brokers: 3);
         for (int t = 0; t < 20; t++) h.CreateTopic($"t{t:00}", 3, 3);
@@ -206,8 +207,11 @@ public sealed class RemoteConsoleTests(ITestOutputHelper output) : IDisposable
         Assert.All(Client.CommitOffsets("billing", [new OffsetCommitPartitionParams("t00", 0, 1)]), r => Assert.Equal(ErrorCode.None, r.Error));
         var builder = new SnapshotBuilder(h.Source);
         builder.Next(); // connects
+        long Requests() => h.Cluster.Brokers.Sum(b => h.Cluster.GetServer(b.Id)!.Listener!.FramesReceived);
+        const int Refreshes = 10;
+        long before = Requests();
         var times = new List<double>();
-        for (int i = 0; i < 10; i++)
+        for (int i = 0; i < Refreshes; i++)
         {
             var sw = Stopwatch.StartNew();
             var snapshot = builder.Next();
@@ -217,8 +221,9 @@ public sealed class RemoteConsoleTests(ITestOutputHelper output) : IDisposable
             Assert.Equal(3, tail.Count);
             Assert.Equal(2, Assert.Single(snapshot.Groups).TotalLag);
         }
+        double perRefresh = (Requests() - before) / (double)Refreshes;
         times.Sort();
-        output.WriteLine($"refresh (metadata, offsets of 60+ partitions, groups, tail) over the wire: median {times[5]:0.0} ms, max {times[^1]:0.0} ms");
-        Assert.True(times[5] < 250, $"median refresh {times[5]:0.0} ms");
+        output.WriteLine($"refresh (metadata, offsets of 60+ partitions, groups, tail) over the wire: {perRefresh:0.0} requests, median {times[Refreshes / 2]:0.0} ms, max {times[^1]:0.0} ms");
+        Assert.True(perRefresh < 30, $"{perRefresh:0.0} requests a refresh of 60 partitions: about one a partition, not a handful");
     }
 }
