@@ -192,7 +192,7 @@ Describe 'Connecting to a remote cluster' {
             { Connect-Cluster -BootstrapServer 127.0.0.1:1 -TimeoutSec 2 -ErrorAction Stop } | Should -Throw -ErrorId 'ClusterUnreachable,*'
         }
         # -TimeoutSec decides when it gives up, not the default 10 s (nor librdkafka's own 30 s and more).
-        $elapsed.TotalSeconds | Should -BeLessThan ([PSKafka.Cmdlets.Client.RemoteConnection]::DefaultTimeout.TotalSeconds)
+        $elapsed.TotalSeconds | Should -BeLessThan ([PSKafka.Client.RemoteConnection]::DefaultTimeout.TotalSeconds)
         (Get-Cluster).Kind | Should -Be 'Local'
         { Get-Topic -BootstrapServer 127.0.0.1:1 -ErrorAction Stop } | Should -Throw -ErrorId 'ClusterUnreachable,*'
     }

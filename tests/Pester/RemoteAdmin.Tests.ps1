@@ -81,6 +81,6 @@ Describe 'Broker configs on librdkafka''s mock cluster' {
     ) {
         # Refused from what the cluster said it supports, not after a request waited out the timeout (10 s).
         $elapsed = Measure-Command { $_ | Should -Throw -ErrorId 'NotSupportedRemotely,*' -ExpectedMessage '*does not support*' }
-        $elapsed.TotalSeconds | Should -BeLessThan ([PSKafka.Cmdlets.Client.RemoteConnection]::DefaultTimeout.TotalSeconds)
+        $elapsed.TotalSeconds | Should -BeLessThan ([PSKafka.Client.RemoteConnection]::DefaultTimeout.TotalSeconds)
     }
 }
