@@ -134,6 +134,8 @@ function Get-SkippedUnitTests([string] $Trx) {
 function Invoke-Test {
     Assert-TestTools
     Invoke-Build
+    # The conventions of .editorconfig (layout, usings, namespaces): `dotnet format PSKafka.sln` fixes what this finds.
+    Invoke-Native 'dotnet format --verify-no-changes' { dotnet format (Join-Path $root 'PSKafka.sln') --verify-no-changes --no-restore --verbosity quiet }
     $failed = @()
     $counts = [ordered]@{}
     $skipped = @()

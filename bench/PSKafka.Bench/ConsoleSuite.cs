@@ -71,7 +71,8 @@ public sealed class ConsoleSuite : IBenchSuite
                 a.Run(v);
             }
             catch (Exception e) { uiError = e; ready.Set(); }
-        }) { IsBackground = true, Name = "console UI" };
+        })
+        { IsBackground = true, Name = "console UI" };
         ui.Start();
         if (!ready.Wait(TimeSpan.FromMinutes(1)) || uiError is not null) throw new InvalidOperationException("The console did not start.", uiError);
 

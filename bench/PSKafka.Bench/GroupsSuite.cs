@@ -136,7 +136,8 @@ public sealed class GroupsSuite : IBenchSuite
                     try { consumer.Poll(TimeSpan.FromMilliseconds(100), buffer, stop.Token); }
                     catch (ObjectDisposedException) { return; }
                 }
-            }) { IsBackground = true };
+            })
+            { IsBackground = true };
             thread.Start();
             return (consumer, thread, stop);
         }

@@ -127,7 +127,8 @@ internal sealed class EmbeddedProducer : IProducerSession
         lock (_lock)
         {
             var batch = new Batch(state, _builders.TryPop(out var b) ? b : new RecordBatchBuilder(_settings.Compression),
-                Environment.TickCount64 + (long)_settings.Linger.TotalMilliseconds) { State = Appending };
+                Environment.TickCount64 + (long)_settings.Linger.TotalMilliseconds)
+            { State = Appending };
             _lingering.Enqueue(batch);
             // Batches linger in the order they open, so only a sender with nothing to linger on needs waking.
             if (_senderIdle) Monitor.PulseAll(_lock);

@@ -18,9 +18,9 @@ public sealed class LibrdkafkaMockCluster : IDisposable
         ArgumentOutOfRangeException.ThrowIfLessThan(brokers, 1);
         RemoteNative.EnsureLoaded();
         _owner = new CK.ProducerBuilder<byte[], byte[]>(new Dictionary<string, string>
-            {
-                ["test.mock.num.brokers"] = brokers.ToString(System.Globalization.CultureInfo.InvariantCulture),
-            })
+        {
+            ["test.mock.num.brokers"] = brokers.ToString(System.Globalization.CultureInfo.InvariantCulture),
+        })
             .SetLogHandler((_, _) => { })
             .SetErrorHandler((_, _) => { })
             .Build();

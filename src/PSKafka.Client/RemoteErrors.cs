@@ -16,7 +16,7 @@ internal static class RemoteErrors
         > 0 => (ErrorCode)(int)code,
         CK.ErrorCode.NoError => ErrorCode.None,
         CK.ErrorCode.Local_UnknownTopic or CK.ErrorCode.Local_UnknownPartition => ErrorCode.UnknownTopicOrPartition,
-                CK.ErrorCode.Local_TimedOut or CK.ErrorCode.Local_MsgTimedOut or CK.ErrorCode.Local_TimedOutQueue => ErrorCode.RequestTimedOut,
+        CK.ErrorCode.Local_TimedOut or CK.ErrorCode.Local_MsgTimedOut or CK.ErrorCode.Local_TimedOutQueue => ErrorCode.RequestTimedOut,
         CK.ErrorCode.Local_BadMsg => ErrorCode.CorruptMessage,
         CK.ErrorCode.Local_Transport or CK.ErrorCode.Local_AllBrokersDown or CK.ErrorCode.Local_Resolve => ErrorCode.BrokerNotAvailable,
         CK.ErrorCode.Local_UnsupportedFeature => ErrorCode.UnsupportedVersion,

@@ -89,10 +89,19 @@ public static class CodeGen
 
     static string ElementType(FieldSpec f, Ctx ctx) => f.Type switch
     {
-        Primitive.Int8 => "sbyte", Primitive.Int16 => "short", Primitive.UInt16 => "ushort", Primitive.Int32 => "int",
-        Primitive.Int64 => "long", Primitive.Float64 => "double", Primitive.Bool => "bool", Primitive.String => "string",
-        Primitive.Bytes => "byte[]", Primitive.Records => "ReadOnlyMemory<byte>", Primitive.Uuid => "global::PSKafka.Engine.Protocol.Uuid",
-        Primitive.Struct => Q(f.StructName!, ctx), _ => throw new InvalidOperationException(),
+        Primitive.Int8 => "sbyte",
+        Primitive.Int16 => "short",
+        Primitive.UInt16 => "ushort",
+        Primitive.Int32 => "int",
+        Primitive.Int64 => "long",
+        Primitive.Float64 => "double",
+        Primitive.Bool => "bool",
+        Primitive.String => "string",
+        Primitive.Bytes => "byte[]",
+        Primitive.Records => "ReadOnlyMemory<byte>",
+        Primitive.Uuid => "global::PSKafka.Engine.Protocol.Uuid",
+        Primitive.Struct => Q(f.StructName!, ctx),
+        _ => throw new InvalidOperationException(),
     };
 
     /// <summary>Null is allowed for nullable fields, records (absent batch) and tagged structs (absent = not sent).</summary>
@@ -120,8 +129,11 @@ public static class CodeGen
         string Num(string zero) => d is null ? zero : d.Value.ValueKind == JsonValueKind.Number ? d.Value.GetRawText() : throw new FormatException($"field {f.Name}: default must be a number");
         return f.Type switch
         {
-            Primitive.Int8 => $"(sbyte){Num("0")}", Primitive.Int16 => $"(short){Num("0")}", Primitive.UInt16 => $"(ushort){Num("0")}",
-            Primitive.Int32 => Num("0"), Primitive.Int64 => Num("0") + "L",
+            Primitive.Int8 => $"(sbyte){Num("0")}",
+            Primitive.Int16 => $"(short){Num("0")}",
+            Primitive.UInt16 => $"(ushort){Num("0")}",
+            Primitive.Int32 => Num("0"),
+            Primitive.Int64 => Num("0") + "L",
             Primitive.Float64 => d is null ? "0d" : d.Value.GetDouble().ToString("R", CultureInfo.InvariantCulture) + "d",
             Primitive.Bool => d is null ? "false" : d.Value.GetBoolean() ? "true" : "false",
             Primitive.String => d is null ? "\"\"" : JsonSerializer.Serialize(d.Value.GetString()),
@@ -153,8 +165,12 @@ public static class CodeGen
 
     static int MinSize(FieldSpec f) => f.Type switch
     {
-        Primitive.Int8 or Primitive.Bool => 1, Primitive.Int16 or Primitive.UInt16 => 2, Primitive.Int32 => 4,
-        Primitive.Int64 or Primitive.Float64 => 8, Primitive.Uuid => 16, _ => 1,
+        Primitive.Int8 or Primitive.Bool => 1,
+        Primitive.Int16 or Primitive.UInt16 => 2,
+        Primitive.Int32 => 4,
+        Primitive.Int64 or Primitive.Float64 => 8,
+        Primitive.Uuid => 16,
+        _ => 1,
     };
 
     static void EmitBody(StringBuilder sb, Ctx ctx, string className, List<FieldSpec> fields, string ind)
@@ -277,10 +293,14 @@ public static class CodeGen
     {
         string call = f.Type switch
         {
-            Primitive.Int8 => $"{w}.WriteInt8({expr})", Primitive.Int16 => $"{w}.WriteInt16({expr})",
-            Primitive.UInt16 => $"{w}.WriteUInt16({expr})", Primitive.Int32 => $"{w}.WriteInt32({expr})",
-            Primitive.Int64 => $"{w}.WriteInt64({expr})", Primitive.Float64 => $"{w}.WriteFloat64({expr})",
-            Primitive.Bool => $"{w}.WriteBool({expr})", Primitive.Uuid => $"{w}.WriteUuid({expr})",
+            Primitive.Int8 => $"{w}.WriteInt8({expr})",
+            Primitive.Int16 => $"{w}.WriteInt16({expr})",
+            Primitive.UInt16 => $"{w}.WriteUInt16({expr})",
+            Primitive.Int32 => $"{w}.WriteInt32({expr})",
+            Primitive.Int64 => $"{w}.WriteInt64({expr})",
+            Primitive.Float64 => $"{w}.WriteFloat64({expr})",
+            Primitive.Bool => $"{w}.WriteBool({expr})",
+            Primitive.Uuid => $"{w}.WriteUuid({expr})",
             Primitive.String => $"{w}.WriteString({expr}, {compact})",
             Primitive.Bytes => $"{w}.WriteBytes({expr}, {compact})",
             Primitive.Records => $"{w}.WriteRecords({expr}, {compact})",
@@ -342,9 +362,14 @@ public static class CodeGen
 
     static string ReadScalar(FieldSpec f, string r, string compact, string nullable, Ctx ctx) => f.Type switch
     {
-        Primitive.Int8 => $"{r}.ReadInt8()", Primitive.Int16 => $"{r}.ReadInt16()", Primitive.UInt16 => $"{r}.ReadUInt16()",
-        Primitive.Int32 => $"{r}.ReadInt32()", Primitive.Int64 => $"{r}.ReadInt64()", Primitive.Float64 => $"{r}.ReadFloat64()",
-        Primitive.Bool => $"{r}.ReadBool()", Primitive.Uuid => $"{r}.ReadUuid()",
+        Primitive.Int8 => $"{r}.ReadInt8()",
+        Primitive.Int16 => $"{r}.ReadInt16()",
+        Primitive.UInt16 => $"{r}.ReadUInt16()",
+        Primitive.Int32 => $"{r}.ReadInt32()",
+        Primitive.Int64 => $"{r}.ReadInt64()",
+        Primitive.Float64 => $"{r}.ReadFloat64()",
+        Primitive.Bool => $"{r}.ReadBool()",
+        Primitive.Uuid => $"{r}.ReadUuid()",
         Primitive.String => nullable == "false" ? $"{r}.ReadString({compact})" : $"{r}.ReadNullableString({compact}, {nullable})",
         Primitive.Bytes => nullable == "false" ? $"{r}.ReadBytes({compact})" : $"{r}.ReadNullableBytes({compact}, {nullable})",
         Primitive.Records => $"{r}.ReadRecords({compact}, {nullable})",

@@ -136,10 +136,17 @@ public static class SpecReader
             var baseType = isArray ? typeText[..^2] : typeText;
             var prim = baseType switch
             {
-                "int8" => Primitive.Int8, "int16" => Primitive.Int16, "uint16" => Primitive.UInt16,
-                "int32" => Primitive.Int32, "int64" => Primitive.Int64, "float64" => Primitive.Float64,
-                "bool" => Primitive.Bool, "string" => Primitive.String, "bytes" => Primitive.Bytes,
-                "records" => Primitive.Records, "uuid" => Primitive.Uuid,
+                "int8" => Primitive.Int8,
+                "int16" => Primitive.Int16,
+                "uint16" => Primitive.UInt16,
+                "int32" => Primitive.Int32,
+                "int64" => Primitive.Int64,
+                "float64" => Primitive.Float64,
+                "bool" => Primitive.Bool,
+                "string" => Primitive.String,
+                "bytes" => Primitive.Bytes,
+                "records" => Primitive.Records,
+                "uuid" => Primitive.Uuid,
                 _ when char.IsUpper(baseType[0]) => Primitive.Struct,
                 _ => throw new FormatException($"{fileName}: field {name} has unknown type {typeText}"),
             };

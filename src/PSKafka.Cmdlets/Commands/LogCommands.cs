@@ -241,8 +241,12 @@ public sealed class InvokeLogRetentionCommand : KafkaCmdlet
                 foreach (var r in broker.RunLogRetention(topic, cancellationToken: StopToken))
                     WriteObject(new LogRetentionInfo
                     {
-                        BrokerId = broker.Id, Topic = r.Topic, Partition = r.Partition, SegmentsDeleted = r.SegmentsDeleted,
-                        LogStartOffset = r.LogStartOffset, LogEndOffset = r.LogEndOffset,
+                        BrokerId = broker.Id,
+                        Topic = r.Topic,
+                        Partition = r.Partition,
+                        SegmentsDeleted = r.SegmentsDeleted,
+                        LogStartOffset = r.LogStartOffset,
+                        LogEndOffset = r.LogEndOffset,
                     });
             }
         }
@@ -283,9 +287,18 @@ public sealed class InvokeLogCleanerCommand : KafkaCmdlet
                     var c = r.Result;
                     WriteObject(new LogCleanerInfo
                     {
-                        BrokerId = broker.Id, Topic = r.Topic, Partition = r.Partition, Cleaned = c.Cleaned, DirtyRatio = Math.Round(c.DirtyRatio, 3),
-                        FirstDirtyOffset = c.FirstDirtyOffset, FirstUncleanableOffset = c.FirstUncleanableOffset, SegmentsRewritten = c.SegmentsRewritten,
-                        BytesBefore = c.BytesBefore, BytesAfter = c.BytesAfter, RecordsRemoved = c.RecordsRemoved, TombstonesRemoved = c.TombstonesRemoved,
+                        BrokerId = broker.Id,
+                        Topic = r.Topic,
+                        Partition = r.Partition,
+                        Cleaned = c.Cleaned,
+                        DirtyRatio = Math.Round(c.DirtyRatio, 3),
+                        FirstDirtyOffset = c.FirstDirtyOffset,
+                        FirstUncleanableOffset = c.FirstUncleanableOffset,
+                        SegmentsRewritten = c.SegmentsRewritten,
+                        BytesBefore = c.BytesBefore,
+                        BytesAfter = c.BytesAfter,
+                        RecordsRemoved = c.RecordsRemoved,
+                        TombstonesRemoved = c.TombstonesRemoved,
                         Reason = c.Reason,
                     });
                 }

@@ -86,55 +86,55 @@ public sealed class PartitionReplica
         RoleChange change;
         string? stateChange = null, isrChange = null;
         lock (_appendLock) // no leader append may straddle a role change
-        lock (_lock)
-        {
-            bool newEpoch = state.LeaderEpoch != LeaderEpoch || state.Leader != LeaderId;
-            bool leads = state.Leader == BrokerId;
-            int previousLeader = LeaderId, previousEpoch = LeaderEpoch;
-            var previousIsr = Isr;
-            Replicas = state.Replicas.ToArray();
-            Isr = state.Isr.ToArray();
-            PartitionEpoch = state.PartitionEpoch;
-            if (!newEpoch)
+            lock (_lock)
             {
-                change = RoleChange.None;
-                if (IsLeader)
+                bool newEpoch = state.LeaderEpoch != LeaderEpoch || state.Leader != LeaderId;
+                bool leads = state.Leader == BrokerId;
+                int previousLeader = LeaderId, previousEpoch = LeaderEpoch;
+                var previousIsr = Isr;
+                Replicas = state.Replicas.ToArray();
+                Isr = state.Isr.ToArray();
+                PartitionEpoch = state.PartitionEpoch;
+                if (!newEpoch)
                 {
-                    isrChange = IsrChangeLocked(previousIsr, reason);
-                    foreach (var id in Replicas.Where(r => r != BrokerId && !_followers.ContainsKey(r)))
-                        _followers[id] = new FollowerState();
-                    MaybeIncrementHighWatermarkLocked(); // a shrunk ISR can let the high watermark move
+                    change = RoleChange.None;
+                    if (IsLeader)
+                    {
+                        isrChange = IsrChangeLocked(previousIsr, reason);
+                        foreach (var id in Replicas.Where(r => r != BrokerId && !_followers.ContainsKey(r)))
+                            _followers[id] = new FollowerState();
+                        MaybeIncrementHighWatermarkLocked(); // a shrunk ISR can let the high watermark move
+                    }
+                }
+                else if (leads)
+                {
+                    change = RoleChange.BecameLeader;
+                    IsLeader = true;
+                    LeaderId = state.Leader;
+                    LeaderEpoch = state.LeaderEpoch;
+                    // The new epoch starts at this leader's log end offset (KIP-101).
+                    Log.LeaderEpochCache.Assign(LeaderEpoch, Log.LogEndOffset);
+                    long now = NowMs();
+                    _followers.Clear();
+                    foreach (var id in Replicas.Where(r => r != BrokerId))
+                        _followers[id] = new FollowerState { LastCaughtUpMs = Isr.Contains(id) ? now : 0, LastFetchMs = now };
+                    _isrChangeInFlight = false;
+                    MaybeIncrementHighWatermarkLocked();
+                    stateChange = $"Leader {TopicPartition} starts at leader epoch {LeaderEpoch} from offset {Log.LogEndOffset} with partition epoch {PartitionEpoch}, " +
+                        $"high watermark {HighWatermark}, ISR [{string.Join(",", Isr)}], adding replicas [] and removing replicas []. Previous leader epoch was {previousEpoch}.";
+                }
+                else
+                {
+                    change = state.Leader >= 0 ? RoleChange.BecameFollower : RoleChange.WentOffline;
+                    IsLeader = false;
+                    LeaderId = state.Leader;
+                    LeaderEpoch = state.LeaderEpoch;
+                    _followers.Clear();
+                    failed = TakePendingAcksLocked();
+                    stateChange = $"Follower {TopicPartition} starts at leader epoch {LeaderEpoch} from offset {Log.LogEndOffset} with partition epoch {PartitionEpoch} " +
+                        $"and high watermark {HighWatermark}. Current leader is {LeaderId}. Previous leader {previousLeader} and previous leader epoch was {previousEpoch}.";
                 }
             }
-            else if (leads)
-            {
-                change = RoleChange.BecameLeader;
-                IsLeader = true;
-                LeaderId = state.Leader;
-                LeaderEpoch = state.LeaderEpoch;
-                // The new epoch starts at this leader's log end offset (KIP-101).
-                Log.LeaderEpochCache.Assign(LeaderEpoch, Log.LogEndOffset);
-                long now = NowMs();
-                _followers.Clear();
-                foreach (var id in Replicas.Where(r => r != BrokerId))
-                    _followers[id] = new FollowerState { LastCaughtUpMs = Isr.Contains(id) ? now : 0, LastFetchMs = now };
-                _isrChangeInFlight = false;
-                MaybeIncrementHighWatermarkLocked();
-                stateChange = $"Leader {TopicPartition} starts at leader epoch {LeaderEpoch} from offset {Log.LogEndOffset} with partition epoch {PartitionEpoch}, " +
-                    $"high watermark {HighWatermark}, ISR [{string.Join(",", Isr)}], adding replicas [] and removing replicas []. Previous leader epoch was {previousEpoch}.";
-            }
-            else
-            {
-                change = state.Leader >= 0 ? RoleChange.BecameFollower : RoleChange.WentOffline;
-                IsLeader = false;
-                LeaderId = state.Leader;
-                LeaderEpoch = state.LeaderEpoch;
-                _followers.Clear();
-                failed = TakePendingAcksLocked();
-                stateChange = $"Follower {TopicPartition} starts at leader epoch {LeaderEpoch} from offset {Log.LogEndOffset} with partition epoch {PartitionEpoch} " +
-                    $"and high watermark {HighWatermark}. Current leader is {LeaderId}. Previous leader {previousLeader} and previous leader epoch was {previousEpoch}.";
-            }
-        }
         if (stateChange is not null) _stateChange.Info(reason is null ? stateChange : $"{stateChange} (reason: {reason})");
         if (isrChange is not null) _log.Info(isrChange);
         Fail(failed, ErrorCode.NotLeaderOrFollower);

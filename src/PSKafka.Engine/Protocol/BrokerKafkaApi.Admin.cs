@@ -23,7 +23,9 @@ public sealed partial class BrokerKafkaApi
                 {
                     response.Topics.Add(new CreateTopicsResponse.CreatableTopicResult
                     {
-                        Name = t.Name, ErrorCode = (short)ErrorCode.InvalidRequest, ErrorMessage = $"Create topics request from client contains a duplicate topic name: {t.Name}",
+                        Name = t.Name,
+                        ErrorCode = (short)ErrorCode.InvalidRequest,
+                        ErrorMessage = $"Create topics request from client contains a duplicate topic name: {t.Name}",
                     });
                     continue;
                 }
@@ -38,7 +40,9 @@ public sealed partial class BrokerKafkaApi
                 {
                     response.Topics.Add(new CreateTopicsResponse.CreatableTopicResult
                     {
-                        Name = t.Name, ErrorCode = (short)ErrorCode.InvalidConfig, ErrorMessage = $"Null value not supported for topic configs: {nullConfig}",
+                        Name = t.Name,
+                        ErrorCode = (short)ErrorCode.InvalidConfig,
+                        ErrorMessage = $"Null value not supported for topic configs: {nullConfig}",
                     });
                     continue;
                 }
@@ -66,7 +70,11 @@ public sealed partial class BrokerKafkaApi
                         : _broker.Cluster.Controller.SettingsFor(r.Name);
                     result.Configs = settings.Values.Select(kv => new CreateTopicsResponse.CreatableTopicConfigs
                     {
-                        Name = kv.Key, Value = kv.Value.Value, ReadOnly = false, ConfigSource = WireSource(kv.Value.Source), IsSensitive = false,
+                        Name = kv.Key,
+                        Value = kv.Value.Value,
+                        ReadOnly = false,
+                        ConfigSource = WireSource(kv.Value.Source),
+                        IsSensitive = false,
                     }).ToList();
                 }
                 response.Topics.Add(result);
@@ -104,7 +112,9 @@ public sealed partial class BrokerKafkaApi
                     // Placement of new partitions is always the controller's (like Kafka's default assignment).
                     response.Results.Add(new CreatePartitionsResponse.CreatePartitionsTopicResult
                     {
-                        Name = t.Name, ErrorCode = (short)ErrorCode.InvalidReplicaAssignment, ErrorMessage = "Manual replica assignment of new partitions is not supported by PSKafka; leave assignments out.",
+                        Name = t.Name,
+                        ErrorCode = (short)ErrorCode.InvalidReplicaAssignment,
+                        ErrorMessage = "Manual replica assignment of new partitions is not supported by PSKafka; leave assignments out.",
                     });
                     continue;
                 }
@@ -138,7 +148,9 @@ public sealed partial class BrokerKafkaApi
                         .Where(r => wanted is not null || r.Error != ErrorCode.ElectionNotNeeded)
                         .Select(r => new ElectLeadersResponse.PartitionResult
                         {
-                            PartitionId = r.Partition.Partition, ErrorCode = (short)r.Error, ErrorMessage = r.Error == ErrorCode.None ? null : r.ErrorMessage,
+                            PartitionId = r.Partition.Partition,
+                            ErrorCode = (short)r.Error,
+                            ErrorMessage = r.Error == ErrorCode.None ? null : r.ErrorMessage,
                         }).ToList(),
                 });
             return response;
@@ -170,7 +182,10 @@ public sealed partial class BrokerKafkaApi
                     resource.ResourceType, resource.ResourceName, resource.Configs.Select(c => (c.Name, c.Value)).ToList(), replace: true, request.ValidateOnly);
                 response.Responses.Add(new AlterConfigsResponse.AlterConfigsResourceResponse
                 {
-                    ResourceType = resource.ResourceType, ResourceName = resource.ResourceName, ErrorCode = (short)code, ErrorMessage = message,
+                    ResourceType = resource.ResourceType,
+                    ResourceName = resource.ResourceName,
+                    ErrorCode = (short)code,
+                    ErrorMessage = message,
                 });
             }
             return response;
@@ -178,7 +193,10 @@ public sealed partial class BrokerKafkaApi
         {
             Responses = request.Resources.Select(r => new AlterConfigsResponse.AlterConfigsResourceResponse
             {
-                ResourceType = r.ResourceType, ResourceName = r.ResourceName, ErrorCode = (short)code, ErrorMessage = message,
+                ResourceType = r.ResourceType,
+                ResourceName = r.ResourceName,
+                ErrorCode = (short)code,
+                ErrorMessage = message,
             }).ToList(),
         });
 
@@ -202,7 +220,10 @@ public sealed partial class BrokerKafkaApi
                         resource.Configs.Select(c => (c.Name, c.ConfigOperation == DeleteConfig ? null : c.Value ?? NullSet)).ToList(), replace: false, request.ValidateOnly);
                 response.Responses.Add(new IncrementalAlterConfigsResponse.AlterConfigsResourceResponse
                 {
-                    ResourceType = resource.ResourceType, ResourceName = resource.ResourceName, ErrorCode = (short)code, ErrorMessage = message,
+                    ResourceType = resource.ResourceType,
+                    ResourceName = resource.ResourceName,
+                    ErrorCode = (short)code,
+                    ErrorMessage = message,
                 });
             }
             return response;
@@ -210,7 +231,10 @@ public sealed partial class BrokerKafkaApi
         {
             Responses = request.Resources.Select(r => new IncrementalAlterConfigsResponse.AlterConfigsResourceResponse
             {
-                ResourceType = r.ResourceType, ResourceName = r.ResourceName, ErrorCode = (short)code, ErrorMessage = message,
+                ResourceType = r.ResourceType,
+                ResourceName = r.ResourceName,
+                ErrorCode = (short)code,
+                ErrorMessage = message,
             }).ToList(),
         });
 
@@ -251,7 +275,9 @@ public sealed partial class BrokerKafkaApi
             {
                 var result = new DescribeConfigsResponse.DescribeConfigsResult
                 {
-                    ResourceType = resource.ResourceType, ResourceName = resource.ResourceName, ErrorMessage = null,
+                    ResourceType = resource.ResourceType,
+                    ResourceName = resource.ResourceName,
+                    ErrorMessage = null,
                 };
                 response.Results.Add(result);
                 try
@@ -284,7 +310,10 @@ public sealed partial class BrokerKafkaApi
         {
             Results = request.Resources.Select(r => new DescribeConfigsResponse.DescribeConfigsResult
             {
-                ResourceType = r.ResourceType, ResourceName = r.ResourceName, ErrorCode = (short)code, ErrorMessage = message,
+                ResourceType = r.ResourceType,
+                ResourceName = r.ResourceName,
+                ErrorCode = (short)code,
+                ErrorMessage = message,
             }).ToList(),
         });
 

@@ -69,7 +69,9 @@ public sealed partial class BrokerKafkaApi
             MemberId = result.MemberId,
             Members = result.Members.Select(m => new JoinGroupResponse.JoinGroupResponseMember
             {
-                MemberId = m.MemberId, GroupInstanceId = m.GroupInstanceId, Metadata = m.Metadata,
+                MemberId = m.MemberId,
+                GroupInstanceId = m.GroupInstanceId,
+                Metadata = m.Metadata,
             }).ToList(),
         };
     }
@@ -141,7 +143,9 @@ public sealed partial class BrokerKafkaApi
                 ErrorCode = (short)result.Error,
                 Members = result.Members.Select(m => new LeaveGroupResponse.MemberResponse
                 {
-                    MemberId = m.MemberId, GroupInstanceId = m.GroupInstanceId, ErrorCode = (short)m.Error,
+                    MemberId = m.MemberId,
+                    GroupInstanceId = m.GroupInstanceId,
+                    ErrorCode = (short)m.Error,
                 }).ToList(),
             };
         }, (code, _) => new LeaveGroupResponse { ErrorCode = (short)code });
@@ -234,7 +238,10 @@ public sealed partial class BrokerKafkaApi
                 Name = t.Name,
                 Partitions = t.PartitionIndexes.Select(p => new OffsetFetchResponse.OffsetFetchResponsePartition
                 {
-                    PartitionIndex = p, CommittedOffset = -1, Metadata = "", ErrorCode = (short)error,
+                    PartitionIndex = p,
+                    CommittedOffset = -1,
+                    Metadata = "",
+                    ErrorCode = (short)error,
                 }).ToList(),
             }).ToList(),
         };
@@ -293,7 +300,8 @@ public sealed partial class BrokerKafkaApi
         {
             Results = _broker.DeleteGroups(request.GroupsNames).Select(r => new DeleteGroupsResponse.DeletableGroupResult
             {
-                GroupId = r.GroupId, ErrorCode = (short)r.Error,
+                GroupId = r.GroupId,
+                ErrorCode = (short)r.Error,
             }).ToList(),
         }, (code, _) => new DeleteGroupsResponse
         {

@@ -116,7 +116,10 @@ public sealed partial class BrokerKafkaApi(Broker broker) : IKafkaApi
             foreach (var (topic, partition) in nullRecords)
                 PartitionOf(response, topic).PartitionResponses.Add(new ProduceResponse.PartitionProduceResponse
                 {
-                    Index = partition, ErrorCode = (short)ErrorCode.CorruptMessage, BaseOffset = -1, ErrorMessage = "Produce request without records.",
+                    Index = partition,
+                    ErrorCode = (short)ErrorCode.CorruptMessage,
+                    BaseOffset = -1,
+                    ErrorMessage = "Produce request without records.",
                 });
             return response;
         }
@@ -130,7 +133,10 @@ public sealed partial class BrokerKafkaApi(Broker broker) : IKafkaApi
                     Name = topic.Name,
                     PartitionResponses = topic.PartitionData.Select(p => new ProduceResponse.PartitionProduceResponse
                     {
-                        Index = p.Index, ErrorCode = (short)ErrorCode.UnknownServerError, BaseOffset = -1, ErrorMessage = e.Message,
+                        Index = p.Index,
+                        ErrorCode = (short)ErrorCode.UnknownServerError,
+                        BaseOffset = -1,
+                        ErrorMessage = e.Message,
                     }).ToList(),
                 });
             return response;

@@ -1,7 +1,6 @@
 using System.Buffers.Binary;
-using static PSKafka.Engine.Storage.RecordBatchFormat;
-
 using PSKafka.Engine.Logging;
+using static PSKafka.Engine.Storage.RecordBatchFormat;
 
 namespace PSKafka.Engine.Storage;
 

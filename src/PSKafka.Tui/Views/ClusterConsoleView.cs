@@ -4,10 +4,10 @@ using PSKafka.Engine.Cluster;
 using PSKafka.Engine.Logging;
 using Terminal.Gui.App;
 using Terminal.Gui.Drawing;
-using Attribute = Terminal.Gui.Drawing.Attribute;
 using Terminal.Gui.Input;
 using Terminal.Gui.ViewBase;
 using Terminal.Gui.Views;
+using Attribute = Terminal.Gui.Drawing.Attribute;
 
 namespace PSKafka.Tui.Views;
 
@@ -104,7 +104,10 @@ public sealed class ClusterConsoleView : Runnable
         _status = new Label { X = 0, Y = Pos.AnchorEnd(2), Width = Dim.Fill(), Height = 1, Text = "" };
         var help = new Label
         {
-            X = 0, Y = Pos.AnchorEnd(1), Width = Dim.Fill(), Height = 1,
+            X = 0,
+            Y = Pos.AnchorEnd(1),
+            Width = Dim.Fill(),
+            Height = 1,
             Text = string.Join("  ", ActiveKeys.Select(k => $"{k.Key} {k.Does}")),
         };
 

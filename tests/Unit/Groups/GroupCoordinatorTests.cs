@@ -119,7 +119,9 @@ public sealed class GroupCoordinatorTests : IDisposable
         Assert.False(followerSync.IsCompleted);
         var leaderSync = _coordinator.SyncGroupAsync(new SyncGroupParams
         {
-            GroupId = "g", GenerationId = ra.GenerationId, MemberId = ra.MemberId,
+            GroupId = "g",
+            GenerationId = ra.GenerationId,
+            MemberId = ra.MemberId,
             Assignments = [new(ra.MemberId, [1]), new(rb.MemberId, [2])],
         }).WaitAsync(Wait).Result;
         Assert.Equal(new byte[] { 1 }, leaderSync.Assignment);

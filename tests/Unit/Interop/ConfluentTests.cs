@@ -64,7 +64,10 @@ public sealed class ConfluentTests : IDisposable
         var offsets = new List<TopicPartitionOffset>();
         using (var producer = new ProducerBuilder<byte[], byte[]>(new ProducerConfig
         {
-            BootstrapServers = _c.Bootstrap, Acks = Acks.All, EnableIdempotence = true, LingerMs = 5,
+            BootstrapServers = _c.Bootstrap,
+            Acks = Acks.All,
+            EnableIdempotence = true,
+            LingerMs = 5,
         }).Build())
         {
             for (int i = 0; i < 300; i++)
@@ -110,7 +113,12 @@ public sealed class ConfluentTests : IDisposable
         {
             // A minute's fetch.wait.max.ms (librdkafka wants socket.timeout.ms above it): only a fetch answered when the
             // data arrives, not one that waits its time out, gets the record within the half minute given below.
-            BootstrapServers = _c.Bootstrap, GroupId = "unused", EnableAutoCommit = false, FetchWaitMaxMs = 60_000, SocketTimeoutMs = 120_000, FetchMinBytes = 1,
+            BootstrapServers = _c.Bootstrap,
+            GroupId = "unused",
+            EnableAutoCommit = false,
+            FetchWaitMaxMs = 60_000,
+            SocketTimeoutMs = 120_000,
+            FetchMinBytes = 1,
         }).Build();
         consumer.Assign(new TopicPartitionOffset("poll", 0, 0));
         Assert.Null(consumer.Consume(TimeSpan.FromSeconds(1))); // the fetch is now parked on the broker
@@ -126,7 +134,9 @@ public sealed class ConfluentTests : IDisposable
     {
         using var consumer = new ConsumerBuilder<byte[], byte[]>(new ConsumerConfig
         {
-            BootstrapServers = _c.Bootstrap, GroupId = "assign-only", EnableAutoCommit = false,
+            BootstrapServers = _c.Bootstrap,
+            GroupId = "assign-only",
+            EnableAutoCommit = false,
         }).Build();
         consumer.Assign(Enumerable.Range(0, partitions).Select(p => new TopicPartitionOffset(topic, p, Offset.Beginning)));
         var got = new List<ConsumeResult<byte[], byte[]>>();

@@ -39,7 +39,11 @@ public sealed class GroupApiVersionTests : IDisposable
 
     private static JoinGroupRequest Join(string group, string memberId = "") => new()
     {
-        GroupId = group, SessionTimeoutMs = 10_000, RebalanceTimeoutMs = 10_000, MemberId = memberId, ProtocolType = "consumer",
+        GroupId = group,
+        SessionTimeoutMs = 10_000,
+        RebalanceTimeoutMs = 10_000,
+        MemberId = memberId,
+        ProtocolType = "consumer",
         Protocols = [new JoinGroupRequest.JoinGroupRequestProtocol { Name = "range", Metadata = ConsumerSubscription("g-topic") }],
     };
 
@@ -73,7 +77,14 @@ public sealed class GroupApiVersionTests : IDisposable
     }
 
     [Theory]
-    [InlineData(0)] [InlineData(1)] [InlineData(2)] [InlineData(3)] [InlineData(4)] [InlineData(5)] [InlineData(6)] [InlineData(7)]
+    [InlineData(0)]
+    [InlineData(1)]
+    [InlineData(2)]
+    [InlineData(3)]
+    [InlineData(4)]
+    [InlineData(5)]
+    [InlineData(6)]
+    [InlineData(7)]
     public void A_member_joins_syncs_heartbeats_commits_fetches_and_leaves(short joinVersion)
     {
         string group = "g-v" + joinVersion;
@@ -99,8 +110,11 @@ public sealed class GroupApiVersionTests : IDisposable
         short syncVersion = Math.Min(joinVersion, (short)5);
         var sync = Call<SyncGroupRequest, SyncGroupResponse>(api.SyncGroupAsync, new SyncGroupRequest
         {
-            GroupId = group, GenerationId = 1, MemberId = member,
-            ProtocolType = syncVersion >= 5 ? "consumer" : null, ProtocolName = syncVersion >= 5 ? "range" : null,
+            GroupId = group,
+            GenerationId = 1,
+            MemberId = member,
+            ProtocolType = syncVersion >= 5 ? "consumer" : null,
+            ProtocolName = syncVersion >= 5 ? "range" : null,
             Assignments = [new SyncGroupRequest.SyncGroupRequestAssignment { MemberId = member, Assignment = [1, 2, 3] }],
         }, syncVersion);
         Assert.Equal(0, sync.ErrorCode);
@@ -119,7 +133,8 @@ public sealed class GroupApiVersionTests : IDisposable
 
         var fetched = Call<OffsetFetchRequest, OffsetFetchResponse>(api.OffsetFetchAsync, new OffsetFetchRequest
         {
-            GroupId = group, Topics = [new OffsetFetchRequest.OffsetFetchRequestTopic { Name = "g-topic", PartitionIndexes = [0, 1] }],
+            GroupId = group,
+            Topics = [new OffsetFetchRequest.OffsetFetchRequestTopic { Name = "g-topic", PartitionIndexes = [0, 1] }],
         }, joinVersion);
         Assert.Equal([(0, 42L), (1, -1L)], fetched.Topics.Single().Partitions.Select(p => (p.PartitionIndex, p.CommittedOffset)));
         if (joinVersion >= 5) Assert.Equal(-1, fetched.Topics[0].Partitions[1].CommittedLeaderEpoch);
@@ -127,7 +142,8 @@ public sealed class GroupApiVersionTests : IDisposable
         short leaveVersion = Math.Min(joinVersion, (short)5);
         var leave = Call<LeaveGroupRequest, LeaveGroupResponse>(api.LeaveGroupAsync, new LeaveGroupRequest
         {
-            GroupId = group, MemberId = leaveVersion < 3 ? member : "",
+            GroupId = group,
+            MemberId = leaveVersion < 3 ? member : "",
             Members = leaveVersion >= 3 ? [new LeaveGroupRequest.MemberIdentity { MemberId = member }, new LeaveGroupRequest.MemberIdentity { MemberId = "nobody" }] : [],
         }, leaveVersion);
         Assert.Equal(0, leave.ErrorCode);
@@ -149,7 +165,9 @@ public sealed class GroupApiVersionTests : IDisposable
 
     private static OffsetCommitRequest CommitRequest(string group, int generation, string member, long offset) => new()
     {
-        GroupId = group, GenerationIdOrMemberEpoch = generation, MemberId = member,
+        GroupId = group,
+        GenerationIdOrMemberEpoch = generation,
+        MemberId = member,
         Topics = [new OffsetCommitRequest.OffsetCommitRequestTopic
         {
             Name = "g-topic",
@@ -197,7 +215,9 @@ public sealed class GroupApiVersionTests : IDisposable
         var join = Call<JoinGroupRequest, JoinGroupResponse>(api.JoinGroupAsync, Join("listed"), 3);
         Call<SyncGroupRequest, SyncGroupResponse>(api.SyncGroupAsync, new SyncGroupRequest
         {
-            GroupId = "listed", GenerationId = join.GenerationId, MemberId = join.MemberId,
+            GroupId = "listed",
+            GenerationId = join.GenerationId,
+            MemberId = join.MemberId,
             Assignments = [new SyncGroupRequest.SyncGroupRequestAssignment { MemberId = join.MemberId, Assignment = [9] }],
         }, 3);
 

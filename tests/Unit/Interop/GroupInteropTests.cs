@@ -122,8 +122,13 @@ public sealed class GroupInteropTests : IDisposable
         {
             using var consumer = new ConsumerBuilder<string, string>(new ConsumerConfig
             {
-                BootstrapServers = _c.Bootstrap, GroupId = "billing", ClientId = name, EnableAutoCommit = false,
-                AutoOffsetReset = AutoOffsetReset.Earliest, SessionTimeoutMs = 10_000, HeartbeatIntervalMs = 500,
+                BootstrapServers = _c.Bootstrap,
+                GroupId = "billing",
+                ClientId = name,
+                EnableAutoCommit = false,
+                AutoOffsetReset = AutoOffsetReset.Earliest,
+                SessionTimeoutMs = 10_000,
+                HeartbeatIntervalMs = 500,
             }).SetPartitionsAssignedHandler((_, ps) => assignments[name] = ps.Select(p => p.Partition.Value).ToHashSet()).Build();
             consumer.Subscribe("orders");
             while (!stop.IsCancellationRequested)
@@ -137,7 +142,8 @@ public sealed class GroupInteropTests : IDisposable
                 catch (KafkaException) { } // a commit or fetch caught in the failover: the next poll retries
             }
             consumer.Close(); // commits nothing more, leaves the group
-        }) { IsBackground = true, Name = name };
+        })
+        { IsBackground = true, Name = name };
 
         var members = new[] { Member("c1"), Member("c2") };
         foreach (var m in members) m.Start();
@@ -151,7 +157,11 @@ public sealed class GroupInteropTests : IDisposable
         Assert.Contains(_c.Cluster.Controller.Describe(["orders"], false).Topics[0].Partitions, p => p.Leader == victim);
         using (var producer = new ProducerBuilder<string, string>(new ProducerConfig
         {
-            BootstrapServers = _c.Bootstrap, Acks = Confluent.Kafka.Acks.All, EnableIdempotence = true, LingerMs = 2, MessageTimeoutMs = 60_000,
+            BootstrapServers = _c.Bootstrap,
+            Acks = Confluent.Kafka.Acks.All,
+            EnableIdempotence = true,
+            LingerMs = 2,
+            MessageTimeoutMs = 60_000,
         }).Build())
         {
             var pending = new List<Task>();

@@ -81,7 +81,9 @@ public sealed class KafkaPythonTests : IDisposable
         using (var producer = new ProducerBuilder<string, byte[]>(new ProducerConfig { BootstrapServers = _c.Bootstrap }).Build())
             await producer.ProduceAsync("cross", new Message<string, byte[]>
             {
-                Key = "from-dotnet", Value = [0, 1, 2, 255, 254], Timestamp = new Timestamp(1_700_000_000_456, TimestampType.CreateTime),
+                Key = "from-dotnet",
+                Value = [0, 1, 2, 255, 254],
+                Timestamp = new Timestamp(1_700_000_000_456, TimestampType.CreateTime),
                 Headers = new Headers { { "src", "dotnet"u8.ToArray() } },
             });
 

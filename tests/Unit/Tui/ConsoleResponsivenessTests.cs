@@ -50,7 +50,8 @@ public sealed class ConsoleResponsivenessTests(ITestOutputHelper output)
                 a.Run(v);
             }
             catch (Exception e) { uiError = e; ready.Set(); }
-        }) { IsBackground = true, Name = "console UI" };
+        })
+        { IsBackground = true, Name = "console UI" };
         ui.Start();
         Assert.True(ready.Wait(Patience.Deadline), "the console did not start");
         Assert.Null(uiError);
