@@ -17,7 +17,7 @@ namespace PSKafka.Client;
 internal sealed class EmbeddedProducer : IProducerSession
 {
     private static readonly TimeSpan DefaultDeliveryTimeout = TimeSpan.FromMilliseconds(120_000); // delivery.timeout.ms
-    private const int RequestTimeoutMs = 30_000; // request.timeout.ms
+    private const int RequestTimeoutMs = ProduceParams.DefaultTimeoutMs; // request.timeout.ms
     private const long BufferMemory = 32L << 20; // buffer.memory: Send waits while this much is full and not yet taken by the sender
 
     private readonly EmbeddedClient _client;

@@ -36,7 +36,7 @@ public sealed record GroupConsumerSettings
     /// <summary>Manual assignment (assign()) instead of a subscription: no membership, commits with generation -1.</summary>
     public IReadOnlyList<TopicPartition>? Partitions { get; init; }
     public IReadOnlyList<string> Assignors { get; init; } = [PartitionAssignors.Range, PartitionAssignors.CooperativeSticky]; // partition.assignment.strategy
-    public int SessionTimeoutMs { get; init; } = 45_000;                   // session.timeout.ms
+    public int SessionTimeoutMs { get; init; } = JoinGroupParams.DefaultSessionTimeoutMs; // session.timeout.ms
     public int HeartbeatIntervalMs { get; init; } = 3_000;                 // heartbeat.interval.ms
     public int MaxPollIntervalMs { get; init; } = 300_000;                 // max.poll.interval.ms (the rebalance timeout)
     public string AutoOffsetReset { get; init; } = "latest";               // auto.offset.reset: earliest | latest | none

@@ -18,8 +18,11 @@ public sealed record GroupProtocol(string Name, byte[] Metadata);
 /// <summary>JoinGroup (API key 11).</summary>
 public sealed class JoinGroupParams
 {
+    /// <summary>Kafka's consumer default for session.timeout.ms; the client's settings start from it.</summary>
+    public const int DefaultSessionTimeoutMs = 45_000;
+
     public required string GroupId { get; init; }
-    public int SessionTimeoutMs { get; init; } = 45_000;
+    public int SessionTimeoutMs { get; init; } = DefaultSessionTimeoutMs;
     /// <summary>How long the coordinator waits for members to rejoin (the consumer's max.poll.interval.ms); -1 means the session timeout (v0).</summary>
     public int RebalanceTimeoutMs { get; init; } = -1;
     /// <summary>Empty for a member that joins for the first time.</summary>

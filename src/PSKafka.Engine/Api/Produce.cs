@@ -3,8 +3,11 @@ namespace PSKafka.Engine.Api;
 /// <summary>Produce (API key 0): record batches for partitions this broker leads.</summary>
 public sealed class ProduceParams
 {
+    /// <summary>Kafka's producer default for request.timeout.ms, the produce request's timeout; the client's producer uses it.</summary>
+    public const int DefaultTimeoutMs = 30_000;
+
     public short Acks { get; init; } = Api.Acks.All;
-    public int TimeoutMs { get; init; } = 30_000;
+    public int TimeoutMs { get; init; } = DefaultTimeoutMs;
     public string? TransactionalId { get; init; }
     public required IReadOnlyList<ProducePartitionParams> Partitions { get; init; }
 }
