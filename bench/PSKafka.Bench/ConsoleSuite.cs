@@ -5,6 +5,7 @@ using PSKafka.Engine;
 using PSKafka.Engine.Api;
 using PSKafka.Engine.Cluster;
 using PSKafka.Engine.Storage;
+using PSKafka.Load;
 using PSKafka.Tui;
 using PSKafka.Tui.Model;
 using PSKafka.Tui.Views;
@@ -24,7 +25,6 @@ namespace PSKafka.Bench;
 /// </summary>
 public sealed class ConsoleSuite : IBenchSuite
 {
-    private const int TargetRate = 100_000, BatchRecords = 500, ValueBytes = 100;
     private const int Width = 140, Height = 40;
 
     public string Name => "console";
@@ -80,7 +80,7 @@ public sealed class ConsoleSuite : IBenchSuite
         var idle = PressKeys(app!, 40);
         using var stop = new CancellationTokenSource();
         long produced = 0;
-        var producer = new Thread(() => produced = Produce(cluster, stop.Token)) { IsBackground = true, Name = "producer" };
+        var producer = new Thread(() => produced = PacedLoad.Produce(cluster, "load", stop.Token)) { IsBackground = true, Name = "producer" };
         var flowing = Stopwatch.StartNew();
         producer.Start();
         Thread.Sleep(1000); // let the flow settle
@@ -95,7 +95,7 @@ public sealed class ConsoleSuite : IBenchSuite
         List<double> refresh;
         lock (pump!.RefreshTimes) refresh = pump.RefreshTimes.Select(t => t.TotalMilliseconds).Order().ToList();
         double p95Goal = Math.Max(100, 1.5 * P(idle, 0.95) + 20);
-        output.WriteLine($"| console: messages flowing while keys are pressed (goal {TargetRate:N0}/s) | {rate:N0} messages/s | 3 brokers in process, 3 partitions, {BatchRecords}-record batches |");
+        output.WriteLine($"| console: messages flowing while keys are pressed (goal {PacedLoad.TargetRate:N0}/s) | {rate:N0} messages/s | 3 brokers in process, 3 partitions, {PacedLoad.BatchRecords}-record batches |");
         output.WriteLine($"| console: key handled and drawn, idle | p50 {P(idle, 0.5):0.0} ms | p95 {P(idle, 0.95):0.0} ms, max {idle[^1]:0.0} ms ({idle.Count} keys) |");
         output.WriteLine($"| console: key handled and drawn, at {rate:N0} messages/s | p50 {P(loaded, 0.5):0.0} ms | p95 {P(loaded, 0.95):0.0} ms, max {loaded[^1]:0.0} ms (goal: p50 < 100 ms, p95 < {p95Goal:0} ms) |");
         output.WriteLine($"| console: refresh off the UI thread while loaded | median {P(refresh, 0.5):0.00} ms | max {refresh[^1]:0.00} ms, {refresh.Count} refreshes (goal: median < 10 ms) |");
@@ -123,31 +123,5 @@ public sealed class ConsoleSuite : IBenchSuite
         }
         latencies.Sort();
         return latencies;
-    }
-
-    /// <summary>Appends batches of 500 x 100-byte records round the partitions' leaders, paced to 100,000 a second.</summary>
-    private static long Produce(KafkaCluster cluster, CancellationToken stop)
-    {
-        var partitions = cluster.Controller.Describe(["load"], false).Topics[0].Partitions;
-        var value = new byte[ValueBytes];
-        var batches = partitions.Select(_ =>
-        {
-            using var b = new RecordBatchBuilder();
-            for (int i = 0; i < BatchRecords; i++) b.Append(1_700_000_000_000, null, value);
-            return b.Build().ToArray();
-        }).ToArray();
-        long sent = 0;
-        var clock = Stopwatch.StartNew();
-        for (int n = 0; !stop.IsCancellationRequested; n++)
-        {
-            var p = partitions[n % partitions.Count];
-            var request = new ProduceParams { Acks = Acks.Leader, Partitions = [new("load", p.Partition, batches[p.Partition])] };
-            var result = cluster.GetBroker(p.Leader)!.ProduceAsync(request).AsTask().GetAwaiter().GetResult();
-            if (result[0].Error != ErrorCode.None) throw new KafkaException(result[0].Error, "produce failed");
-            sent += BatchRecords;
-            double ahead = sent / (double)TargetRate - clock.Elapsed.TotalSeconds;
-            if (ahead > 0.002) Thread.Sleep(TimeSpan.FromSeconds(ahead));
-        }
-        return sent;
     }
 }

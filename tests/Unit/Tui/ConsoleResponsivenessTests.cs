@@ -2,6 +2,7 @@ using System.Diagnostics;
 using PSKafka.Engine;
 using PSKafka.Engine.Api;
 using PSKafka.Engine.Storage;
+using PSKafka.Load;
 using PSKafka.Tui;
 using PSKafka.Tui.Views;
 using Terminal.Gui.App;
@@ -21,7 +22,6 @@ namespace PSKafka.Tests.Tui;
 [Collection(ConsoleCollection.Name)]
 public sealed class ConsoleResponsivenessTests(ITestOutputHelper output)
 {
-    private const int TargetRate = 100_000, BatchRecords = 500, ValueBytes = 100;
 
     [Fact]
     public void AnswersEveryKeyAndKeepsRefreshingWhileMessagesFlow()
@@ -58,7 +58,7 @@ public sealed class ConsoleResponsivenessTests(ITestOutputHelper output)
 
         using var stop = new CancellationTokenSource();
         long produced = 0;
-        var producer = new Thread(() => produced = Produce(h, stop.Token)) { IsBackground = true, Name = "producer" };
+        var producer = new Thread(() => produced = PacedLoad.Produce(h.Cluster, "load", stop.Token)) { IsBackground = true, Name = "producer" };
         producer.Start();
         int RefreshCount() { lock (pump!.RefreshTimes) return pump.RefreshTimes.Count; }
         int refreshedBefore = RefreshCount();
@@ -94,31 +94,5 @@ public sealed class ConsoleResponsivenessTests(ITestOutputHelper output)
         }
         latencies.Sort();
         return latencies;
-    }
-
-    /// <summary>Appends batches of 500 x 100-byte records round the partitions' leaders, paced to 100,000 a second.</summary>
-    private static long Produce(ConsoleHarness h, CancellationToken stop)
-    {
-        var partitions = h.Cluster.Controller.Describe(["load"], false).Topics[0].Partitions;
-        var value = new byte[ValueBytes];
-        var batches = partitions.Select(_ =>
-        {
-            using var b = new RecordBatchBuilder();
-            for (int i = 0; i < BatchRecords; i++) b.Append(1_700_000_000_000, null, value);
-            return b.Build().ToArray();
-        }).ToArray();
-        long sent = 0;
-        var clock = Stopwatch.StartNew();
-        for (int n = 0; !stop.IsCancellationRequested; n++)
-        {
-            var p = partitions[n % partitions.Count];
-            var request = new ProduceParams { Acks = Acks.Leader, Partitions = [new("load", p.Partition, batches[p.Partition])] };
-            var result = h.Cluster.GetBroker(p.Leader)!.ProduceAsync(request).AsTask().GetAwaiter().GetResult();
-            if (result[0].Error != ErrorCode.None) throw new KafkaException(result[0].Error, "produce failed");
-            sent += BatchRecords;
-            double ahead = sent / (double)TargetRate - clock.Elapsed.TotalSeconds;
-            if (ahead > 0.002) Thread.Sleep(TimeSpan.FromSeconds(ahead));
-        }
-        return sent;
     }
 }
